@@ -1,0 +1,167 @@
+import type {
+  ArtifactRecord,
+  ExecutionPatch,
+  ExecutionRecord,
+  ExperimentRecord,
+  NewArtifact,
+  NewExecution,
+  NewExperiment,
+  NewRun,
+  Page,
+  PageRequest,
+  ResourceQuery,
+  RunChild,
+  RunPatch,
+  RunRecord,
+  RunRef,
+  SeriesPoint,
+  TimeSeriesWrite,
+} from "./types.js";
+
+/**
+ * What a store can do beyond the common contract. Declared, never sniffed: `@exprun/conformance`
+ * reads these flags to decide which groups to run, and core reads them to reject input early.
+ */
+export interface BackendCapabilities {
+  /**
+   * Params and summary metrics keep NaN, Infinity and -Infinity. When false, core rejects such
+   * values with a `ValidationError` before anything is written (Vertex: VERTEX.md §10.4).
+   */
+  nonFiniteValues: boolean;
+  /**
+   * Time series need a TensorBoard assigned to the run (Vertex). When true, logging time series to a
+   * run without one is a `ValidationError`; nothing is created implicitly.
+   */
+  requiresTensorboard: boolean;
+  /**
+   * `appendTimeSeries` may keep points in memory until `flush()`/`close()`. Reads in the same
+   * process still see them (the backend flushes before reading).
+   */
+  bufferedTimeSeries: boolean;
+  /** Several processes (or machines) may write one store at once without losing updates. */
+  multiProcess: boolean;
+}
+
+/**
+ * The storage contract. A backend stores and reads; every rule a user can observe (names, types,
+ * defaults, step numbering, validation) is applied by `@exprun/core` before a backend is called,
+ * so a backend MUST NOT re-validate it. Conformance: `@exprun/conformance`.
+ *
+ * General rules for every method:
+ * - Records returned are fresh copies: mutating them MUST NOT change the store.
+ * - A missing experiment or run given to a method that needs it MUST reject with `NotFoundError`.
+ * - Transport or storage failures MUST reject with `BackendError` (cause attached, no credentials).
+ * - When a call resolves, its write is visible to every later read, from any process or client
+ *   sharing the store ("read your writes"), except buffered time series, which are visible to the
+ *   writing backend at once and to others after `flush()`.
+ * - Names are opaque to a backend beyond core's guarantee (`[a-z0-9][a-z0-9-]*`); a backend MUST
+ *   NOT let any name address data outside its store.
+ */
+export interface Backend {
+  /** Short backend name used in messages, e.g. `"memory"`, `"file"`, `"s3"`, `"vertex"`. */
+  readonly name: string;
+  readonly capabilities: BackendCapabilities;
+  /** Defaults for `project`/`location` when neither `init` nor the call gives one (Vertex: its own). */
+  readonly project?: string;
+  readonly location?: string;
+  /** What `run.credentials` returns; backends without credentials leave it undefined. */
+  readonly credentials?: unknown;
+
+  // ── experiments ────────────────────────────────────────────────────────────────────────────
+
+  /** MUST reject with `AlreadyExistsError` if the name is taken; exactly one of two racing creators wins. */
+  createExperiment(experiment: NewExperiment): Promise<ExperimentRecord>;
+  /** Resolves `undefined` when absent. */
+  getExperiment(name: string): Promise<ExperimentRecord | undefined>;
+  /** Every experiment exactly once across pages, in a stable order (creation order or name order). */
+  listExperiments(page?: PageRequest): Promise<Page<ExperimentRecord>>;
+  /** Sets the given fields; others keep their value. */
+  updateExperiment(
+    name: string,
+    patch: { description?: string; backingTensorboard?: string },
+  ): Promise<ExperimentRecord>;
+  /**
+   * Deletes the experiment and every run in it (their params, metrics, time series and links).
+   * Artifacts and executions are resources of their own and stay, as in Vertex.
+   * With `deleteBackingTensorboardRuns`, the runs' TensorBoard runs go too where the store has them.
+   */
+  deleteExperiment(name: string, options: { deleteBackingTensorboardRuns: boolean }): Promise<void>;
+
+  // ── runs ───────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Creates a run with empty params and metrics. MUST reject with `NotFoundError` when the experiment
+   * is missing and `AlreadyExistsError` when the run exists; of racing creators exactly one wins.
+   */
+  createRun(experiment: string, run: NewRun): Promise<RunRecord>;
+  getRun(ref: RunRef): Promise<RunRecord | undefined>;
+  /**
+   * Every run of the experiment exactly once across pages, in creation order, each with params,
+   * metrics and state (no per-run follow-up read needed). With `withLatestTimeSeries`, each record
+   * carries `latestTimeSeries`. Page tokens stay valid while runs are added.
+   */
+  listRuns(
+    experiment: string,
+    page?: PageRequest & { withLatestTimeSeries?: boolean },
+  ): Promise<Page<RunRecord>>;
+  /**
+   * MUST merge atomically: params and metrics one level deep (named keys set, other keys kept),
+   * state replaced when given. Two concurrent calls with different keys both survive, from any
+   * number of processes or clients. Resolves with the record after this update.
+   */
+  updateRun(ref: RunRef, patch: RunPatch): Promise<RunRecord>;
+  /**
+   * Deletes the run, its params, metrics, time series, attributions and children links; siblings are
+   * untouched. With `deleteBackingTensorboardRun`, its TensorBoard run too.
+   */
+  deleteRun(ref: RunRef, options: { deleteBackingTensorboardRun: boolean }): Promise<void>;
+  /**
+   * Links the run to a TensorBoard and resolves the TensorBoard run's resource name, which later
+   * `getRun` calls report as `tensorboardRun`. Core checks the run has none yet.
+   */
+  assignRunTensorboard(ref: RunRef, tensorboard: string): Promise<string>;
+
+  // ── time series ────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Appends points. Writes are never lost by concurrency. A point for a (metric, step) that already
+   * has one supersedes it: reads MUST return same-step points of a metric in write order so the
+   * last one wins (core keeps the last). MAY buffer when `capabilities.bufferedTimeSeries`.
+   */
+  appendTimeSeries(ref: RunRef, writes: TimeSeriesWrite[]): Promise<void>;
+  /**
+   * Every point of the run (flushing this backend's buffer first), complete and unsampled, grouped
+   * in any order across metrics but in write order within a (metric, step).
+   */
+  readTimeSeries(ref: RunRef, options?: { metrics?: string[] }): Promise<SeriesPoint[]>;
+  /** The latest point of each metric: largest step, ties broken by the last written. */
+  latestTimeSeries(ref: RunRef): Promise<Record<string, SeriesPoint>>;
+
+  // ── artifacts, executions, run links ───────────────────────────────────────────────────────
+
+  /** MUST reject with `AlreadyExistsError` when an explicit id is taken; without an id, chooses a unique one. */
+  createArtifact(artifact: NewArtifact): Promise<ArtifactRecord>;
+  getArtifact(id: string): Promise<ArtifactRecord | undefined>;
+  /** Matching artifacts exactly once across pages, in creation order. */
+  listArtifacts(query?: ResourceQuery): Promise<Page<ArtifactRecord>>;
+  createExecution(execution: NewExecution): Promise<ExecutionRecord>;
+  getExecution(id: string): Promise<ExecutionRecord | undefined>;
+  listExecutions(query?: ResourceQuery): Promise<Page<ExecutionRecord>>;
+  /** Atomic like `updateRun`: state replaced, metadata merged one level deep. */
+  updateExecution(id: string, patch: ExecutionPatch): Promise<ExecutionRecord>;
+  /** Adds input/output artifact events; idempotent (an artifact already present is skipped). */
+  addExecutionEvents(id: string, events: { inputs?: string[]; outputs?: string[] }): Promise<ExecutionRecord>;
+  /** Attributes artifacts and executions to the run; idempotent; missing ids reject with `NotFoundError`. */
+  attributeToRun(ref: RunRef, links: { artifacts?: string[]; executions?: string[] }): Promise<void>;
+  /** Adds children (by `resourceName`) to the run; idempotent. */
+  addRunChildren(ref: RunRef, children: RunChild[]): Promise<void>;
+  /** The run's children in the order first added, optionally of one schema title. */
+  listRunChildren(ref: RunRef, options?: { schemaTitle?: string }): Promise<RunChild[]>;
+
+  // ── lifecycle ──────────────────────────────────────────────────────────────────────────────
+
+  /** Makes every acknowledged and buffered write durable. Optional: absent means nothing is buffered. */
+  flush?(): Promise<void>;
+  /** Flushes and releases resources (clients, file handles, timers). The backend is unusable after. */
+  close?(): Promise<void>;
+}
