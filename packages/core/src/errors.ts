@@ -27,7 +27,10 @@ export class ExprunError extends Error {
   readonly backend: string | undefined;
 
   constructor(code: ErrorCode, message: string, options: ErrorOptions = {}) {
-    super(prefix(options.backend) + message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(
+      prefix(options.backend) + message,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.code = code;
     this.backend = options.backend;
     this.name = new.target.name;
@@ -96,7 +99,8 @@ const SECRET_PATTERNS: RegExp[] = [
 /** Removes things that look like credentials from a message. Backends use it for every message they build from a cause. */
 export function redactSecrets(message: string): string {
   let out = message;
-  for (const pattern of SECRET_PATTERNS) out = out.replace(pattern, (_m, head: string) => `${head}[redacted]`);
+  for (const pattern of SECRET_PATTERNS)
+    out = out.replace(pattern, (_m, head: string) => `${head}[redacted]`);
   return out;
 }
 
@@ -105,6 +109,13 @@ export function isExprunError(error: unknown, code?: ErrorCode): error is Exprun
   if (typeof error !== "object" || error === null) return false;
   const c = (error as { code?: unknown }).code;
   if (typeof c !== "string") return false;
-  const known: readonly string[] = ["NOT_FOUND", "ALREADY_EXISTS", "VALIDATION", "INVALID_TYPE", "CONFLICT", "BACKEND"];
+  const known: readonly string[] = [
+    "NOT_FOUND",
+    "ALREADY_EXISTS",
+    "VALIDATION",
+    "INVALID_TYPE",
+    "CONFLICT",
+    "BACKEND",
+  ];
   return known.includes(c) && (code === undefined || c === code);
 }

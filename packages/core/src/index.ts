@@ -1,6 +1,60 @@
-export * from "./backend.js";
-export * from "./codec.js";
+export type { Backend, BackendCapabilities } from "./backend.js";
+export { numberToJson, parseJson, stringifyJson } from "./codec.js";
+export {
+  type CommonOptions,
+  type Defaults,
+  getDefaults,
+  type InitOptions,
+  init,
+  resetDefaults,
+  resolveBackend,
+} from "./config.js";
+export {
+  buildExperimentDataFrame,
+  buildTimeSeriesDataFrame,
+  dataFrameColumns,
+  type ExperimentDataFrameRow,
+  type TimeSeriesDataFrameRow,
+} from "./dataframe.js";
 export * from "./errors.js";
-export * from "./names.js";
-export * from "./series.js";
+export { Experiment, type ExperimentOptions } from "./experiment.js";
+export {
+  type ClassificationMetrics,
+  type CreateRunOptions,
+  ExperimentRun,
+  type RunOptions,
+} from "./experiment-run.js";
+export {
+  getLoggableSchema,
+  type LoggableSchema,
+  listLoggableSchemas,
+  registerLoggableSchema,
+} from "./loggable-schemas.js";
+export { assertSafeSegment, MAX_RUN_RESOURCE_ID_LENGTH, NAME_PATTERN, validateName } from "./names.js";
+export {
+  type BackendFactory,
+  defaultBackendUri,
+  openBackend,
+  parseBackendUri,
+  registerBackendScheme,
+  type URLParts,
+} from "./open-backend.js";
+export { collectPages } from "./paging.js";
+export { Artifact, Execution, PipelineJob } from "./resources.js";
+export { isLaterPoint, latestPoints, settlePoints } from "./series.js";
+export {
+  endRun,
+  getCurrentRun,
+  getExperimentDataFrame,
+  getTimeSeriesDataFrame,
+  log,
+  logClassificationMetrics,
+  logMetrics,
+  logParams,
+  logTimeSeriesMetrics,
+  type StartRunOptions,
+  startRun,
+  withRun,
+} from "./tracker.js";
 export * from "./types.js";
+export type { ClassificationMetricsInput } from "./validation.js";

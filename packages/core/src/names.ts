@@ -37,9 +37,12 @@ export function runResourceId(experiment: string, run: string): string {
  */
 export function assertSafeSegment(segment: string, backend: string): void {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(segment) || segment.includes("..") || segment.length > 255) {
-    throw new ValidationError(`Refusing the name ${JSON.stringify(segment)}: it could address data outside the store.`, {
-      backend,
-    });
+    throw new ValidationError(
+      `Refusing the name ${JSON.stringify(segment)}: it could address data outside the store.`,
+      {
+        backend,
+      },
+    );
   }
 }
 

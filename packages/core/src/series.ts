@@ -29,6 +29,7 @@ export function settlePoints(points: readonly SeriesPoint[]): SeriesPoint[] {
     byKey.set(key, point);
   }
   return [...byKey.values()].sort(
-    (a, b) => a.step - b.step || a.wallTime - b.wallTime || (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : 0),
+    (a, b) =>
+      a.step - b.step || a.wallTime - b.wallTime || (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : 0),
   );
 }

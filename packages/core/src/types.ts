@@ -4,7 +4,13 @@
 export type Value = number | string | boolean;
 
 /** JSON-like metadata of artifacts, executions and child contexts (numbers may be NaN/±Infinity in memory). */
-export type MetadataValue = null | boolean | number | string | MetadataValue[] | { [key: string]: MetadataValue };
+export type MetadataValue =
+  | null
+  | boolean
+  | number
+  | string
+  | MetadataValue[]
+  | { [key: string]: MetadataValue };
 export type Metadata = { [key: string]: MetadataValue };
 
 /** Vertex's `Execution.State` names, used for runs and executions. */

@@ -1,0 +1,1 @@
+export { createMemoryBackend, MEMORY_BACKEND_NAME, type MemoryBackendOptions } from "./memory-backend.js";

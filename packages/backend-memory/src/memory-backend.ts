@@ -1,0 +1,335 @@
+import {
+  AlreadyExistsError,
+  type ArtifactRecord,
+  type Backend,
+  type ExecutionRecord,
+  type ExperimentRecord,
+  latestPoints,
+  NotFoundError,
+  type Page,
+  type PageRequest,
+  type ResourceQuery,
+  type RunChild,
+  type RunRecord,
+  type RunRef,
+  type SeriesPoint,
+} from "@exprun/core";
+
+export const MEMORY_BACKEND_NAME = "memory";
+
+export interface MemoryBackendOptions {
+  /**
+   * Largest page `listRuns`/`listExperiments`/… return, so code that pages is exercised in tests.
+   * @default 1000
+   */
+  pageSize?: number;
+}
+
+interface StoredRun {
+  record: RunRecord;
+  points: SeriesPoint[];
+  artifacts: Set<string>;
+  executions: Set<string>;
+  children: Map<string, RunChild>;
+}
+
+interface StoredExperiment {
+  record: ExperimentRecord;
+  runs: Map<string, StoredRun>;
+}
+
+/**
+ * A store that lives in this process only: every call to `createMemoryBackend()` is a new, empty,
+ * isolated store. Made for unit tests of code that logs runs.
+ */
+export function createMemoryBackend(options: MemoryBackendOptions = {}): Backend {
+  const maxPage = options.pageSize ?? 1000;
+  const experiments = new Map<string, StoredExperiment>();
+  const artifacts = new Map<string, ArtifactRecord>();
+  const executions = new Map<string, ExecutionRecord>();
+  let ids = 0;
+  let clock = 0;
+  // Strictly increasing timestamps keep creation order observable even within one millisecond.
+  const now = () => (clock = Math.max(clock + 1, Date.now()));
+
+  const experimentOf = (name: string): StoredExperiment => {
+    const found = experiments.get(name);
+    if (!found)
+      throw new NotFoundError(`Experiment ${name} was not found.`, { backend: MEMORY_BACKEND_NAME });
+    return found;
+  };
+  const runOf = (ref: RunRef): StoredRun => {
+    const found = experimentOf(ref.experiment).runs.get(ref.run);
+    if (!found) {
+      throw new NotFoundError(`Run ${ref.run} of experiment ${ref.experiment} was not found.`, {
+        backend: MEMORY_BACKEND_NAME,
+      });
+    }
+    return found;
+  };
+  const page = <T>(items: T[], request: PageRequest = {}): Page<T> => {
+    const start = request.pageToken ? Number(request.pageToken) : 0;
+    const size = Math.max(1, Math.min(request.pageSize ?? maxPage, maxPage));
+    const end = start + size;
+    return { items: items.slice(start, end), nextPageToken: end < items.length ? String(end) : undefined };
+  };
+  const inRun = (
+    query: ResourceQuery | undefined,
+    kind: "artifacts" | "executions",
+  ): Set<string> | undefined => (query?.run ? runOf(query.run)[kind] : undefined);
+
+  return {
+    name: MEMORY_BACKEND_NAME,
+    capabilities: {
+      nonFiniteValues: true,
+      requiresTensorboard: false,
+      bufferedTimeSeries: false,
+      multiProcess: false,
+    },
+
+    async createExperiment(input) {
+      if (experiments.has(input.name)) {
+        throw new AlreadyExistsError(`Experiment ${input.name} already exists.`, {
+          backend: MEMORY_BACKEND_NAME,
+        });
+      }
+      const time = now();
+      const record: ExperimentRecord = {
+        name: input.name,
+        description: input.description ?? "",
+        backingTensorboard: input.backingTensorboard,
+        createTime: time,
+        updateTime: time,
+      };
+      experiments.set(input.name, { record, runs: new Map() });
+      return { ...record };
+    },
+    async getExperiment(name) {
+      const found = experiments.get(name);
+      return found ? { ...found.record } : undefined;
+    },
+    async listExperiments(request) {
+      return page(
+        [...experiments.values()].map((e) => ({ ...e.record })),
+        request,
+      );
+    },
+    async updateExperiment(name, patch) {
+      const experiment = experimentOf(name);
+      experiment.record = { ...experiment.record, ...definedOnly(patch), updateTime: now() };
+      return { ...experiment.record };
+    },
+    async deleteExperiment(name) {
+      experimentOf(name);
+      experiments.delete(name);
+    },
+
+    async createRun(experiment, input) {
+      const runs = experimentOf(experiment).runs;
+      if (runs.has(input.name)) {
+        throw new AlreadyExistsError(`Run ${input.name} already exists in experiment ${experiment}.`, {
+          backend: MEMORY_BACKEND_NAME,
+        });
+      }
+      const time = now();
+      const record: RunRecord = {
+        experiment,
+        name: input.name,
+        runType: "system.ExperimentRun",
+        state: input.state,
+        params: {},
+        metrics: {},
+        createTime: time,
+        updateTime: time,
+      };
+      runs.set(input.name, {
+        record,
+        points: [],
+        artifacts: new Set(),
+        executions: new Set(),
+        children: new Map(),
+      });
+      return copyRun(record);
+    },
+    async getRun(ref) {
+      const found = experiments.get(ref.experiment)?.runs.get(ref.run);
+      return found ? copyRun(found.record) : undefined;
+    },
+    async listRuns(experiment, request) {
+      const runs = [...experimentOf(experiment).runs.values()];
+      const result = page(runs, request);
+      return {
+        nextPageToken: result.nextPageToken,
+        items: result.items.map((run) =>
+          request?.withLatestTimeSeries
+            ? { ...copyRun(run.record), latestTimeSeries: latestPoints(run.points) }
+            : copyRun(run.record),
+        ),
+      };
+    },
+    async updateRun(ref, patch) {
+      const run = runOf(ref);
+      const record = run.record;
+      if (patch.params) Object.assign(record.params, patch.params);
+      if (patch.metrics) Object.assign(record.metrics, patch.metrics);
+      if (patch.state) record.state = patch.state;
+      record.updateTime = now();
+      return copyRun(record);
+    },
+    async deleteRun(ref) {
+      runOf(ref);
+      experimentOf(ref.experiment).runs.delete(ref.run);
+    },
+    async assignRunTensorboard(ref, tensorboard) {
+      const run = runOf(ref);
+      run.record.tensorboardRun = `${tensorboard}/experiments/${ref.experiment}/runs/${ref.run}`;
+      return run.record.tensorboardRun;
+    },
+
+    async appendTimeSeries(ref, writes) {
+      const points = runOf(ref).points;
+      for (const write of writes) {
+        for (const metric in write.values) {
+          points.push({ metric, step: write.step, wallTime: write.wallTime, value: write.values[metric]! });
+        }
+      }
+    },
+    async readTimeSeries(ref, options) {
+      const wanted = options?.metrics ? new Set(options.metrics) : undefined;
+      return runOf(ref)
+        .points.filter((p) => !wanted || wanted.has(p.metric))
+        .map((p) => ({ ...p }));
+    },
+    async latestTimeSeries(ref) {
+      return latestPoints(runOf(ref).points);
+    },
+
+    async createArtifact(input) {
+      const id = input.id ?? `artifact-${++ids}-${Math.random().toString(36).slice(2, 10)}`;
+      if (artifacts.has(id))
+        throw new AlreadyExistsError(`Artifact ${id} already exists.`, { backend: MEMORY_BACKEND_NAME });
+      const time = now();
+      const record: ArtifactRecord = {
+        id,
+        schemaTitle: input.schemaTitle,
+        schemaVersion: input.schemaVersion ?? "0.0.1",
+        displayName: input.displayName ?? "",
+        uri: input.uri ?? "",
+        description: input.description ?? "",
+        state: input.state ?? "LIVE",
+        metadata: structuredClone(input.metadata ?? {}),
+        createTime: time,
+        updateTime: time,
+      };
+      artifacts.set(id, record);
+      return structuredClone(record);
+    },
+    async getArtifact(id) {
+      const found = artifacts.get(id);
+      return found ? structuredClone(found) : undefined;
+    },
+    async listArtifacts(query) {
+      const only = inRun(query, "artifacts");
+      const items = [...artifacts.values()].filter(
+        (a) => (!only || only.has(a.id)) && (!query?.schemaTitle || a.schemaTitle === query.schemaTitle),
+      );
+      return page(
+        items.map((a) => structuredClone(a)),
+        query,
+      );
+    },
+    async createExecution(input) {
+      const id = input.id ?? `execution-${++ids}-${Math.random().toString(36).slice(2, 10)}`;
+      if (executions.has(id)) {
+        throw new AlreadyExistsError(`Execution ${id} already exists.`, { backend: MEMORY_BACKEND_NAME });
+      }
+      const time = now();
+      const record: ExecutionRecord = {
+        id,
+        schemaTitle: input.schemaTitle,
+        schemaVersion: input.schemaVersion ?? "0.0.1",
+        displayName: input.displayName ?? "",
+        description: input.description ?? "",
+        state: input.state ?? "RUNNING",
+        metadata: structuredClone(input.metadata ?? {}),
+        inputArtifacts: [],
+        outputArtifacts: [],
+        createTime: time,
+        updateTime: time,
+      };
+      executions.set(id, record);
+      return structuredClone(record);
+    },
+    async getExecution(id) {
+      const found = executions.get(id);
+      return found ? structuredClone(found) : undefined;
+    },
+    async listExecutions(query) {
+      const only = inRun(query, "executions");
+      const items = [...executions.values()].filter(
+        (e) => (!only || only.has(e.id)) && (!query?.schemaTitle || e.schemaTitle === query.schemaTitle),
+      );
+      return page(
+        items.map((e) => structuredClone(e)),
+        query,
+      );
+    },
+    async updateExecution(id, patch) {
+      const record = executionOf(id);
+      if (patch.state) record.state = patch.state;
+      if (patch.metadata) Object.assign(record.metadata, structuredClone(patch.metadata));
+      record.updateTime = now();
+      return structuredClone(record);
+    },
+    async addExecutionEvents(id, events) {
+      const record = executionOf(id);
+      for (const artifact of [...(events.inputs ?? []), ...(events.outputs ?? [])]) artifactOf(artifact);
+      for (const artifact of events.inputs ?? []) {
+        if (!record.inputArtifacts.includes(artifact)) record.inputArtifacts.push(artifact);
+      }
+      for (const artifact of events.outputs ?? []) {
+        if (!record.outputArtifacts.includes(artifact)) record.outputArtifacts.push(artifact);
+      }
+      record.updateTime = now();
+      return structuredClone(record);
+    },
+    async attributeToRun(ref, links) {
+      const run = runOf(ref);
+      for (const id of links.artifacts ?? []) artifactOf(id);
+      for (const id of links.executions ?? []) executionOf(id);
+      for (const id of links.artifacts ?? []) run.artifacts.add(id);
+      for (const id of links.executions ?? []) run.executions.add(id);
+    },
+    async addRunChildren(ref, children) {
+      const run = runOf(ref);
+      for (const child of children) {
+        if (!run.children.has(child.resourceName))
+          run.children.set(child.resourceName, structuredClone(child));
+      }
+    },
+    async listRunChildren(ref, options) {
+      return [...runOf(ref).children.values()]
+        .filter((c) => !options?.schemaTitle || c.schemaTitle === options.schemaTitle)
+        .map((c) => structuredClone(c));
+    },
+  };
+
+  function artifactOf(id: string): ArtifactRecord {
+    const found = artifacts.get(id);
+    if (!found) throw new NotFoundError(`Artifact ${id} was not found.`, { backend: MEMORY_BACKEND_NAME });
+    return found;
+  }
+  function executionOf(id: string): ExecutionRecord {
+    const found = executions.get(id);
+    if (!found) throw new NotFoundError(`Execution ${id} was not found.`, { backend: MEMORY_BACKEND_NAME });
+    return found;
+  }
+}
+
+function copyRun(record: RunRecord): RunRecord {
+  return { ...record, params: { ...record.params }, metrics: { ...record.metrics } };
+}
+
+function definedOnly<T extends object>(patch: T): Partial<T> {
+  return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
