@@ -1,0 +1,31 @@
+import { Experiment, ExperimentRun } from "@exprun/core";
+import { describe, expect, it } from "vitest";
+import { createMemoryBackend } from "../src/index.js";
+
+describe("memory backend", () => {
+  it("every instance is an isolated store", async () => {
+    const a = createMemoryBackend();
+    const b = createMemoryBackend();
+    await ExperimentRun.create("r", { experiment: "e", backend: a });
+    expect(await Experiment.list({ backend: a })).toHaveLength(1);
+    expect(await Experiment.list({ backend: b })).toEqual([]);
+  });
+
+  it("records handed out are copies: mutating one does not change the store", async () => {
+    const backend = createMemoryBackend();
+    const run = await ExperimentRun.create("r", { experiment: "e", backend });
+    await run.logParams({ a: 1 });
+    const record = await backend.getRun({ experiment: "e", run: "r" });
+    record!.params.a = 999;
+    expect(await run.getParams()).toEqual({ a: 1 });
+  });
+
+  it("pages never exceed the configured page size", async () => {
+    const backend = createMemoryBackend({ pageSize: 3 });
+    for (let i = 0; i < 7; i++) await ExperimentRun.create(`r${i}`, { experiment: "e", backend });
+    const page = await backend.listRuns("e", { pageSize: 50 });
+    expect(page.items).toHaveLength(3);
+    expect(page.nextPageToken).toBeDefined();
+    expect(await ExperimentRun.list({ experiment: "e", backend })).toHaveLength(7);
+  });
+});

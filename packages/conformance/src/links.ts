@@ -1,0 +1,114 @@
+import { Artifact, Execution, PipelineJob } from "@exprun/core";
+import { expect, it } from "vitest";
+import { expectCode, type SuiteContext } from "./context.js";
+
+export function linkTests(ctx: SuiteContext): void {
+  it("an execution associated with a run is listed by getExecutions", async () => {
+    const run = await ctx.run();
+    const execution = await Execution.create({
+      backend: ctx.backend,
+      schemaTitle: "system.ContainerExecution",
+      displayName: "train",
+      metadata: { image: "trainer:1", epochs: 3 },
+    });
+    await run.associateExecution(execution);
+    await run.associateExecution(execution);
+    const listed = await run.getExecutions();
+    expect(listed.map((e) => e.id)).toEqual([execution.id]);
+    expect(listed[0]).toMatchObject({ displayName: "train", schemaTitle: "system.ContainerExecution" });
+    expect(listed[0]!.metadata).toEqual({ image: "trainer:1", epochs: 3 });
+  });
+
+  it("executions keep state, merged metadata, and input/output artifacts", async () => {
+    const execution = await Execution.create({
+      backend: ctx.backend,
+      schemaTitle: "system.Run",
+      metadata: { a: 1 },
+    });
+    const data = await Artifact.create({
+      backend: ctx.backend,
+      schemaTitle: "system.Dataset",
+      uri: "s3://b/d",
+    });
+    const model = await Artifact.create({
+      backend: ctx.backend,
+      schemaTitle: "system.Model",
+      displayName: "m",
+    });
+    await execution.assignInputArtifacts([data]);
+    await execution.assignOutputArtifacts([model, model]);
+    await execution.update({ state: "COMPLETE", metadata: { b: 2 } });
+    const again = await Execution.get(execution.id, { backend: ctx.backend });
+    expect(again.state).toBe("COMPLETE");
+    expect(again.metadata).toEqual({ a: 1, b: 2 });
+    expect((await again.getInputArtifacts()).map((a) => a.id)).toEqual([data.id]);
+    expect((await again.getOutputArtifacts()).map((a) => a.id)).toEqual([model.id]);
+  });
+
+  it("artifacts associated with a run are listed by getArtifacts, once each", async () => {
+    const run = await ctx.run();
+    const artifact = await Artifact.create({
+      backend: ctx.backend,
+      schemaTitle: "system.Model",
+      displayName: "model",
+      uri: "gs://bucket/model",
+      metadata: { framework: "tf", nested: { layers: [1, 2] } },
+    });
+    await run.associateArtifacts([artifact, artifact.id]);
+    const listed = await run.getArtifacts();
+    expect(listed.map((a) => a.id)).toEqual([artifact.id]);
+    expect(listed[0]).toMatchObject({ uri: "gs://bucket/model", displayName: "model", state: "LIVE" });
+    expect(listed[0]!.metadata).toEqual({ framework: "tf", nested: { layers: [1, 2] } });
+  });
+
+  it("an artifact with an explicit id is found by it; a taken id rejects with ALREADY_EXISTS", async () => {
+    const id = ctx.unique("artifact");
+    await Artifact.create({ backend: ctx.backend, id, schemaTitle: "system.Artifact" });
+    expect((await Artifact.get(id, { backend: ctx.backend })).id).toBe(id);
+    await expectCode(
+      Artifact.create({ backend: ctx.backend, id, schemaTitle: "system.Artifact" }),
+      "ALREADY_EXISTS",
+    );
+    await expectCode(Artifact.get(ctx.unique("nothing"), { backend: ctx.backend }), "NOT_FOUND");
+  });
+
+  it("Artifact.list filters by schema title", async () => {
+    const title = `test.Kind${ctx.unique("k").replace(/-/g, "")}`;
+    const a = await Artifact.create({ backend: ctx.backend, schemaTitle: title });
+    await Artifact.create({ backend: ctx.backend, schemaTitle: "system.Other" });
+    expect((await Artifact.list({ backend: ctx.backend, schemaTitle: title })).map((x) => x.id)).toEqual([
+      a.id,
+    ]);
+  });
+
+  it("associating a missing execution or artifact rejects with NOT_FOUND", async () => {
+    const run = await ctx.run();
+    await expectCode(run.associateExecution(ctx.unique("missing")), "NOT_FOUND");
+    await expectCode(run.associateArtifacts([ctx.unique("missing")]), "NOT_FOUND");
+  });
+
+  it("a pipeline job logged to a run is read back, once", async () => {
+    const run = await ctx.run();
+    const job = new PipelineJob({
+      resourceName: `projects/p/locations/l/pipelineJobs/${ctx.unique("job")}`,
+      displayName: "nightly",
+    });
+    await run.log({ pipelineJob: job });
+    await run.log({ pipelineJob: job });
+    const jobs = await run.getLoggedPipelineJobs();
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]).toMatchObject({ resourceName: job.resourceName, displayName: "nightly" });
+    expect(jobs[0]).toBeInstanceOf(PipelineJob);
+  });
+
+  it("links of one run are invisible from another", async () => {
+    const exp = await ctx.experiment();
+    const a = await ctx.run(exp);
+    const b = await ctx.run(exp);
+    const execution = await Execution.create({ backend: ctx.backend, schemaTitle: "system.Run" });
+    await a.associateExecution(execution);
+    await a.log({ pipelineJob: new PipelineJob({ resourceName: `pipelineJobs/${ctx.unique("j")}` }) });
+    expect(await b.getExecutions()).toEqual([]);
+    expect(await b.getLoggedPipelineJobs()).toEqual([]);
+  });
+}
