@@ -58,32 +58,37 @@ export function parseBackendUri(uri: string): URLParts {
 
 interface BuiltIn {
   pkg: string;
-  open(module: Record<string, unknown>, parts: URLParts): Backend | Promise<Backend>;
+  factory: string;
+  /** The factory's options for a URI; throws `ValidationError` on a malformed one, before any import. */
+  options(parts: URLParts): Record<string, string | undefined>;
 }
 
 const builtIns: Record<string, BuiltIn> = {
-  memory: { pkg: "@exprun/backend-memory", open: (m) => call(m, "createMemoryBackend", {}) },
+  memory: { pkg: "@exprun/backend-memory", factory: "createMemoryBackend", options: () => ({}) },
   file: {
     pkg: "@exprun/backend-file",
-    open: (m, p) => call(m, "createFileBackend", { root: p.path || undefined }),
+    factory: "createFileBackend",
+    options: (p) => ({ root: p.path || undefined }),
   },
   s3: {
     pkg: "@exprun/backend-s3",
-    open: (m, p) => {
+    factory: "createS3Backend",
+    options: (p) => {
       if (!p.host)
         throw new ValidationError(`Invalid S3 URI ${JSON.stringify(p.uri)}: use s3://bucket/prefix.`);
-      return call(m, "createS3Backend", { bucket: p.host, prefix: p.path || undefined });
+      return { bucket: p.host, prefix: p.path || undefined };
     },
   },
   vertex: {
     pkg: "@exprun/backend-vertex",
-    open: (m, p) => {
+    factory: "createVertexBackend",
+    options: (p) => {
       if (!p.host || !p.path || p.path.includes("/")) {
         throw new ValidationError(
           `Invalid Vertex URI ${JSON.stringify(p.uri)}: use vertex://project/location.`,
         );
       }
-      return call(m, "createVertexBackend", { project: p.host, location: p.path });
+      return { project: p.host, location: p.path };
     },
   },
 };
@@ -104,7 +109,8 @@ export async function openBackend(uri: string = defaultBackendUri()): Promise<Ba
       `Unknown backend URI ${JSON.stringify(uri)}. Use one of ${known}: (or register yours with registerBackendScheme).`,
     );
   }
-  return builtIn.open(await importBackendPackage(builtIn.pkg, parts.scheme), parts);
+  const options = builtIn.options(parts);
+  return call(await importBackendPackage(builtIn.pkg, parts.scheme), builtIn.factory, options);
 }
 
 async function importBackendPackage(pkg: string, scheme: string): Promise<Record<string, unknown>> {
@@ -136,7 +142,11 @@ function isModuleNotFound(error: unknown): boolean {
   );
 }
 
-function call(module: Record<string, unknown>, factory: string, options: object): Backend | Promise<Backend> {
+function call(
+  module: Record<string, unknown>,
+  factory: string,
+  options: Record<string, string | undefined>,
+): Backend | Promise<Backend> {
   const fn = module[factory];
   if (typeof fn !== "function") throw new BackendError(`The backend package does not export ${factory}().`);
   return (fn as (o: object) => Backend | Promise<Backend>)(

@@ -1,0 +1,24 @@
+import { describe, expect, it } from "vitest";
+import { numberToJson, parseJson, stringifyJson } from "../src/index.js";
+
+describe("JSON codec", () => {
+  it("round-trips NaN and ±Infinity, which plain JSON turns into null", () => {
+    const value = { nan: Number.NaN, inf: Number.POSITIVE_INFINITY, list: [Number.NEGATIVE_INFINITY, 1] };
+    expect(JSON.parse(JSON.stringify(value)).nan).toBeNull();
+    const back = parseJson<typeof value>(stringifyJson(value));
+    expect(back.nan).toBeNaN();
+    expect(back.inf).toBe(Number.POSITIVE_INFINITY);
+    expect(back.list).toEqual([Number.NEGATIVE_INFINITY, 1]);
+  });
+
+  it("leaves the strings 'NaN' and objects with other keys alone", () => {
+    const value = { s: "NaN", o: { $float: "NaN", other: 1 } };
+    expect(parseJson(stringifyJson(value))).toEqual(value);
+  });
+
+  it("numberToJson writes what stringifyJson writes", () => {
+    for (const n of [0, -1.5, 1e300, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+      expect(numberToJson(n)).toBe(stringifyJson(n));
+    }
+  });
+});

@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import { defaultBackendUri, openBackend, parseBackendUri, registerBackendScheme } from "../src/index.js";
+
+describe("backend URIs", () => {
+  it("splits every supported form", () => {
+    expect(parseBackendUri("memory:")).toMatchObject({ scheme: "memory" });
+    expect(parseBackendUri("file:./runs")).toMatchObject({ scheme: "file", path: "./runs" });
+    expect(parseBackendUri("file:///abs/runs")).toMatchObject({ scheme: "file", path: "/abs/runs" });
+    expect(parseBackendUri("/abs/runs")).toMatchObject({ scheme: "file", path: "/abs/runs" });
+    expect(parseBackendUri("s3://bucket/team/a/")).toMatchObject({
+      scheme: "s3",
+      host: "bucket",
+      path: "team/a",
+    });
+    expect(parseBackendUri("vertex://my-proj/us-central1")).toMatchObject({
+      scheme: "vertex",
+      host: "my-proj",
+      path: "us-central1",
+    });
+  });
+
+  it("EXPRUN_BACKEND wins, then EXPRUN_HOME, then ./.exprun", () => {
+    expect(defaultBackendUri({ EXPRUN_BACKEND: "memory:" })).toBe("memory:");
+    expect(defaultBackendUri({ EXPRUN_HOME: "/data/runs" })).toBe("file:/data/runs");
+    expect(defaultBackendUri({})).toBe("file:.exprun");
+  });
+
+  it("an unknown scheme lists the known ones", async () => {
+    await expect(openBackend("redis://x")).rejects.toThrowError(/Unknown backend URI "redis:\/\/x"/);
+  });
+
+  it("a registered scheme opens the user's store", async () => {
+    const fake = { name: "mine" } as never;
+    registerBackendScheme("mine", ({ host }) => {
+      expect(host).toBe("here");
+      return fake;
+    });
+    expect(await openBackend("mine://here")).toBe(fake);
+  });
+
+  it("a vertex URI without a location says how to write it", async () => {
+    await expect(openBackend("vertex://only-project")).rejects.toThrowError(/vertex:\/\/project\/location/);
+  });
+});
+
+describe("backend packages", () => {
+  it("a missing backend package is named in the error, with the install command", async () => {
+    // Core does not depend on the S3 backend, so from here it cannot be resolved.
+    const error = await openBackend("s3://bucket/prefix").catch((e: unknown) => e);
+    expect((error as { code?: string }).code).toBe("BACKEND");
+    expect((error as Error).message).toBe(
+      "[exprun] [s3] The s3 backend needs @exprun/backend-s3, which is not installed. Run: npm install @exprun/backend-s3",
+    );
+  });
+});
