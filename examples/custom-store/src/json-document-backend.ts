@@ -1,0 +1,299 @@
+/**
+ * A custom exprun store written only against the public `Backend` interface: the whole store is one
+ * JSON document on disk, rewritten atomically (temp file + rename) after every acknowledged write.
+ * Time series are buffered and written at `flush()`/`close()` (declared in `capabilities`).
+ *
+ * One process at a time: it declares `multiProcess: false`. Copy it as a starting point for yours.
+ */
+import { randomUUID } from "node:crypto";
+import { readFile, rename, writeFile } from "node:fs/promises";
+import {
+  AlreadyExistsError,
+  type ArtifactRecord,
+  type Backend,
+  type ExecutionRecord,
+  type ExperimentRecord,
+  latestPoints,
+  NotFoundError,
+  type Page,
+  type PageRequest,
+  parseJson,
+  type RunChild,
+  type RunRecord,
+  type RunRef,
+  type SeriesPoint,
+  stringifyJson,
+} from "@exprun/core";
+
+const NAME = "json-document";
+
+interface Document {
+  experiments: Record<string, ExperimentRecord>;
+  runs: Record<string, RunRecord & { artifacts: string[]; executions: string[]; children: RunChild[] }>;
+  points: Record<string, SeriesPoint[]>;
+  artifacts: Record<string, ArtifactRecord>;
+  executions: Record<string, ExecutionRecord>;
+}
+
+export async function createJsonDocumentBackend(options: { path: string }): Promise<Backend> {
+  const doc: Document = await readFile(options.path, "utf8").then(
+    (text) => parseJson<Document>(text),
+    () => ({ experiments: {}, runs: {}, points: {}, artifacts: {}, executions: {} }),
+  );
+  let dirty = false;
+  let saving = Promise.resolve();
+  // Writes are serialised: each save starts after the previous one finished.
+  const save = () => {
+    dirty = false;
+    const text = stringifyJson(doc);
+    saving = saving.then(async () => {
+      const temp = `${options.path}.${randomUUID()}.tmp`;
+      await writeFile(temp, text);
+      await rename(temp, options.path);
+    });
+    return saving;
+  };
+  const key = (ref: RunRef) => `${ref.experiment}/${ref.run}`;
+  const runOf = (ref: RunRef) => {
+    const run = doc.runs[key(ref)];
+    if (!run) throw new NotFoundError(`Run ${ref.run} of ${ref.experiment} was not found.`, { backend: NAME });
+    return run;
+  };
+  const experimentOf = (name: string) => {
+    const experiment = doc.experiments[name];
+    if (!experiment) throw new NotFoundError(`Experiment ${name} was not found.`, { backend: NAME });
+    return experiment;
+  };
+  const copy = <T>(value: T): T => structuredClone(value);
+  const publicRun = ({ artifacts: _a, executions: _e, children: _c, ...run }: Document["runs"][string]) => copy(run);
+  const page = <T>(items: T[], request: PageRequest = {}): Page<T> => {
+    const start = Number(request.pageToken ?? 0);
+    const end = start + (request.pageSize ?? 500);
+    return { items: items.slice(start, end), nextPageToken: end < items.length ? String(end) : undefined };
+  };
+  const runsOf = (experiment: string) => Object.values(doc.runs).filter((r) => r.experiment === experiment);
+  const removeRun = (ref: RunRef) => {
+    delete doc.runs[key(ref)];
+    delete doc.points[key(ref)];
+  };
+
+  return {
+    name: NAME,
+    capabilities: { nonFiniteValues: true, requiresTensorboard: false, bufferedTimeSeries: true, multiProcess: false },
+
+    async createExperiment(input) {
+      if (doc.experiments[input.name]) throw new AlreadyExistsError(`Experiment ${input.name} exists.`, { backend: NAME });
+      const now = Date.now();
+      const record = { name: input.name, description: input.description ?? "", createTime: now, updateTime: now };
+      doc.experiments[input.name] = { ...record, backingTensorboard: input.backingTensorboard };
+      await save();
+      return copy(doc.experiments[input.name]!);
+    },
+    async getExperiment(name) {
+      return doc.experiments[name] && copy(doc.experiments[name]);
+    },
+    async listExperiments(request) {
+      return page(Object.values(doc.experiments).map(copy), request);
+    },
+    async updateExperiment(name, patch) {
+      const experiment = experimentOf(name);
+      if (patch.description !== undefined) experiment.description = patch.description;
+      if (patch.backingTensorboard !== undefined) experiment.backingTensorboard = patch.backingTensorboard;
+      experiment.updateTime = Date.now();
+      await save();
+      return copy(experiment);
+    },
+    async deleteExperiment(name) {
+      experimentOf(name);
+      for (const run of runsOf(name)) removeRun({ experiment: name, run: run.name });
+      delete doc.experiments[name];
+      await save();
+    },
+
+    async createRun(experiment, input) {
+      experimentOf(experiment);
+      const ref = { experiment, run: input.name };
+      if (doc.runs[key(ref)]) throw new AlreadyExistsError(`Run ${input.name} exists.`, { backend: NAME });
+      const now = Date.now();
+      doc.runs[key(ref)] = {
+        experiment,
+        name: input.name,
+        runType: "system.ExperimentRun",
+        state: input.state,
+        params: {},
+        metrics: {},
+        createTime: now,
+        updateTime: now,
+        artifacts: [],
+        executions: [],
+        children: [],
+      };
+      await save();
+      return publicRun(doc.runs[key(ref)]!);
+    },
+    async getRun(ref) {
+      const run = doc.runs[key(ref)];
+      return run && publicRun(run);
+    },
+    async listRuns(experiment, request) {
+      experimentOf(experiment);
+      const result = page(runsOf(experiment), request);
+      return {
+        nextPageToken: result.nextPageToken,
+        items: result.items.map((run) => ({
+          ...publicRun(run),
+          ...(request?.withLatestTimeSeries ? { latestTimeSeries: latestPoints(doc.points[key({ experiment, run: run.name })] ?? []) } : {}),
+        })),
+      };
+    },
+    async updateRun(ref, patch) {
+      const run = runOf(ref);
+      Object.assign(run.params, patch.params);
+      Object.assign(run.metrics, patch.metrics);
+      if (patch.state) run.state = patch.state;
+      run.updateTime = Date.now();
+      await save();
+      return publicRun(run);
+    },
+    async deleteRun(ref) {
+      runOf(ref);
+      removeRun(ref);
+      await save();
+    },
+    async assignRunTensorboard(ref, tensorboard) {
+      const run = runOf(ref);
+      run.tensorboardRun = `${tensorboard}/experiments/${ref.experiment}/runs/${ref.run}`;
+      await save();
+      return run.tensorboardRun;
+    },
+
+    async appendTimeSeries(ref, writes) {
+      runOf(ref);
+      const points = (doc.points[key(ref)] ??= []);
+      for (const { step, wallTime, values } of writes) {
+        for (const [metric, value] of Object.entries(values)) points.push({ metric, step, wallTime, value });
+      }
+      dirty = true;
+    },
+    async readTimeSeries(ref, options) {
+      runOf(ref);
+      const points = doc.points[key(ref)] ?? [];
+      return copy(options?.metrics ? points.filter((p) => options.metrics!.includes(p.metric)) : points);
+    },
+    async latestTimeSeries(ref) {
+      runOf(ref);
+      return latestPoints(doc.points[key(ref)] ?? []);
+    },
+
+    async createArtifact(input) {
+      const id = input.id ?? randomUUID();
+      if (doc.artifacts[id]) throw new AlreadyExistsError(`Artifact ${id} exists.`, { backend: NAME });
+      const now = Date.now();
+      doc.artifacts[id] = {
+        id,
+        schemaTitle: input.schemaTitle,
+        schemaVersion: input.schemaVersion ?? "0.0.1",
+        displayName: input.displayName ?? "",
+        uri: input.uri ?? "",
+        description: input.description ?? "",
+        state: input.state ?? "LIVE",
+        metadata: copy(input.metadata ?? {}),
+        createTime: now,
+        updateTime: now,
+      };
+      await save();
+      return copy(doc.artifacts[id]!);
+    },
+    async getArtifact(id) {
+      return doc.artifacts[id] && copy(doc.artifacts[id]);
+    },
+    async listArtifacts(query) {
+      const only = query?.run ? runOf(query.run).artifacts : undefined;
+      const items = Object.values(doc.artifacts).filter(
+        (a) => (!only || only.includes(a.id)) && (!query?.schemaTitle || a.schemaTitle === query.schemaTitle),
+      );
+      return page(items.map(copy), query);
+    },
+    async createExecution(input) {
+      const id = input.id ?? randomUUID();
+      if (doc.executions[id]) throw new AlreadyExistsError(`Execution ${id} exists.`, { backend: NAME });
+      const now = Date.now();
+      doc.executions[id] = {
+        id,
+        schemaTitle: input.schemaTitle,
+        schemaVersion: input.schemaVersion ?? "0.0.1",
+        displayName: input.displayName ?? "",
+        description: input.description ?? "",
+        state: input.state ?? "RUNNING",
+        metadata: copy(input.metadata ?? {}),
+        inputArtifacts: [],
+        outputArtifacts: [],
+        createTime: now,
+        updateTime: now,
+      };
+      await save();
+      return copy(doc.executions[id]!);
+    },
+    async getExecution(id) {
+      return doc.executions[id] && copy(doc.executions[id]);
+    },
+    async listExecutions(query) {
+      const only = query?.run ? runOf(query.run).executions : undefined;
+      const items = Object.values(doc.executions).filter(
+        (e) => (!only || only.includes(e.id)) && (!query?.schemaTitle || e.schemaTitle === query.schemaTitle),
+      );
+      return page(items.map(copy), query);
+    },
+    async updateExecution(id, patch) {
+      const execution = executionOf(id);
+      if (patch.state) execution.state = patch.state;
+      Object.assign(execution.metadata, copy(patch.metadata ?? {}));
+      await save();
+      return copy(execution);
+    },
+    async addExecutionEvents(id, events) {
+      const execution = executionOf(id);
+      for (const a of [...(events.inputs ?? []), ...(events.outputs ?? [])]) artifactOf(a);
+      for (const a of events.inputs ?? []) if (!execution.inputArtifacts.includes(a)) execution.inputArtifacts.push(a);
+      for (const a of events.outputs ?? []) if (!execution.outputArtifacts.includes(a)) execution.outputArtifacts.push(a);
+      await save();
+      return copy(execution);
+    },
+    async attributeToRun(ref, links) {
+      const run = runOf(ref);
+      links.artifacts?.forEach(artifactOf);
+      links.executions?.forEach(executionOf);
+      for (const a of links.artifacts ?? []) if (!run.artifacts.includes(a)) run.artifacts.push(a);
+      for (const e of links.executions ?? []) if (!run.executions.includes(e)) run.executions.push(e);
+      await save();
+    },
+    async addRunChildren(ref, children) {
+      const run = runOf(ref);
+      for (const child of children) {
+        if (!run.children.some((c) => c.resourceName === child.resourceName)) run.children.push(copy(child));
+      }
+      await save();
+    },
+    async listRunChildren(ref, options) {
+      return copy(runOf(ref).children.filter((c) => !options?.schemaTitle || c.schemaTitle === options.schemaTitle));
+    },
+
+    flush,
+    close: flush,
+  };
+
+  async function flush(): Promise<void> {
+    if (dirty) await save();
+    await saving;
+  }
+  function artifactOf(id: string): ArtifactRecord {
+    const artifact = doc.artifacts[id];
+    if (!artifact) throw new NotFoundError(`Artifact ${id} was not found.`, { backend: NAME });
+    return artifact;
+  }
+  function executionOf(id: string): ExecutionRecord {
+    const execution = doc.executions[id];
+    if (!execution) throw new NotFoundError(`Execution ${id} was not found.`, { backend: NAME });
+    return execution;
+  }
+}
