@@ -1,0 +1,112 @@
+import { BackendError } from "@exprun/core";
+import { BACKEND } from "./fsio.js";
+
+/** One parsed line of a log: always a JSON object. */
+export type LogRecord = Record<string, unknown>;
+
+/** The error for a complete record that is not what this store writes, naming the file and byte offset. */
+export function corruptRecord(file: string, byteOffset: number, reason: string): BackendError {
+  return new BackendError(
+    `Corrupt or foreign record in ${file} at byte ${byteOffset}: ${reason}. Restore the file from a backup, ` +
+      `or remove that line; the rest of the store stays readable.`,
+    { backend: BACKEND },
+  );
+}
+
+function isObject(value: unknown): value is LogRecord {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Recovers the record after a torn one. A writer killed inside `write(2)` can leave a record without
+ * its newline; the next process's record then continues that line. The complete record starts at the
+ * leftmost `{"` from which the rest of the line parses: no suffix starting inside the torn prefix can
+ * parse, because the prefix leaves at least one object open that the complete record does not close.
+ */
+function recoverAfterTorn(line: string): LogRecord | undefined {
+  for (let i = line.indexOf('{"', 1); i > 0; i = line.indexOf('{"', i + 1)) {
+    try {
+      const value: unknown = JSON.parse(line.slice(i));
+      if (isObject(value)) return value;
+    } catch {
+      // not the start of the complete record; try the next candidate
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Parses the complete lines of `text` (which ends with a newline, or is empty) and hands each record
+ * to `onRecord`. `baseOffset` is the byte offset of `text` in `file`, for messages. An incomplete
+ * trailing record is never passed here (the caller keeps it for the next read); a complete line that is
+ * not a JSON object, and is not a torn record followed by a complete one, is a `BackendError`.
+ */
+export function parseLines(
+  text: string,
+  file: string,
+  baseOffset: number,
+  onRecord: (record: LogRecord) => void,
+): void {
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf("\n", start);
+    if (end < 0) end = text.length;
+    if (end > start) {
+      const line = text.slice(start, end);
+      let record: unknown;
+      try {
+        record = JSON.parse(line);
+      } catch {
+        record = recoverAfterTorn(line);
+      }
+      if (!isObject(record)) {
+        const offset = baseOffset + Buffer.byteLength(text.slice(0, start));
+        throw corruptRecord(file, offset, "the line is not a JSON object");
+      }
+      try {
+        onRecord(record);
+      } catch (error) {
+        if (error instanceof BackendError) throw error;
+        const offset = baseOffset + Buffer.byteLength(text.slice(0, start));
+        throw corruptRecord(file, offset, error instanceof Error ? error.message : String(error));
+      }
+    }
+    start = end + 1;
+  }
+}
+
+/** Serialises records as JSON Lines, ready for one append. */
+export function toLines(records: readonly unknown[]): Buffer {
+  let text = "";
+  for (const record of records) text += `${JSON.stringify(record)}\n`;
+  return Buffer.from(text);
+}
+
+/** A field check for reducers: throws a plain Error (turned into a corrupt-record error with the path). */
+export function expectString(record: LogRecord, field: string): string {
+  const value = record[field];
+  if (typeof value !== "string") throw new Error(`field "${field}" must be a string`);
+  return value;
+}
+
+export function expectNumber(record: LogRecord, field: string): number {
+  const value = record[field];
+  if (typeof value !== "number") throw new Error(`field "${field}" must be a number`);
+  return value;
+}
+
+export function optionalObject(record: LogRecord, field: string): Record<string, unknown> | undefined {
+  const value = record[field];
+  if (value === undefined) return undefined;
+  if (!isObject(value)) throw new Error(`field "${field}" must be an object`);
+  return value;
+}
+
+export function optionalStrings(record: LogRecord, field: string): string[] {
+  const value = record[field];
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) {
+    throw new Error(`field "${field}" must be an array of strings`);
+  }
+  return value as string[];
+}

@@ -1,0 +1,159 @@
+import { type FileHandle, open } from "node:fs/promises";
+import { errorCode, fsError, readIfExists, replaceFile } from "./fsio.js";
+import { type LogRecord, parseLines } from "./jsonl.js";
+
+/** How a log's records fold into the state a reader wants. */
+export interface Reducer<S> {
+  empty(): S;
+  /** Applies one record; `seq` counts records from the start of the log. Throws on a foreign record. */
+  apply(state: S, record: LogRecord, seq: number): void;
+  /** Snapshot codec; without it the log is always replayed from its start. */
+  snapshot?: { encode(state: S): unknown; decode(json: unknown): S };
+}
+
+export const SNAPSHOT_FORMAT = "exprun-file-snapshot";
+export const SNAPSHOT_VERSION = 1;
+
+/** Write a snapshot once the unsnapshotted tail is this large and at least a quarter of the log. */
+const SNAPSHOT_MIN_TAIL = 1 << 20;
+
+/**
+ * An append-only JSON Lines log folded into in-memory state, read incrementally: each refresh reads
+ * only the bytes appended since the last one, up to the last complete line (a record still being
+ * written, or torn by a crash, waits). A snapshot beside the log caches the state of a prefix of it
+ * (`logBytes`); it is a pure cache, rewritten atomically by any reader, so no lock is needed.
+ * `key` ties the state to one incarnation of the log's owner (an experiment deleted and re-created
+ * gets a new key, and the cached state is dropped even if the filesystem reuses the inode).
+ */
+export class LogView<S> {
+  state: S;
+  private offset = 0;
+  private seq = 0;
+  private ino = -1;
+  private key: string | undefined;
+  private snapshotOffset = 0;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly file: string,
+    private readonly snapshotFile: string | undefined,
+    private readonly reducer: Reducer<S>,
+    private readonly sync: boolean,
+  ) {
+    this.state = reducer.empty();
+  }
+
+  /** Brings the state up to date with the log (one refresh at a time). */
+  refresh(key?: string): Promise<S> {
+    const next = this.queue.then(() => this.refreshNow(key));
+    this.queue = next.catch(() => {});
+    return next;
+  }
+
+  private reset(key: string | undefined): void {
+    this.state = this.reducer.empty();
+    this.offset = 0;
+    this.seq = 0;
+    this.ino = -1;
+    this.snapshotOffset = 0;
+    this.key = key;
+  }
+
+  private async refreshNow(key: string | undefined): Promise<S> {
+    if (key !== this.key) this.reset(key);
+    let handle: FileHandle;
+    try {
+      handle = await open(this.file, "r");
+    } catch (error) {
+      const code = errorCode(error);
+      if (code === "ENOENT" || code === "ENOTDIR") {
+        this.reset(key);
+        return this.state;
+      }
+      throw fsError("open", this.file, error);
+    }
+    try {
+      const stat = await handle.stat();
+      if (stat.ino !== this.ino || stat.size < this.offset) {
+        this.reset(key);
+        this.ino = stat.ino;
+      }
+      if (this.offset === 0 && this.snapshotFile) await this.loadSnapshot(stat.size);
+      if (stat.size > this.offset) await this.readTail(handle, stat.size);
+    } catch (error) {
+      // Never keep half-applied state: the next refresh starts over (and reports the same problem).
+      this.reset(undefined);
+      throw error;
+    } finally {
+      await handle.close();
+    }
+    await this.maybeSnapshot();
+    return this.state;
+  }
+
+  private async readTail(handle: FileHandle, size: number): Promise<void> {
+    const length = size - this.offset;
+    const buffer = Buffer.allocUnsafe(length);
+    let read = 0;
+    while (read < length) {
+      const { bytesRead } = await handle.read(buffer, read, length - read, this.offset + read);
+      if (bytesRead === 0) break;
+      read += bytesRead;
+    }
+    const end = buffer.lastIndexOf(10, read - 1) + 1;
+    if (end === 0) return;
+    const text = buffer.toString("utf8", 0, end);
+    parseLines(text, this.file, this.offset, (record) => {
+      this.reducer.apply(this.state, record, this.seq);
+      this.seq++;
+    });
+    this.offset += end;
+  }
+
+  private async loadSnapshot(logSize: number): Promise<void> {
+    const bytes = await readIfExists(this.snapshotFile!).catch(() => undefined);
+    if (!bytes) return;
+    try {
+      const json = JSON.parse(bytes.toString("utf8")) as Record<string, unknown>;
+      const logBytes = json.logBytes;
+      if (
+        json.format !== SNAPSHOT_FORMAT ||
+        json.version !== SNAPSHOT_VERSION ||
+        json.key !== (this.key ?? null) ||
+        typeof logBytes !== "number" ||
+        typeof json.records !== "number" ||
+        logBytes > logSize
+      ) {
+        return;
+      }
+      this.state = this.reducer.snapshot!.decode(json.state);
+      this.offset = logBytes;
+      this.seq = json.records;
+      this.snapshotOffset = logBytes;
+    } catch {
+      // A snapshot is only a cache: an unreadable one is ignored and the log replayed.
+      this.state = this.reducer.empty();
+    }
+  }
+
+  private async maybeSnapshot(): Promise<void> {
+    const codec = this.reducer.snapshot;
+    if (!codec || !this.snapshotFile) return;
+    const tail = this.offset - this.snapshotOffset;
+    if (tail < SNAPSHOT_MIN_TAIL || tail * 4 < this.offset) return;
+    const json = {
+      format: SNAPSHOT_FORMAT,
+      version: SNAPSHOT_VERSION,
+      key: this.key ?? null,
+      logBytes: this.offset,
+      records: this.seq,
+      state: codec.encode(this.state),
+    };
+    try {
+      await replaceFile(this.snapshotFile, Buffer.from(JSON.stringify(json)), this.sync);
+      this.snapshotOffset = this.offset;
+    } catch {
+      // The owner may have been deleted meanwhile; the log stays the truth.
+    }
+  }
+}

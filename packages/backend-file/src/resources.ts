@@ -1,0 +1,221 @@
+import { randomUUID } from "node:crypto";
+import type {
+  ArtifactRecord,
+  ExecutionPatch,
+  ExecutionRecord,
+  NewArtifact,
+  NewExecution,
+  Page,
+  PageRequest,
+  ResourceQuery,
+} from "@exprun/core";
+import { AlreadyExistsError, NotFoundError, SCHEMA, ValidationError } from "@exprun/core";
+import { BACKEND, ensureDir, uid } from "./fsio.js";
+import type { LogView } from "./log-view.js";
+import {
+  copyArtifact,
+  copyExecution,
+  type Entry,
+  encodeArtifact,
+  encodeExecution,
+  type ResourcesState,
+} from "./resources-log.js";
+import type { FileStore } from "./store.js";
+import { encodeDeep } from "./values.js";
+
+/** Page tokens are the creation sequence number of the last item returned: stable while items are added. */
+export function parseToken(token: string | undefined): number {
+  if (token === undefined || token === "") return -1;
+  const seq = Number(token);
+  if (!Number.isSafeInteger(seq) || seq < 0) {
+    throw new ValidationError(
+      `Invalid page token ${JSON.stringify(token)}. Pass the nextPageToken of a previous page.`,
+      {
+        backend: BACKEND,
+      },
+    );
+  }
+  return seq;
+}
+
+/** One page of `entries` (in creation order) after the token. */
+export function paginate<T>(
+  entries: Iterable<{ seq: number; value: T }>,
+  page: PageRequest | undefined,
+): Page<T> {
+  const after = parseToken(page?.pageToken);
+  const size = page?.pageSize && page.pageSize > 0 ? page.pageSize : Number.POSITIVE_INFINITY;
+  const items: T[] = [];
+  let last = -1;
+  for (const entry of entries) {
+    if (entry.seq <= after) continue;
+    if (items.length >= size) return { items, nextPageToken: String(last) };
+    items.push(entry.value);
+    last = entry.seq;
+  }
+  return { items };
+}
+
+function notFound(kind: "Artifact" | "Execution", id: string): NotFoundError {
+  return new NotFoundError(`${kind} "${id}" not found. Create it first (${kind}.create).`, {
+    backend: BACKEND,
+  });
+}
+
+/** Artifacts and executions: store-wide resources, each kind in one append-only log under `resources/`. */
+export class Resources {
+  constructor(private readonly store: FileStore) {}
+
+  private async createIn<T extends { id: string; createTime: number }>(
+    view: LogView<ResourcesState<T>>,
+    kind: "Artifact" | "Execution",
+    field: string,
+    record: T,
+    encode: (record: T) => unknown,
+  ): Promise<Entry<T>> {
+    await this.store.open();
+    const state = await view.refresh();
+    if (state.byId.has(record.id)) {
+      throw new AlreadyExistsError(`${kind} "${record.id}" already exists. Choose another id.`, {
+        backend: BACKEND,
+      });
+    }
+    const id = uid();
+    await ensureDir(this.store.paths.resources);
+    await this.store.append(view.file, [
+      { op: "create", uid: id, t: record.createTime, [field]: encode(record) },
+    ]);
+    const entry = (await view.refresh()).byId.get(record.id);
+    if (!entry || entry.uid !== id) {
+      throw new AlreadyExistsError(`${kind} "${record.id}" already exists. Choose another id.`, {
+        backend: BACKEND,
+      });
+    }
+    return entry;
+  }
+
+  async createArtifact(input: NewArtifact): Promise<ArtifactRecord> {
+    const now = Date.now();
+    const record: ArtifactRecord = {
+      id: input.id ?? randomUUID(),
+      schemaTitle: input.schemaTitle,
+      schemaVersion: input.schemaVersion ?? SCHEMA.defaultVersion,
+      displayName: input.displayName ?? "",
+      uri: input.uri ?? "",
+      description: input.description ?? "",
+      state: input.state ?? "LIVE",
+      metadata: input.metadata ?? {},
+      createTime: now,
+      updateTime: now,
+    };
+    const entry = await this.createIn(this.store.artifacts, "Artifact", "artifact", record, encodeArtifact);
+    return copyArtifact(entry.record);
+  }
+
+  async getArtifact(id: string): Promise<ArtifactRecord | undefined> {
+    await this.store.open();
+    const entry = (await this.store.artifacts.refresh()).byId.get(id);
+    return entry ? copyArtifact(entry.record) : undefined;
+  }
+
+  async requireArtifacts(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.store.open();
+    const state = await this.store.artifacts.refresh();
+    for (const id of ids) if (!state.byId.has(id)) throw notFound("Artifact", id);
+  }
+
+  async requireExecutions(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.store.open();
+    const state = await this.store.executions.refresh();
+    for (const id of ids) if (!state.byId.has(id)) throw notFound("Execution", id);
+  }
+
+  private async query<T extends { schemaTitle: string }>(
+    view: LogView<ResourcesState<T>>,
+    query: ResourceQuery | undefined,
+    attributed: (run: { artifacts: string[]; executions: string[] }) => string[],
+    copy: (record: T) => T,
+  ): Promise<Page<T>> {
+    await this.store.open();
+    let only: Set<string> | undefined;
+    if (query?.run) only = new Set(attributed(await this.store.requireRun(query.run)));
+    const state = await view.refresh();
+    const entries = function* () {
+      for (const [id, entry] of state.byId) {
+        if (only && !only.has(id)) continue;
+        if (query?.schemaTitle !== undefined && entry.record.schemaTitle !== query.schemaTitle) continue;
+        yield { seq: entry.seq, value: entry.record };
+      }
+    };
+    const page = paginate(entries(), query);
+    return { ...page, items: page.items.map(copy) };
+  }
+
+  listArtifacts(query?: ResourceQuery): Promise<Page<ArtifactRecord>> {
+    return this.query(this.store.artifacts, query, (r) => r.artifacts, copyArtifact);
+  }
+
+  async createExecution(input: NewExecution): Promise<ExecutionRecord> {
+    const now = Date.now();
+    const record: ExecutionRecord = {
+      id: input.id ?? randomUUID(),
+      schemaTitle: input.schemaTitle,
+      schemaVersion: input.schemaVersion ?? SCHEMA.defaultVersion,
+      displayName: input.displayName ?? "",
+      description: input.description ?? "",
+      state: input.state ?? "NEW",
+      metadata: input.metadata ?? {},
+      inputArtifacts: [],
+      outputArtifacts: [],
+      createTime: now,
+      updateTime: now,
+    };
+    const entry = await this.createIn(
+      this.store.executions,
+      "Execution",
+      "execution",
+      record,
+      encodeExecution,
+    );
+    return copyExecution(entry.record);
+  }
+
+  async getExecution(id: string): Promise<ExecutionRecord | undefined> {
+    await this.store.open();
+    const entry = (await this.store.executions.refresh()).byId.get(id);
+    return entry ? copyExecution(entry.record) : undefined;
+  }
+
+  listExecutions(query?: ResourceQuery): Promise<Page<ExecutionRecord>> {
+    return this.query(this.store.executions, query, (r) => r.executions, copyExecution);
+  }
+
+  private async appendExecution(id: string, record: Record<string, unknown>): Promise<ExecutionRecord> {
+    await this.requireExecutions([id]);
+    await this.store.append(this.store.paths.executionsLog(), [{ ...record, id, t: Date.now() }]);
+    const entry = (await this.store.executions.refresh()).byId.get(id);
+    if (!entry) throw notFound("Execution", id);
+    return copyExecution(entry.record);
+  }
+
+  updateExecution(id: string, patch: ExecutionPatch): Promise<ExecutionRecord> {
+    const record: Record<string, unknown> = { op: "update" };
+    if (patch.state !== undefined) record.state = patch.state;
+    if (patch.metadata !== undefined) record.metadata = encodeDeep(patch.metadata);
+    return this.appendExecution(id, record);
+  }
+
+  async addExecutionEvents(
+    id: string,
+    events: { inputs?: string[]; outputs?: string[] },
+  ): Promise<ExecutionRecord> {
+    await this.requireArtifacts([...(events.inputs ?? []), ...(events.outputs ?? [])]);
+    return this.appendExecution(id, {
+      op: "events",
+      inputs: events.inputs ?? [],
+      outputs: events.outputs ?? [],
+    });
+  }
+}

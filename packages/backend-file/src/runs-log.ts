@@ -1,0 +1,207 @@
+import type { RunChild, RunRecord, RunState, SeriesPoint, Value } from "@exprun/core";
+import { isLaterPoint, SCHEMA } from "@exprun/core";
+import { expectNumber, expectString, type LogRecord, optionalObject, optionalStrings } from "./jsonl.js";
+import type { Reducer } from "./log-view.js";
+import {
+  copyMetadata,
+  decodeMetadata,
+  decodeScalar,
+  decodeValues,
+  encodeDeep,
+  encodeNumber,
+  encodeValues,
+} from "./values.js";
+
+/** A run as folded from its experiment's `runs.jsonl`. */
+export interface RunEntry {
+  name: string;
+  /** The incarnation id from the winning `create` record; records of other incarnations are ignored. */
+  uid: string;
+  /** Position of the create record in the log: creation order and page tokens. */
+  seq: number;
+  runType: string;
+  state: RunState;
+  params: Record<string, Value>;
+  metrics: Record<string, Value>;
+  tensorboardRun?: string;
+  createTime: number;
+  updateTime: number;
+  latest: Record<string, SeriesPoint>;
+  artifacts: string[];
+  executions: string[];
+  children: RunChild[];
+}
+
+export interface RunsState {
+  /** In creation order (a re-created run moves to the end). */
+  runs: Map<string, RunEntry>;
+}
+
+function pushUnique(list: string[], items: readonly string[]): void {
+  for (const item of items) if (!list.includes(item)) list.push(item);
+}
+
+function decodeLatest(value: Record<string, unknown>): Record<string, SeriesPoint> {
+  const out: Record<string, SeriesPoint> = {};
+  for (const metric in value) {
+    const p = value[metric] as { step: number; wallTime: number; value: unknown };
+    out[metric] = { metric, step: p.step, wallTime: p.wallTime, value: decodeScalar(p.value) as number };
+  }
+  return out;
+}
+
+function encodeLatest(latest: Record<string, SeriesPoint>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const metric in latest) {
+    const p = latest[metric]!;
+    out[metric] = { step: p.step, wallTime: p.wallTime, value: encodeNumber(p.value) };
+  }
+  return out;
+}
+
+/** The `latest` record a time-series flush appends to `runs.jsonl`. */
+export function encodeLatestRecord(run: string, uid: string, latest: Record<string, SeriesPoint>): unknown {
+  return { op: "latest", run, uid, t: Date.now(), series: encodeLatest(latest) };
+}
+
+function decodeChildren(value: unknown): RunChild[] {
+  if (!Array.isArray(value)) throw new Error(`field "children" must be an array`);
+  return value.map((c: Record<string, unknown>) => {
+    const child: RunChild = {
+      schemaTitle: String(c.schemaTitle),
+      resourceName: String(c.resourceName),
+      displayName: String(c.displayName ?? ""),
+    };
+    if (c.metadata !== undefined) child.metadata = decodeMetadata(c.metadata);
+    return child;
+  });
+}
+
+export function encodeChildren(children: readonly RunChild[]): unknown[] {
+  return children.map((c) =>
+    c.metadata === undefined ? { ...c } : { ...c, metadata: encodeDeep(c.metadata) },
+  );
+}
+
+function applyRecord(state: RunsState, record: LogRecord, seq: number): void {
+  const op = expectString(record, "op");
+  const name = expectString(record, "run");
+  const id = expectString(record, "uid");
+  const time = expectNumber(record, "t");
+  const current = state.runs.get(name);
+  if (op === "create") {
+    if (current) return; // a racing creator that lost
+    state.runs.set(name, {
+      name,
+      uid: id,
+      seq,
+      runType: typeof record.runType === "string" ? record.runType : SCHEMA.experimentRun,
+      state: expectString(record, "state") as RunState,
+      params: {},
+      metrics: {},
+      createTime: time,
+      updateTime: time,
+      latest: {},
+      artifacts: [],
+      executions: [],
+      children: [],
+    });
+    return;
+  }
+  if (!current || current.uid !== id) {
+    if (!["update", "delete", "tensorboard", "latest", "attribute", "children"].includes(op)) {
+      throw new Error(`unknown operation "${op}"`);
+    }
+    return; // a record for a deleted incarnation
+  }
+  switch (op) {
+    case "update": {
+      const params = optionalObject(record, "params");
+      const metrics = optionalObject(record, "metrics");
+      if (params) Object.assign(current.params, decodeValues(params));
+      if (metrics) Object.assign(current.metrics, decodeValues(metrics));
+      if (typeof record.state === "string") current.state = record.state as RunState;
+      break;
+    }
+    case "delete":
+      state.runs.delete(name);
+      return;
+    case "tensorboard":
+      current.tensorboardRun = expectString(record, "tensorboardRun");
+      break;
+    case "latest": {
+      const latest = decodeLatest(optionalObject(record, "series") ?? {});
+      for (const metric in latest) {
+        const point = latest[metric]!;
+        if (isLaterPoint(current.latest[metric], point)) current.latest[metric] = point;
+      }
+      return; // time series do not change the run's updateTime
+    }
+    case "attribute":
+      pushUnique(current.artifacts, optionalStrings(record, "artifacts"));
+      pushUnique(current.executions, optionalStrings(record, "executions"));
+      break;
+    case "children":
+      for (const child of decodeChildren(record.children)) {
+        if (!current.children.some((c) => c.resourceName === child.resourceName))
+          current.children.push(child);
+      }
+      break;
+    default:
+      throw new Error(`unknown operation "${op}"`);
+  }
+  current.updateTime = time;
+}
+
+export const runsReducer: Reducer<RunsState> = {
+  empty: () => ({ runs: new Map() }),
+  apply: applyRecord,
+  snapshot: {
+    encode: (state) =>
+      [...state.runs.values()].map((r) => ({
+        ...r,
+        params: encodeValues(r.params),
+        metrics: encodeValues(r.metrics),
+        latest: encodeLatest(r.latest),
+        children: encodeChildren(r.children),
+      })),
+    decode: (json) => {
+      const runs = new Map<string, RunEntry>();
+      for (const r of json as RunEntry[]) {
+        decodeValues(r.params);
+        decodeValues(r.metrics);
+        r.latest = decodeLatest(r.latest);
+        r.children = decodeChildren(r.children);
+        runs.set(r.name, r);
+      }
+      return { runs };
+    },
+  },
+};
+
+/** The public record of a run entry: a fresh copy. */
+export function toRunRecord(experiment: string, entry: RunEntry, withLatest: boolean): RunRecord {
+  const record: RunRecord = {
+    experiment,
+    name: entry.name,
+    runType: entry.runType,
+    state: entry.state,
+    params: { ...entry.params },
+    metrics: { ...entry.metrics },
+    createTime: entry.createTime,
+    updateTime: entry.updateTime,
+  };
+  if (entry.tensorboardRun !== undefined) record.tensorboardRun = entry.tensorboardRun;
+  if (withLatest) {
+    const latest: Record<string, SeriesPoint> = {};
+    for (const metric in entry.latest) latest[metric] = { ...entry.latest[metric]! };
+    record.latestTimeSeries = latest;
+  }
+  return record;
+}
+
+export function copyChildren(children: readonly RunChild[]): RunChild[] {
+  return children.map((c) =>
+    c.metadata === undefined ? { ...c } : { ...c, metadata: copyMetadata(c.metadata) },
+  );
+}

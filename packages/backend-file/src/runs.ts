@@ -1,0 +1,149 @@
+import type { NewRun, Page, PageRequest, RunChild, RunPatch, RunRecord, RunRef } from "@exprun/core";
+import { AlreadyExistsError, SCHEMA } from "@exprun/core";
+import { BACKEND, errorCode, removeTree, uid } from "./fsio.js";
+import { paginate, type Resources } from "./resources.js";
+import { copyChildren, encodeChildren, toRunRecord } from "./runs-log.js";
+import type { SeriesStore } from "./series-store.js";
+import { type FileStore, runNotFound } from "./store.js";
+import { encodeValues } from "./values.js";
+
+/**
+ * Runs: every change to any run of an experiment is one record appended to the experiment's
+ * `runs.jsonl`, so listing 10,000 runs with params, metrics and latest time-series points is one
+ * sequential read (of a snapshot plus the tail appended since). Each run's time series live in
+ * `runs/<run>/timeseries.jsonl`.
+ */
+export class Runs {
+  constructor(
+    private readonly store: FileStore,
+    private readonly series: SeriesStore,
+    private readonly resources: Resources,
+  ) {}
+
+  async create(experiment: string, input: NewRun): Promise<RunRecord> {
+    const ref = { experiment, run: input.name };
+    this.store.paths.runDir(experiment, input.name); // checks both names before anything is written
+    const { state } = await this.store.runs(experiment);
+    const exists = () =>
+      new AlreadyExistsError(
+        `Run "${input.name}" already exists in experiment "${experiment}". Use another name.`,
+        {
+          backend: BACKEND,
+        },
+      );
+    if (state.runs.has(input.name)) throw exists();
+    const id = uid();
+    const record = {
+      op: "create",
+      run: input.name,
+      uid: id,
+      t: Date.now(),
+      runType: SCHEMA.experimentRun,
+      state: input.state,
+    };
+    try {
+      await this.store.append(this.store.paths.runsLog(experiment), [record]);
+    } catch (error) {
+      if (errorCode(error) === "ENOENT") await this.store.requireExperiment(experiment);
+      throw error;
+    }
+    const run = (await this.store.runs(experiment)).state.runs.get(input.name);
+    if (!run) throw runNotFound(ref);
+    if (run.uid !== id) throw exists();
+    return toRunRecord(experiment, run, false);
+  }
+
+  async get(ref: RunRef): Promise<RunRecord | undefined> {
+    this.store.paths.runDir(ref.experiment, ref.run);
+    const run = await this.store.findRun(ref);
+    return run ? toRunRecord(ref.experiment, run, false) : undefined;
+  }
+
+  async list(
+    experiment: string,
+    page?: PageRequest & { withLatestTimeSeries?: boolean },
+  ): Promise<Page<RunRecord>> {
+    const withLatest = page?.withLatestTimeSeries === true;
+    if (withLatest) await this.series.flushExperiment(experiment, false);
+    const { state } = await this.store.runs(experiment);
+    const entries = function* () {
+      for (const run of state.runs.values()) yield { seq: run.seq, value: run };
+    };
+    const result = paginate(entries(), page);
+    return { ...result, items: result.items.map((run) => toRunRecord(experiment, run, withLatest)) };
+  }
+
+  async update(ref: RunRef, patch: RunPatch): Promise<RunRecord> {
+    // A state change ends (or restarts) a run: make its buffered time series durable first.
+    if (patch.state !== undefined) await this.series.flushRun(ref, true);
+    const current = await this.store.requireRun(ref);
+    const record: Record<string, unknown> = { op: "update", run: ref.run, uid: current.uid, t: Date.now() };
+    if (patch.params !== undefined) record.params = encodeValues(patch.params);
+    if (patch.metrics !== undefined) record.metrics = encodeValues(patch.metrics);
+    if (patch.state !== undefined) record.state = patch.state;
+    return toRunRecord(ref.experiment, await this.store.appendRun(ref, record), false);
+  }
+
+  async delete(ref: RunRef): Promise<void> {
+    const current = await this.store.requireRun(ref);
+    this.series.drop(ref);
+    const record = { op: "delete", run: ref.run, uid: current.uid, t: Date.now() };
+    try {
+      await this.store.append(this.store.paths.runsLog(ref.experiment), [record]);
+    } catch (error) {
+      if (errorCode(error) === "ENOENT") throw runNotFound(ref);
+      throw error;
+    }
+    await removeTree(this.store.paths.runDir(ref.experiment, ref.run));
+  }
+
+  async assignTensorboard(ref: RunRef, tensorboard: string): Promise<string> {
+    const current = await this.store.requireRun(ref);
+    const tensorboardRun = `${tensorboard}/experiments/${ref.experiment}/runs/${ref.run}`;
+    await this.store.appendRun(ref, {
+      op: "tensorboard",
+      run: ref.run,
+      uid: current.uid,
+      t: Date.now(),
+      tensorboardRun,
+    });
+    return tensorboardRun;
+  }
+
+  async attribute(ref: RunRef, links: { artifacts?: string[]; executions?: string[] }): Promise<void> {
+    const current = await this.store.requireRun(ref);
+    const artifacts = links.artifacts ?? [];
+    const executions = links.executions ?? [];
+    await this.resources.requireArtifacts(artifacts);
+    await this.resources.requireExecutions(executions);
+    await this.store.appendRun(ref, {
+      op: "attribute",
+      run: ref.run,
+      uid: current.uid,
+      t: Date.now(),
+      artifacts,
+      executions,
+    });
+  }
+
+  async addChildren(ref: RunRef, children: RunChild[]): Promise<void> {
+    const current = await this.store.requireRun(ref);
+    const record = {
+      op: "children",
+      run: ref.run,
+      uid: current.uid,
+      t: Date.now(),
+      children: encodeChildren(children),
+    };
+    await this.store.appendRun(ref, record);
+  }
+
+  async listChildren(ref: RunRef, schemaTitle?: string): Promise<RunChild[]> {
+    const current = await this.store.requireRun(ref);
+    const children =
+      schemaTitle === undefined
+        ? current.children
+        : current.children.filter((c) => c.schemaTitle === schemaTitle);
+    return copyChildren(children);
+  }
+}
