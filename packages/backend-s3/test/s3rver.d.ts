@@ -1,0 +1,34 @@
+declare module "s3rver" {
+  import type { Server } from "node:http";
+
+  interface S3rverOptions {
+    address?: string;
+    port?: number;
+    directory: string;
+    silent?: boolean;
+    resetOnClose?: boolean;
+    configureBuckets?: { name: string; configs?: unknown[] }[];
+  }
+
+  interface KoaContext {
+    method: string;
+    path: string;
+    url: string;
+    status: number;
+    body: unknown;
+    type: string;
+    set(field: string, value: string): void;
+  }
+
+  type Middleware = (ctx: KoaContext, next: () => Promise<void>) => Promise<void> | void;
+
+  class S3rver {
+    constructor(options: S3rverOptions);
+    middleware: Middleware[];
+    httpServer: Server;
+    run(): Promise<{ address: string; port: number }>;
+    close(): Promise<void>;
+  }
+
+  export default S3rver;
+}
