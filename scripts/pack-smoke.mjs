@@ -79,7 +79,7 @@ try {
   }
   const cli = run("npx", ["exprun", "--help"], project);
   console.log(`ok   npx exprun --help (${cli.split("\n").length} lines)`);
-  console.log(`${examples.length - failed} passed, ${failed} failed`);
+  console.log(`README examples: ${examples.length - failed} ran, ${failed} failed`);
   process.exitCode = failed ? 1 : 0;
 } finally {
   if (!keep) rmSync(work, { recursive: true, force: true });
