@@ -1,0 +1,13 @@
+export type { FailureOptions } from "./failures.js";
+export type { GapicAuthClient, VertexFake, VertexFakeClientOptions, VertexFakeOptions } from "./server.js";
+export { startVertexFake } from "./server.js";
+export type { ArtifactSeed, ContextSeed, ExecutionSeed, MetadataStoreSeed } from "./store.js";
+export { VertexStore } from "./store.js";
+export { fromStruct, toStruct } from "./struct.js";
+export type {
+  TensorboardExperimentSeed,
+  TensorboardRunSeed,
+  TensorboardSeed,
+  TensorboardTimeSeriesSeed,
+} from "./tensorboard-state.js";
+export type * from "./types.js";
