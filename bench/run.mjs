@@ -12,11 +12,15 @@ const only = process.argv[2];
 const suites = readdirSync(path.join(here, "suites"))
   .filter((f) => f.endsWith(".mjs") && (!only || f.includes(only)))
   .sort();
-console.log(`exprun bench — node ${process.version}, ${os.cpus().length} cores, ${os.platform()} ${os.arch()}`);
+console.log(
+  `exprun bench — node ${process.version}, ${os.cpus().length} cores, ${os.platform()} ${os.arch()}`,
+);
 let failed = 0;
 for (const suite of suites) {
   console.log(`\n== ${suite} ==`);
-  const result = spawnSync(process.execPath, ["--expose-gc", path.join(here, "suites", suite)], { stdio: "inherit" });
+  const result = spawnSync(process.execPath, ["--expose-gc", path.join(here, "suites", suite)], {
+    stdio: "inherit",
+  });
   if (result.status !== 0) failed++;
 }
 process.exit(failed ? 1 : 0);

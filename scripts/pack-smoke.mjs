@@ -61,7 +61,9 @@ try {
     `${JSON.stringify({ name: "exprun-user", private: true, type: "module" }, null, 2)}\n`,
   );
   run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", ...packed, ...extraDeps], project);
-  console.log(`installed with npm into ${project}${extraDeps.size ? ` (plus ${[...extraDeps].join(", ")})` : ""}`);
+  console.log(
+    `installed with npm into ${project}${extraDeps.size ? ` (plus ${[...extraDeps].join(", ")})` : ""}`,
+  );
 
   let failed = 0;
   for (const example of examples) {
@@ -71,10 +73,14 @@ try {
       const out = isTest
         ? run("npx", ["vitest", "run", example.file], project, { CI: "true" })
         : run(process.execPath, ["--openssl-legacy-provider", example.file], project);
-      console.log(`ok   ${example.pkg} README example${out.trim() ? `\n${indent(out.trim().split("\n").slice(-6).join("\n"))}` : ""}`);
+      console.log(
+        `ok   ${example.pkg} README example${out.trim() ? `\n${indent(out.trim().split("\n").slice(-6).join("\n"))}` : ""}`,
+      );
     } catch (error) {
       failed++;
-      console.log(`FAIL ${example.pkg} README example\n${indent(`${error.stdout ?? ""}${error.stderr ?? error.message}`)}`);
+      console.log(
+        `FAIL ${example.pkg} README example\n${indent(`${error.stdout ?? ""}${error.stderr ?? error.message}`)}`,
+      );
     }
   }
   const cli = run("npx", ["exprun", "--help"], project);

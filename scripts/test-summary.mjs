@@ -22,10 +22,18 @@ for (const dir of dirs) {
   const line = [...text.matchAll(/^\s*Tests\s+(.+)$/gm)].pop()?.[1];
   if (!line) continue;
   const count = (word) => Number(new RegExp(`(\\d+) ${word}`).exec(line)?.[1] ?? 0);
-  const row = { package: path.relative(root, dir), passed: count("passed"), failed: count("failed"), skipped: count("skipped") };
+  const row = {
+    package: path.relative(root, dir),
+    passed: count("passed"),
+    failed: count("failed"),
+    skipped: count("skipped"),
+  };
   rows.push(row);
   for (const key of Object.keys(totals)) totals[key] += row[key];
 }
-for (const r of rows) console.log(`${r.package.padEnd(32)} ${String(r.passed).padStart(5)} passed  ${r.failed} failed  ${r.skipped} skipped`);
+for (const r of rows)
+  console.log(
+    `${r.package.padEnd(32)} ${String(r.passed).padStart(5)} passed  ${r.failed} failed  ${r.skipped} skipped`,
+  );
 console.log(`${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
 process.exitCode = totals.failed > 0 || rows.length === 0 ? 1 : 0;

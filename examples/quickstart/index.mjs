@@ -8,9 +8,18 @@ await withRun("run-1", async (run) => {
   await run.logParams({ learning_rate: 0.1, optimizer: "sgd" });
   for (let epoch = 1; epoch <= 5; epoch++) await run.logTimeSeriesMetrics({ loss: 1 / epoch });
   await run.logMetrics({ accuracy: 0.93 });
-  await run.logClassificationMetrics({ labels: ["cat", "dog"], matrix: [[9, 1], [2, 8]], displayName: "holdout" });
+  await run.logClassificationMetrics({
+    labels: ["cat", "dog"],
+    matrix: [
+      [9, 1],
+      [2, 8],
+    ],
+    displayName: "holdout",
+  });
   console.log("time series:");
-  console.table((await run.getTimeSeriesDataFrame()).map((r) => ({ ...r, wall_time: r.wall_time.toISOString() })));
+  console.table(
+    (await run.getTimeSeriesDataFrame()).map((r) => ({ ...r, wall_time: r.wall_time.toISOString() })),
+  );
 });
 
 const experiment = await Experiment.get("quickstart");

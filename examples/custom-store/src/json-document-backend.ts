@@ -56,7 +56,8 @@ export async function createJsonDocumentBackend(options: { path: string }): Prom
   const key = (ref: RunRef) => `${ref.experiment}/${ref.run}`;
   const runOf = (ref: RunRef) => {
     const run = doc.runs[key(ref)];
-    if (!run) throw new NotFoundError(`Run ${ref.run} of ${ref.experiment} was not found.`, { backend: NAME });
+    if (!run)
+      throw new NotFoundError(`Run ${ref.run} of ${ref.experiment} was not found.`, { backend: NAME });
     return run;
   };
   const experimentOf = (name: string) => {
@@ -65,7 +66,8 @@ export async function createJsonDocumentBackend(options: { path: string }): Prom
     return experiment;
   };
   const copy = <T>(value: T): T => structuredClone(value);
-  const publicRun = ({ artifacts: _a, executions: _e, children: _c, ...run }: Document["runs"][string]) => copy(run);
+  const publicRun = ({ artifacts: _a, executions: _e, children: _c, ...run }: Document["runs"][string]) =>
+    copy(run);
   const page = <T>(items: T[], request: PageRequest = {}): Page<T> => {
     const start = Number(request.pageToken ?? 0);
     const end = start + (request.pageSize ?? 500);
@@ -79,12 +81,23 @@ export async function createJsonDocumentBackend(options: { path: string }): Prom
 
   return {
     name: NAME,
-    capabilities: { nonFiniteValues: true, requiresTensorboard: false, bufferedTimeSeries: true, multiProcess: false },
+    capabilities: {
+      nonFiniteValues: true,
+      requiresTensorboard: false,
+      bufferedTimeSeries: true,
+      multiProcess: false,
+    },
 
     async createExperiment(input) {
-      if (doc.experiments[input.name]) throw new AlreadyExistsError(`Experiment ${input.name} exists.`, { backend: NAME });
+      if (doc.experiments[input.name])
+        throw new AlreadyExistsError(`Experiment ${input.name} exists.`, { backend: NAME });
       const now = Date.now();
-      const record = { name: input.name, description: input.description ?? "", createTime: now, updateTime: now };
+      const record = {
+        name: input.name,
+        description: input.description ?? "",
+        createTime: now,
+        updateTime: now,
+      };
       doc.experiments[input.name] = { ...record, backingTensorboard: input.backingTensorboard };
       await save();
       return copy(doc.experiments[input.name]!);
@@ -142,7 +155,9 @@ export async function createJsonDocumentBackend(options: { path: string }): Prom
         nextPageToken: result.nextPageToken,
         items: result.items.map((run) => ({
           ...publicRun(run),
-          ...(request?.withLatestTimeSeries ? { latestTimeSeries: latestPoints(doc.points[key({ experiment, run: run.name })] ?? []) } : {}),
+          ...(request?.withLatestTimeSeries
+            ? { latestTimeSeries: latestPoints(doc.points[key({ experiment, run: run.name })] ?? []) }
+            : {}),
         })),
       };
     },
@@ -169,7 +184,8 @@ export async function createJsonDocumentBackend(options: { path: string }): Prom
 
     async appendTimeSeries(ref, writes) {
       runOf(ref);
-      const points = (doc.points[key(ref)] ??= []);
+      const points = doc.points[key(ref)] ?? [];
+      doc.points[key(ref)] = points;
       for (const { step, wallTime, values } of writes) {
         for (const [metric, value] of Object.entries(values)) points.push({ metric, step, wallTime, value });
       }
@@ -254,8 +270,10 @@ export async function createJsonDocumentBackend(options: { path: string }): Prom
     async addExecutionEvents(id, events) {
       const execution = executionOf(id);
       for (const a of [...(events.inputs ?? []), ...(events.outputs ?? [])]) artifactOf(a);
-      for (const a of events.inputs ?? []) if (!execution.inputArtifacts.includes(a)) execution.inputArtifacts.push(a);
-      for (const a of events.outputs ?? []) if (!execution.outputArtifacts.includes(a)) execution.outputArtifacts.push(a);
+      for (const a of events.inputs ?? [])
+        if (!execution.inputArtifacts.includes(a)) execution.inputArtifacts.push(a);
+      for (const a of events.outputs ?? [])
+        if (!execution.outputArtifacts.includes(a)) execution.outputArtifacts.push(a);
       await save();
       return copy(execution);
     },
@@ -275,7 +293,9 @@ export async function createJsonDocumentBackend(options: { path: string }): Prom
       await save();
     },
     async listRunChildren(ref, options) {
-      return copy(runOf(ref).children.filter((c) => !options?.schemaTitle || c.schemaTitle === options.schemaTitle));
+      return copy(
+        runOf(ref).children.filter((c) => !options?.schemaTitle || c.schemaTitle === options.schemaTitle),
+      );
     },
 
     flush,

@@ -6,5 +6,7 @@ import { createJsonDocumentBackend } from "../src/json-document-backend.js";
 
 // This is all it takes to prove a store: a factory for an empty one.
 describeBackend("json-document", async () =>
-  createJsonDocumentBackend({ path: path.join(await mkdtemp(path.join(tmpdir(), "exprun-doc-")), "store.json") }),
+  createJsonDocumentBackend({
+    path: path.join(await mkdtemp(path.join(tmpdir(), "exprun-doc-")), "store.json"),
+  }),
 );
