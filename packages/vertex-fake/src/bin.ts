@@ -22,7 +22,9 @@ async function main(): Promise<void> {
   }
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`[exprun] [vertex-fake] --port must be an integer from 0 to 65535, got "${values.port}".`);
+    throw new Error(
+      `[exprun] [vertex-fake] --port must be an integer from 0 to 65535, got "${values.port}".`,
+    );
   }
   const fake = await startVertexFake({ host: values.host, port, projectNumber: values["project-number"] });
   console.log(fake.address);
