@@ -1,8 +1,11 @@
 import { randomBytes } from "node:crypto";
-import { constants } from "node:fs";
+import { closeSync, constants, fdatasync, openSync, readFileSync, writeSync } from "node:fs";
 import { type FileHandle, link, mkdir, open, readFile, rename, rm, unlink } from "node:fs/promises";
 import path from "node:path";
+import { promisify } from "node:util";
 import { BackendError } from "@exprun/core";
+
+const fdatasyncAsync = promisify(fdatasync);
 
 /** The backend name used in every message. */
 export const BACKEND = "file";
@@ -39,20 +42,24 @@ async function writeWhole(handle: FileHandle, data: Buffer, file: string, positi
  * is on disk (fdatasync) before this resolves. `create: false` refuses to create the file.
  */
 export async function appendData(file: string, data: Buffer, sync: boolean, create = true): Promise<void> {
-  let handle: FileHandle;
+  // open/write/close are synchronous (microseconds on a local disk); only fdatasync, which waits for
+  // the device, goes to the threadpool so that concurrent writers' syncs overlap.
+  let fd: number;
   try {
-    const flags = constants.O_WRONLY | constants.O_APPEND | (create ? constants.O_CREAT : 0);
-    handle = await open(file, flags, 0o666);
+    fd = openSync(file, constants.O_WRONLY | constants.O_APPEND | (create ? constants.O_CREAT : 0), 0o666);
   } catch (error) {
     throw errorCode(error) === "ENOENT" ? error : fsError("open", file, error);
   }
   try {
-    await writeWhole(handle, data, file);
-    if (sync) await handle.datasync();
+    const written = writeSync(fd, data, 0, data.length);
+    if (written !== data.length) {
+      throw fsError("write", file, new Error(`short write (${written} of ${data.length} bytes)`));
+    }
+    if (sync) await fdatasyncAsync(fd);
   } catch (error) {
     throw error instanceof BackendError ? error : fsError("append to", file, error);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
@@ -135,6 +142,17 @@ export async function ensureDir(dir: string): Promise<void> {
 export async function readIfExists(file: string): Promise<Buffer | undefined> {
   try {
     return await readFile(file);
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+    throw fsError("read", file, error);
+  }
+}
+
+/** Reads a small file synchronously; `undefined` when it does not exist. */
+export function readIfExistsSync(file: string): Buffer | undefined {
+  try {
+    return readFileSync(file);
   } catch (error) {
     const code = errorCode(error);
     if (code === "ENOENT" || code === "ENOTDIR") return undefined;

@@ -1,5 +1,6 @@
-import { type FileHandle, open } from "node:fs/promises";
-import { errorCode, fsError, readIfExists, replaceFile } from "./fsio.js";
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from "node:fs";
+import { BackendError } from "@exprun/core";
+import { errorCode, fsError, replaceFile } from "./fsio.js";
 import { type LogRecord, parseLines } from "./jsonl.js";
 
 /** How a log's records fold into the state a reader wants. */
@@ -61,9 +62,10 @@ export class LogView<S> {
 
   private async refreshNow(key: string | undefined): Promise<S> {
     if (key !== this.key) this.reset(key);
-    let handle: FileHandle;
+    // Synchronous reads: a refresh is a few small syscalls, and a threadpool hop per call costs more.
+    let fd: number;
     try {
-      handle = await open(this.file, "r");
+      fd = openSync(this.file, "r");
     } catch (error) {
       const code = errorCode(error);
       if (code === "ENOENT" || code === "ENOTDIR") {
@@ -73,30 +75,30 @@ export class LogView<S> {
       throw fsError("open", this.file, error);
     }
     try {
-      const stat = await handle.stat();
+      const stat = fstatSync(fd);
       if (stat.ino !== this.ino || stat.size < this.offset) {
         this.reset(key);
         this.ino = stat.ino;
       }
-      if (this.offset === 0 && this.snapshotFile) await this.loadSnapshot(stat.size);
-      if (stat.size > this.offset) await this.readTail(handle, stat.size);
+      if (this.offset === 0 && this.snapshotFile) this.loadSnapshot(stat.size);
+      if (stat.size > this.offset) this.readTail(fd, stat.size);
     } catch (error) {
       // Never keep half-applied state: the next refresh starts over (and reports the same problem).
       this.reset(undefined);
-      throw error;
+      throw error instanceof BackendError ? error : fsError("read", this.file, error);
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
     await this.maybeSnapshot();
     return this.state;
   }
 
-  private async readTail(handle: FileHandle, size: number): Promise<void> {
+  private readTail(fd: number, size: number): void {
     const length = size - this.offset;
     const buffer = Buffer.allocUnsafe(length);
     let read = 0;
     while (read < length) {
-      const { bytesRead } = await handle.read(buffer, read, length - read, this.offset + read);
+      const bytesRead = readSync(fd, buffer, read, length - read, this.offset + read);
       if (bytesRead === 0) break;
       read += bytesRead;
     }
@@ -110,9 +112,13 @@ export class LogView<S> {
     this.offset += end;
   }
 
-  private async loadSnapshot(logSize: number): Promise<void> {
-    const bytes = await readIfExists(this.snapshotFile!).catch(() => undefined);
-    if (!bytes) return;
+  private loadSnapshot(logSize: number): void {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(this.snapshotFile!);
+    } catch {
+      return;
+    }
     try {
       const json = JSON.parse(bytes.toString("utf8")) as Record<string, unknown>;
       const logBytes = json.logBytes;

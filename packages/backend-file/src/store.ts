@@ -1,6 +1,6 @@
 import type { ArtifactRecord, ExecutionRecord, ExperimentRecord, RunRef } from "@exprun/core";
 import { NotFoundError } from "@exprun/core";
-import { appendData, BACKEND, errorCode, readIfExists } from "./fsio.js";
+import { appendData, BACKEND, errorCode, readIfExistsSync } from "./fsio.js";
 import { expectNumber, expectString, type LogRecord, parseLines, toLines } from "./jsonl.js";
 import { LogView } from "./log-view.js";
 import { StorePaths } from "./paths.js";
@@ -87,7 +87,7 @@ export class FileStore {
   async readExperiment(name: string): Promise<ExperimentEntry | undefined> {
     const file = this.paths.experimentLog(name);
     await this.open();
-    const bytes = await readIfExists(file);
+    const bytes = readIfExistsSync(file);
     return bytes ? foldExperiment(name, file, bytes) : undefined;
   }
 
@@ -123,6 +123,7 @@ export class FileStore {
   }
 
   async findRun(ref: RunRef): Promise<RunEntry | undefined> {
+    this.paths.runDir(ref.experiment, ref.run); // refuses unsafe names even where no path is built
     const entry = await this.readExperiment(ref.experiment);
     if (!entry) return undefined;
     const state = await this.runView(ref.experiment).refresh(entry.uid);
@@ -130,6 +131,7 @@ export class FileStore {
   }
 
   async requireRun(ref: RunRef): Promise<RunEntry> {
+    this.paths.runDir(ref.experiment, ref.run);
     const { state } = await this.runs(ref.experiment);
     const run = state.runs.get(ref.run);
     if (!run) throw runNotFound(ref);
