@@ -51,5 +51,5 @@ describe("backend packages", () => {
     expect((error as Error).message).toBe(
       "[exprun] [s3] The s3 backend needs @exprun/backend-s3, which is not installed. Run: npm install @exprun/backend-s3",
     );
-  });
+  }, 30_000);
 });
