@@ -1,0 +1,60 @@
+import {
+  type Backend,
+  BackendError,
+  registerBackendScheme,
+  type URLParts,
+  ValidationError,
+} from "@exprun/core";
+
+type Factory = (options: Record<string, unknown>) => Backend | Promise<Backend>;
+
+/**
+ * Makes `memory:`, `file:` and `s3://` open the backend packages installed with the CLI. Core imports
+ * a backend package from its own location (or the working directory), which misses packages that
+ * are dependencies of the CLI in non-hoisted installs (pnpm, global installs). Each package is
+ * imported only when its scheme is used, so the file store never loads the AWS or Google SDKs.
+ */
+export function registerCliBackends(): void {
+  registerBackendScheme("memory", async () =>
+    (await load("@exprun/backend-memory", "createMemoryBackend"))({}),
+  );
+  registerBackendScheme("file", async (p: URLParts) =>
+    (await load("@exprun/backend-file", "createFileBackend"))(p.path ? { root: p.path } : {}),
+  );
+  registerBackendScheme("s3", async (p: URLParts) => {
+    if (!p.host)
+      throw new ValidationError(`Invalid S3 URI ${JSON.stringify(p.uri)}: use s3://bucket/prefix.`);
+    return (await load("@exprun/backend-s3", "createS3Backend"))({
+      bucket: p.host,
+      ...(p.path ? { prefix: p.path } : {}),
+    });
+  });
+}
+
+async function load(pkg: string, factory: string): Promise<Factory> {
+  let module: Record<string, unknown>;
+  try {
+    module = (await importPackage(pkg)) as Record<string, unknown>;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code !== "ERR_MODULE_NOT_FOUND" && code !== "MODULE_NOT_FOUND") throw error;
+    throw new BackendError(`This store needs ${pkg}, which is not installed. Run: npm install ${pkg}`, {
+      cause: error,
+    });
+  }
+  const fn = module[factory];
+  if (typeof fn !== "function") throw new BackendError(`${pkg} does not export ${factory}().`);
+  return fn as Factory;
+}
+
+/** A literal specifier per package, so bundlers and readers see exactly what may be loaded. */
+function importPackage(pkg: string): Promise<unknown> {
+  switch (pkg) {
+    case "@exprun/backend-memory":
+      return import("@exprun/backend-memory");
+    case "@exprun/backend-file":
+      return import("@exprun/backend-file");
+    default:
+      return import("@exprun/backend-s3");
+  }
+}

@@ -1,0 +1,92 @@
+import { type Backend, defaultBackendUri, openBackend } from "@exprun/core";
+import { type Colors, colorEnabled, makeColors } from "./format/colors.js";
+import { toJson } from "./format/json.js";
+
+/** The streams and environment a command runs with; `process`'s in the real binary. */
+export interface CliIo {
+  stdout: { write(chunk: string): unknown; isTTY?: boolean; columns?: number };
+  stderr: { write(chunk: string): unknown; isTTY?: boolean; columns?: number };
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+}
+
+/** Options every command accepts. */
+export interface GlobalOptions {
+  backend?: string;
+  json?: boolean;
+  verbose?: boolean;
+  color?: boolean;
+}
+
+/** What a command gets: output helpers, colours, and the store named by `--backend`. */
+export class Context {
+  readonly io: CliIo;
+  readonly options: GlobalOptions;
+  readonly colors: Colors;
+  readonly errColors: Colors;
+  readonly #backends = new Map<string, Promise<Backend>>();
+
+  constructor(io: CliIo, options: GlobalOptions) {
+    this.io = io;
+    this.options = options;
+    this.colors = makeColors(colorEnabled(io.stdout, io.env, options.color));
+    this.errColors = makeColors(colorEnabled(io.stderr, io.env, options.color));
+  }
+
+  get json(): boolean {
+    return this.options.json === true;
+  }
+
+  /** The URI of the store: `--backend`, else `EXPRUN_BACKEND`, else the file store `./.exprun`. */
+  get backendUri(): string {
+    return this.options.backend ?? defaultBackendUri(this.io.env);
+  }
+
+  /** Opens a store once per URI. Only the package the URI names is imported. */
+  backend(uri: string = this.backendUri): Promise<Backend> {
+    let opened = this.#backends.get(uri);
+    if (!opened) {
+      opened = openBackend(uri);
+      this.#backends.set(uri, opened);
+    }
+    return opened;
+  }
+
+  /** Flushes and closes every store this command opened. */
+  async close(): Promise<void> {
+    const opened = [...this.#backends.values()];
+    this.#backends.clear();
+    for (const pending of opened) {
+      const backend = await pending.catch(() => undefined);
+      await backend?.close?.();
+    }
+  }
+
+  /** The experiment a command works on when none is given: `EXPRUN_EXPERIMENT`. */
+  defaultExperiment(): string | undefined {
+    return this.io.env.EXPRUN_EXPERIMENT || undefined;
+  }
+
+  out(text: string): void {
+    this.io.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+  }
+
+  /** Human notes on stderr (never part of machine output). */
+  note(text: string): void {
+    this.io.stderr.write(text.endsWith("\n") ? text : `${text}\n`);
+  }
+
+  /** Writes machine output as JSON. */
+  printJson(value: unknown): void {
+    this.out(toJson(value));
+  }
+
+  get terminalWidth(): number {
+    return this.io.stdout.columns && this.io.stdout.columns > 20 ? this.io.stdout.columns : 100;
+  }
+
+  /** Progress bars go to stderr and only when it is a terminal . */
+  get progressEnabled(): boolean {
+    return this.io.stderr.isTTY === true && this.io.env.TERM !== "dumb";
+  }
+}

@@ -1,0 +1,126 @@
+import {
+  type Backend,
+  collectPages,
+  type ExperimentRecord,
+  NotFoundError,
+  type RunRecord,
+} from "@exprun/core";
+import { copyRun } from "./copy-run.js";
+import { ResourceMapper } from "./resources.js";
+import { type CopySummary, emptySummary } from "./summary.js";
+
+export interface CopyOptions {
+  from: string;
+  to: string;
+  /** Only these experiments (default: all). */
+  experiments?: string[];
+  /** Runs copied at once. @default 4 */
+  concurrency?: number;
+  /** Called once the number of runs is known, then after each run. */
+  onStart?(runs: number): void | Promise<void>;
+  onRun?(run: RunRecord): void;
+}
+
+/**
+ * Copies experiments and runs with all their data from `source` to `target`. Incremental: what the
+ * target already has (compared field by field) is not written again, so a second copy writes nothing.
+ * Never deletes anything in the target.
+ */
+export async function copyStore(
+  source: Backend,
+  target: Backend,
+  options: CopyOptions,
+): Promise<CopySummary> {
+  const summary = emptySummary(options.from, options.to);
+  const all = await collectPages((page) => source.listExperiments(page));
+  let experiments: ExperimentRecord[] = all;
+  if (options.experiments?.length) {
+    experiments = options.experiments.map((name) => {
+      const found = all.find((e) => e.name === name);
+      if (!found) {
+        throw new NotFoundError(`Experiment ${JSON.stringify(name)} was not found in ${options.from}.`, {
+          backend: source.name,
+        });
+      }
+      return found;
+    });
+  }
+  const plan: { experiment: ExperimentRecord; runs: RunRecord[] }[] = [];
+  for (const experiment of experiments) {
+    plan.push({ experiment, runs: await collectPages((page) => source.listRuns(experiment.name, page)) });
+  }
+  await options.onStart?.(plan.reduce((n, p) => n + p.runs.length, 0));
+  const mapper = new ResourceMapper(source, target, summary);
+  for (const { experiment, runs } of plan) {
+    await copyExperiment(target, experiment, summary);
+    const existing = new Map(
+      (await collectPages((page) => target.listRuns(experiment.name, page))).map((r) => [r.name, r] as const),
+    );
+    // Create missing runs one by one first, so the target lists them in the source's order.
+    const created = new Set<string>();
+    for (const run of runs) {
+      if (!existing.has(run.name)) {
+        await target.createRun(experiment.name, { name: run.name, state: run.state });
+        created.add(run.name);
+      }
+    }
+    const createdRecords = new Map(
+      (await collectPages((page) => target.listRuns(experiment.name, page)))
+        .filter((r) => created.has(r.name))
+        .map((r) => [r.name, r] as const),
+    );
+    await pool(runs, options.concurrency ?? 4, async (run) => {
+      const fresh = created.has(run.name);
+      const record = fresh ? createdRecords.get(run.name) : existing.get(run.name);
+      if (!record)
+        throw new NotFoundError(`Run ${run.name} vanished from the target while copying.`, {
+          backend: target.name,
+        });
+      const wrote = await copyRun(source, target, run, { record, fresh }, mapper, summary);
+      if (fresh) summary.runs.created++;
+      else if (wrote) summary.runs.updated++;
+      else summary.runs.unchanged++;
+      options.onRun?.(run);
+    });
+  }
+  await target.flush?.();
+  return summary;
+}
+
+async function copyExperiment(
+  target: Backend,
+  source: ExperimentRecord,
+  summary: CopySummary,
+): Promise<void> {
+  const existing = await target.getExperiment(source.name);
+  if (!existing) {
+    await target.createExperiment({
+      name: source.name,
+      description: source.description,
+      ...(source.backingTensorboard ? { backingTensorboard: source.backingTensorboard } : {}),
+    });
+    summary.experiments.created++;
+    return;
+  }
+  const patch: { description?: string; backingTensorboard?: string } = {};
+  if (existing.description !== source.description) patch.description = source.description;
+  if (source.backingTensorboard && !existing.backingTensorboard)
+    patch.backingTensorboard = source.backingTensorboard;
+  if (Object.keys(patch).length) {
+    await target.updateExperiment(source.name, patch);
+    summary.experiments.updated++;
+  } else {
+    summary.experiments.unchanged++;
+  }
+}
+
+async function pool<T>(items: T[], size: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(size, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      await work(item);
+    }
+  });
+  await Promise.all(workers);
+}

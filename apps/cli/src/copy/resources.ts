@@ -1,0 +1,163 @@
+import {
+  AlreadyExistsError,
+  type ArtifactRecord,
+  type Backend,
+  type ExecutionRecord,
+  type Metadata,
+} from "@exprun/core";
+import { deepEqual } from "./equal.js";
+import { alternateId, targetId } from "./ids.js";
+import type { CopySummary } from "./summary.js";
+
+/**
+ * Makes sure the target has each source artifact and execution, and remembers the id it has there.
+ * Ids are kept when possible; when the target already uses an id for something else, a stable
+ * alternate id (derived from the resource's content or identity) is used, so that re-running a
+ * copy finds it again instead of creating a duplicate.
+ */
+export class ResourceMapper {
+  readonly #source: Backend;
+  readonly #target: Backend;
+  readonly #summary: CopySummary;
+  readonly #artifacts = new Map<string, Promise<string | undefined>>();
+  readonly #executions = new Map<string, Promise<string>>();
+
+  constructor(source: Backend, target: Backend, summary: CopySummary) {
+    this.#source = source;
+    this.#target = target;
+    this.#summary = summary;
+  }
+
+  /** The target id of a source artifact, copying it first if needed; `undefined` if the source lacks it. */
+  artifact(source: ArtifactRecord | string): Promise<string | undefined> {
+    const id = typeof source === "string" ? source : source.id;
+    let pending = this.#artifacts.get(id);
+    if (!pending) {
+      pending = (async () => {
+        const record = typeof source === "string" ? await this.#source.getArtifact(source) : source;
+        if (!record) {
+          this.#summary.warnings.push(
+            `Artifact ${id} is referenced in the source but does not exist there; skipped.`,
+          );
+          return undefined;
+        }
+        return this.#ensureArtifact(record);
+      })();
+      this.#artifacts.set(id, pending);
+    }
+    return pending;
+  }
+
+  /** The target id of a source execution, creating or updating it (state, metadata, events). */
+  execution(source: ExecutionRecord): Promise<string> {
+    let pending = this.#executions.get(source.id);
+    if (!pending) {
+      pending = this.#ensureExecution(source);
+      this.#executions.set(source.id, pending);
+    }
+    return pending;
+  }
+
+  async #ensureArtifact(source: ArtifactRecord): Promise<string> {
+    const content = artifactContent(source);
+    const base = targetId(source.id);
+    for (const candidate of [base, alternateId(base, content)]) {
+      let existing = await this.#target.getArtifact(candidate);
+      if (!existing) {
+        try {
+          await this.#target.createArtifact({ id: candidate, ...content });
+          this.#summary.copied.artifacts++;
+          return candidate;
+        } catch (error) {
+          if (!(error instanceof AlreadyExistsError)) throw error;
+          existing = await this.#target.getArtifact(candidate);
+        }
+      }
+      if (existing && deepEqual(artifactContent(existing), content)) return candidate;
+    }
+    const created = await this.#target.createArtifact(content);
+    this.#summary.copied.artifacts++;
+    this.#summary.warnings.push(
+      `Artifact ${source.id} was copied under a new id ${created.id}: its ids were taken.`,
+    );
+    return created.id;
+  }
+
+  async #ensureExecution(source: ExecutionRecord): Promise<string> {
+    const base = targetId(source.id);
+    const identity = {
+      schemaTitle: source.schemaTitle,
+      displayName: source.displayName,
+      createTime: source.createTime,
+    };
+    for (const candidate of [base, alternateId(base, identity)]) {
+      let existing = await this.#target.getExecution(candidate);
+      let created = false;
+      if (!existing) {
+        try {
+          existing = await this.#target.createExecution({
+            id: candidate,
+            schemaTitle: source.schemaTitle,
+            schemaVersion: source.schemaVersion,
+            displayName: source.displayName,
+            description: source.description,
+            state: source.state,
+            metadata: source.metadata,
+          });
+          created = true;
+          this.#summary.copied.executions++;
+        } catch (error) {
+          if (!(error instanceof AlreadyExistsError)) throw error;
+          existing = await this.#target.getExecution(candidate);
+        }
+      }
+      if (
+        existing &&
+        existing.schemaTitle === source.schemaTitle &&
+        existing.displayName === source.displayName
+      ) {
+        await this.#syncExecution(source, existing, created);
+        return candidate;
+      }
+    }
+    throw new Error(
+      `Execution ${source.id}: the target uses both ${base} and its alternate id for other executions.`,
+    );
+  }
+
+  async #syncExecution(source: ExecutionRecord, target: ExecutionRecord, created: boolean): Promise<void> {
+    let changed = false;
+    const metadata: Metadata = {};
+    for (const [k, v] of Object.entries(source.metadata))
+      if (!deepEqual(target.metadata[k], v)) metadata[k] = v;
+    const patch = {
+      ...(source.state !== target.state ? { state: source.state } : {}),
+      ...(Object.keys(metadata).length ? { metadata } : {}),
+    };
+    if (Object.keys(patch).length) {
+      await this.#target.updateExecution(target.id, patch);
+      changed = true;
+    }
+    const ids = async (list: string[]) =>
+      (await Promise.all(list.map((id) => this.artifact(id)))).filter((id) => id !== undefined);
+    const inputs = (await ids(source.inputArtifacts)).filter((id) => !target.inputArtifacts.includes(id));
+    const outputs = (await ids(source.outputArtifacts)).filter((id) => !target.outputArtifacts.includes(id));
+    if (inputs.length || outputs.length) {
+      await this.#target.addExecutionEvents(target.id, { inputs, outputs });
+      changed = true;
+    }
+    if (changed && !created) this.#summary.copied.executionUpdates++;
+  }
+}
+
+function artifactContent(a: ArtifactRecord) {
+  return {
+    schemaTitle: a.schemaTitle,
+    schemaVersion: a.schemaVersion,
+    displayName: a.displayName,
+    uri: a.uri,
+    description: a.description,
+    state: a.state,
+    metadata: a.metadata,
+  };
+}

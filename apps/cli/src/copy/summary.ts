@@ -1,0 +1,51 @@
+/** What `exprun copy` did; `--json` prints it as is. */
+export interface CopySummary {
+  from: string;
+  to: string;
+  experiments: { created: number; updated: number; unchanged: number };
+  runs: { created: number; updated: number; unchanged: number };
+  copied: {
+    params: number;
+    metrics: number;
+    states: number;
+    points: number;
+    artifacts: number;
+    executions: number;
+    executionUpdates: number;
+    attributions: number;
+    children: number;
+    tensorboards: number;
+  };
+  /** Things the target keeps that the source does not have (copy never deletes). */
+  warnings: string[];
+}
+
+export function emptySummary(from: string, to: string): CopySummary {
+  return {
+    from,
+    to,
+    experiments: { created: 0, updated: 0, unchanged: 0 },
+    runs: { created: 0, updated: 0, unchanged: 0 },
+    copied: {
+      params: 0,
+      metrics: 0,
+      states: 0,
+      points: 0,
+      artifacts: 0,
+      executions: 0,
+      executionUpdates: 0,
+      attributions: 0,
+      children: 0,
+      tensorboards: 0,
+    },
+    warnings: [],
+  };
+}
+
+/** Whether anything was written. */
+export function copiedAnything(summary: CopySummary): boolean {
+  return (
+    summary.experiments.created + summary.experiments.updated + summary.runs.created + summary.runs.updated >
+      0 || Object.values(summary.copied).some((n) => n > 0)
+  );
+}

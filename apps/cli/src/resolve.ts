@@ -1,0 +1,92 @@
+import {
+  type Backend,
+  collectPages,
+  ExperimentRun,
+  NotFoundError,
+  type RunRecord,
+  type RunRef,
+} from "@exprun/core";
+import { UsageError } from "./errors.js";
+
+/**
+ * Finds the run a command names: `experiment/run`, or `run` with `--experiment`
+ * (or `EXPRUN_EXPERIMENT`), or `run` alone when exactly one experiment has a run of that name.
+ */
+export async function resolveRun(
+  backend: Backend,
+  spec: string,
+  experiment: string | undefined,
+): Promise<RunRecord> {
+  const slash = spec.indexOf("/");
+  if (slash !== -1) {
+    return mustGet(backend, { experiment: spec.slice(0, slash), run: spec.slice(slash + 1) });
+  }
+  if (experiment) return mustGet(backend, { experiment, run: spec });
+  const experiments = await collectPages((page) => backend.listExperiments(page));
+  const found: RunRecord[] = [];
+  for (const e of experiments) {
+    const record = await backend.getRun({ experiment: e.name, run: spec });
+    if (record) found.push(record);
+  }
+  if (found.length === 1) return found[0]!;
+  if (found.length === 0) {
+    throw new NotFoundError(
+      `Run ${JSON.stringify(spec)} was not found in any experiment. List the runs with: exprun runs list`,
+      { backend: backend.name },
+    );
+  }
+  throw new UsageError(
+    `Run ${JSON.stringify(spec)} exists in several experiments (${found.map((r) => r.experiment).join(", ")}). ` +
+      `Name one: --experiment ${found[0]!.experiment} or ${found[0]!.experiment}/${spec}.`,
+  );
+}
+
+async function mustGet(backend: Backend, ref: RunRef): Promise<RunRecord> {
+  if (!(await backend.getExperiment(ref.experiment))) {
+    throw new NotFoundError(
+      `Experiment ${JSON.stringify(ref.experiment)} was not found. List the experiments with: exprun experiments list`,
+      { backend: backend.name },
+    );
+  }
+  const record = await backend.getRun(ref);
+  if (!record) {
+    throw new NotFoundError(
+      `Run ${JSON.stringify(ref.run)} was not found in experiment ${JSON.stringify(ref.experiment)}. ` +
+        `List its runs with: exprun runs list --experiment ${ref.experiment}`,
+      { backend: backend.name },
+    );
+  }
+  return record;
+}
+
+/** The experiment a command needs: the option, else `EXPRUN_EXPERIMENT`, else a usage error. */
+export function requireExperiment(value: string | undefined, command: string): string {
+  if (value) return value;
+  throw new UsageError(`${command} needs an experiment: pass --experiment NAME (or set EXPRUN_EXPERIMENT).`);
+}
+
+/** The run to log to; with `create`, it (and its experiment) are created when missing. */
+export async function getRun(
+  backend: Backend,
+  spec: string,
+  experimentOption: string | undefined,
+  create: boolean,
+): Promise<ExperimentRun> {
+  const slash = spec.indexOf("/");
+  const experiment = slash === -1 ? requireExperiment(experimentOption, "exprun log") : spec.slice(0, slash);
+  const name = slash === -1 ? spec : spec.slice(slash + 1);
+  try {
+    return await ExperimentRun.get(name, { backend, experiment });
+  } catch (error) {
+    if (!(error instanceof NotFoundError) || !create) {
+      if (error instanceof NotFoundError) {
+        throw new NotFoundError(
+          `Run ${JSON.stringify(name)} was not found in experiment ${JSON.stringify(experiment)}. Pass --create to create it.`,
+          { backend: backend.name },
+        );
+      }
+      throw error;
+    }
+    return ExperimentRun.create(name, { backend, experiment });
+  }
+}

@@ -1,0 +1,67 @@
+import { type Backend, collectPages, NotFoundError, type RunRecord } from "@exprun/core";
+import type { FilterRow } from "./filter/index.js";
+import { isoTime } from "./format/json.js";
+
+/** Runs of one experiment, or of every experiment when none is named. */
+export async function loadRuns(
+  backend: Backend,
+  experiment: string | undefined,
+  withLatestTimeSeries: boolean,
+): Promise<{ runs: RunRecord[]; experiments: string[] }> {
+  let names: string[];
+  if (experiment) {
+    if (!(await backend.getExperiment(experiment))) {
+      throw new NotFoundError(
+        `Experiment ${JSON.stringify(experiment)} was not found. List the experiments with: exprun experiments list`,
+        { backend: backend.name },
+      );
+    }
+    names = [experiment];
+  } else {
+    names = (await collectPages((page) => backend.listExperiments(page))).map((e) => e.name);
+  }
+  const runs: RunRecord[] = [];
+  for (const name of names) {
+    runs.push(...(await collectPages((page) => backend.listRuns(name, { ...page, withLatestTimeSeries }))));
+  }
+  return { runs, experiments: names };
+}
+
+export function toFilterRow(run: RunRecord): FilterRow {
+  const series: Record<string, number> = {};
+  for (const [k, p] of Object.entries(run.latestTimeSeries ?? {})) series[k] = p.value;
+  return {
+    experiment: run.experiment,
+    run_name: run.name,
+    run_type: run.runType,
+    state: run.state,
+    params: run.params,
+    metrics: run.metrics,
+    series,
+  };
+}
+
+/** The stable JSON shape of a run in `runs list --json` and `runs show --json`. */
+export function runJson(run: RunRecord) {
+  return {
+    experiment: run.experiment,
+    run: run.name,
+    runType: run.runType,
+    state: run.state,
+    createTime: isoTime(run.createTime),
+    updateTime: isoTime(run.updateTime),
+    tensorboardRun: run.tensorboardRun ?? null,
+    params: run.params,
+    metrics: run.metrics,
+    ...(run.latestTimeSeries
+      ? {
+          latestTimeSeries: Object.fromEntries(
+            Object.entries(run.latestTimeSeries).map(([k, p]) => [
+              k,
+              { step: p.step, value: p.value, wallTime: isoTime(p.wallTime) },
+            ]),
+          ),
+        }
+      : {}),
+  };
+}
