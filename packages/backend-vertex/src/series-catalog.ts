@@ -1,0 +1,97 @@
+import type { protos } from "@google-cloud/aiplatform";
+import { errorText, grpcCode, Status } from "./rpc.js";
+import type { Session } from "./session.js";
+
+type TimeSeries = protos.google.cloud.aiplatform.v1.ITensorboardTimeSeries;
+
+/** One scalar series of a TensorBoard run, as ListTensorboardTimeSeries reports it. */
+export interface SeriesInfo {
+  metric: string;
+  /** Full resource name `…/runs/{R}/timeSeries/{id}`. */
+  name: string;
+  /** `metadata.max_step`, when the service reports one (absent on a series without points). */
+  maxStep: number | undefined;
+}
+
+/** Service limit of BatchCreateTensorboardTimeSeries (VERTEX.md §10.2). */
+const CREATE_BATCH = 1000;
+
+function toInfo(series: TimeSeries): SeriesInfo {
+  const raw = series.metadata?.maxStep;
+  const hasPoints = series.metadata?.maxWallTime != null || (raw != null && Number(raw) !== 0);
+  return {
+    metric: series.displayName ?? "",
+    name: series.name ?? "",
+    maxStep: raw != null && hasPoints ? Number(raw) : undefined,
+  };
+}
+
+/** Every series of a TensorBoard run (all pages). */
+export async function listSeries(session: Session, tbRun: string): Promise<SeriesInfo[]> {
+  const out: SeriesInfo[] = [];
+  let pageToken = "";
+  do {
+    const [items, , response] = await session.call(() =>
+      session.tb.listTensorboardTimeSeries(
+        { parent: tbRun, pageSize: 1000, pageToken },
+        { autoPaginate: false },
+      ),
+    );
+    for (const series of items)
+      if (series.valueType === "SCALAR" || !series.valueType) out.push(toInfo(series));
+    pageToken = response?.nextPageToken ?? "";
+  } while (pageToken);
+  return out;
+}
+
+function isDuplicateSeries(error: unknown): boolean {
+  const code = grpcCode(error);
+  return (
+    code === Status.ALREADY_EXISTS ||
+    (code === Status.INVALID_ARGUMENT && /already exist/i.test(errorText(error)))
+  );
+}
+
+/**
+ * Makes sure every metric has a scalar series under the run (`plugin_name` "scalars", display name =
+ * metric, service-generated id, as Python creates them), with BatchCreate calls of ≤ 1000 series.
+ * A concurrent creator's "already exist" answer is resolved by listing again.
+ */
+export async function ensureSeries(
+  session: Session,
+  tbRun: string,
+  known: Map<string, string>,
+  metrics: Iterable<string>,
+): Promise<void> {
+  const wanted = [...new Set(metrics)];
+  let listed = false;
+  for (let round = 1; ; round++) {
+    const missing = wanted.filter((m) => !known.has(m));
+    if (missing.length === 0) return;
+    if (!listed) {
+      for (const s of await listSeries(session, tbRun)) known.set(s.metric, s.name);
+      listed = true;
+      continue;
+    }
+    try {
+      for (let i = 0; i < missing.length; i += CREATE_BATCH) {
+        const chunk = missing.slice(i, i + CREATE_BATCH);
+        const [response] = await session.call(
+          () =>
+            session.tb.batchCreateTensorboardTimeSeries({
+              parent: tbRun.slice(0, tbRun.lastIndexOf("/runs/")),
+              requests: chunk.map((metric) => ({
+                parent: tbRun,
+                tensorboardTimeSeries: { displayName: metric, valueType: "SCALAR", pluginName: "scalars" },
+              })),
+            }),
+          false,
+        );
+        for (const s of response.tensorboardTimeSeries ?? []) known.set(s.displayName ?? "", s.name ?? "");
+      }
+    } catch (error) {
+      if (!isDuplicateSeries(error) || round > 8) throw error;
+      listed = false;
+    }
+  }
+}

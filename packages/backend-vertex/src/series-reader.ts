@@ -1,0 +1,101 @@
+import type { SeriesPoint } from "@exprun/core";
+import type { protos } from "@google-cloud/aiplatform";
+import { mapLimit } from "./rpc.js";
+import type { SeriesInfo } from "./series-catalog.js";
+import { lastSegment, type Session, timestampMs } from "./session.js";
+
+type DataPoint = protos.google.cloud.aiplatform.v1.ITimeSeriesDataPoint;
+
+/** Service limit of BatchReadTensorboardTimeSeriesData (VERTEX.md §10.2). */
+export const BATCH_READ_SERIES = 20;
+/** BatchRead samples a scalar series down to this many points. */
+const BATCH_READ_SAMPLE = 1000;
+const EXPORT_PAGE = 10_000;
+
+function toPoint(metric: string, p: DataPoint): SeriesPoint {
+  return {
+    metric,
+    step: Number(p.step ?? 0),
+    wallTime: timestampMs(p.wallTime),
+    value: Number(p.scalar?.value ?? 0),
+  };
+}
+
+/** Every point of one series, complete and unsampled: ExportTensorboardTimeSeriesData, all pages. */
+export async function exportSeries(session: Session, series: SeriesInfo): Promise<SeriesPoint[]> {
+  const out: SeriesPoint[] = [];
+  let pageToken = "";
+  do {
+    const [points, , response] = await session.call(() =>
+      session.tb.exportTensorboardTimeSeriesData(
+        { tensorboardTimeSeries: series.name, pageSize: EXPORT_PAGE, pageToken },
+        { autoPaginate: false },
+      ),
+    );
+    for (const p of points) out.push(toPoint(series.metric, p));
+    pageToken = response?.nextPageToken ?? "";
+  } while (pageToken);
+  return out;
+}
+
+function latestOf(points: readonly SeriesPoint[]): SeriesPoint | undefined {
+  let best: SeriesPoint | undefined;
+  for (const p of points) if (!best || p.step >= best.step) best = p;
+  return best;
+}
+
+/** `projects/…/tensorboards/{TB}` of a series or run resource name. */
+function tensorboardOf(name: string): string {
+  return name.slice(0, name.indexOf("/experiments/"));
+}
+
+/**
+ * The latest point of each series: BatchRead (≤ 20 series a call, grouped by TensorBoard) and, for
+ * a series whose read was sampled and missed its `max_step`, a full export of that one series.
+ * Series with ids that collide (same id under different runs) never share a BatchRead call.
+ */
+export async function readLatest(
+  session: Session,
+  series: readonly SeriesInfo[],
+): Promise<Map<SeriesInfo, SeriesPoint>> {
+  const batches: SeriesInfo[][] = [];
+  const byTensorboard = new Map<string, SeriesInfo[][]>();
+  for (const s of series) {
+    const open = byTensorboard.get(tensorboardOf(s.name)) ?? [];
+    byTensorboard.set(tensorboardOf(s.name), open);
+    let batch = open.find(
+      (b) => b.length < BATCH_READ_SERIES && !b.some((o) => lastSegment(o.name) === lastSegment(s.name)),
+    );
+    if (!batch) {
+      batch = [];
+      open.push(batch);
+      batches.push(batch);
+    }
+    batch.push(s);
+  }
+  const result = new Map<SeriesInfo, SeriesPoint>();
+  const needExport: SeriesInfo[] = [];
+  await mapLimit(batches, session.concurrency, async (batch) => {
+    const [response] = await session.call(() =>
+      session.tb.batchReadTensorboardTimeSeriesData({
+        tensorboard: tensorboardOf(batch[0]!.name),
+        timeSeries: batch.map((s) => s.name),
+      }),
+    );
+    const byId = new Map(
+      (response.timeSeriesData ?? []).map((d) => [d.tensorboardTimeSeriesId ?? "", d.values ?? []]),
+    );
+    for (const s of batch) {
+      const values = byId.get(lastSegment(s.name)) ?? [];
+      const latest = latestOf(values.map((v) => toPoint(s.metric, v)));
+      const complete = values.length < BATCH_READ_SAMPLE || (latest && latest.step === s.maxStep);
+      if (latest && complete) result.set(s, latest);
+      else if (!complete) needExport.push(s);
+    }
+  });
+  await mapLimit(needExport, session.concurrency, async (s) => {
+    const latest = latestOf(await exportSeries(session, s));
+    if (latest) result.set(s, latest);
+  });
+  return result;
+}

@@ -1,0 +1,134 @@
+import { SCHEMA, ValidationError } from "@exprun/core";
+import type { protos } from "@google-cloud/aiplatform";
+import { VERTEX_BACKEND_NAME } from "./options.js";
+import { KEY } from "./records.js";
+import { hasStatus, Status } from "./rpc.js";
+import { lastSegment, type Session } from "./session.js";
+import { fromProtoStruct, toProtoStruct } from "./struct.js";
+
+type Artifact = protos.google.cloud.aiplatform.v1.IArtifact;
+
+/** Label Python (v1.20+) puts on the TensorBoard experiment it creates for a Vertex experiment. */
+const TB_EXPERIMENT_LABELS = { vertex_tensorboard_experiment_source: "vertex_experiment" };
+
+/** `MS/artifacts/{E}-{R}-tb-run`: the artifact that points a run at its TensorBoard run (VERTEX.md §4.1). */
+export function tbRunArtifactName(session: Session, experiment: string, run: string): string {
+  return `${session.store}/artifacts/${experiment}-${run}-tb-run`;
+}
+
+/** The TensorBoard run a reference artifact names, when it is one the Python SDK would accept. */
+function referencedTbRun(artifact: Artifact, expectedName: string): string | undefined {
+  // Compare ids: the service answers with the project number where we may have used the project id.
+  if (lastSegment(artifact.name ?? "") !== lastSegment(expectedName)) return undefined;
+  if (artifact.schemaTitle !== SCHEMA.tensorboardRun) return undefined;
+  const metadata = fromProtoStruct(artifact.metadata);
+  const resourceName = metadata[KEY.resourceName];
+  return metadata[KEY.tracking] && typeof resourceName === "string" && resourceName
+    ? resourceName
+    : undefined;
+}
+
+/** GetArtifact `{E}-{R}-tb-run`: the run's TensorBoard run resource name, or `undefined`. */
+export async function lookupTbRun(
+  session: Session,
+  experiment: string,
+  run: string,
+): Promise<string | undefined> {
+  const name = tbRunArtifactName(session, experiment, run);
+  try {
+    const [artifact] = await session.call(() => session.md.getArtifact({ name }));
+    return referencedTbRun(artifact, name);
+  } catch (error) {
+    if (hasStatus(error, Status.NOT_FOUND)) return undefined;
+    throw error;
+  }
+}
+
+/** The resource `create` makes, or when it exists already, the one `get` reads. */
+async function createOrGet<T>(
+  create: () => Promise<[T, ...unknown[]]>,
+  get: () => Promise<[T, ...unknown[]]>,
+): Promise<T> {
+  try {
+    return (await create())[0];
+  } catch (error) {
+    if (!hasStatus(error, Status.ALREADY_EXISTS)) throw error;
+    return (await get())[0];
+  }
+}
+
+/**
+ * Python's `_assign_backing_tensorboard`: TensorBoard experiment `{E}` and run `{R}` (created, or
+ * reused when they exist), the `{E}-{R}-tb-run` reference artifact, and its attribution to the run
+ * context. Creates are tried first, so an existing resource costs one RPC, a new one one RPC too.
+ * An existing reference artifact naming the same TensorBoard run is reused (a retried or repeated
+ * assignment); one naming another is refused as Python refuses it.
+ */
+export async function assignTensorboard(
+  session: Session,
+  experiment: string,
+  run: string,
+  runContextName: string,
+  tensorboard: string,
+): Promise<string> {
+  const tbExperimentName = `${tensorboard}/experiments/${experiment}`;
+  await createOrGet(
+    () =>
+      session.call(
+        () =>
+          session.tb.createTensorboardExperiment({
+            parent: tensorboard,
+            tensorboardExperimentId: experiment,
+            tensorboardExperiment: { displayName: experiment, labels: TB_EXPERIMENT_LABELS },
+          }),
+        false,
+      ),
+    () => session.call(() => session.tb.getTensorboardExperiment({ name: tbExperimentName })),
+  );
+  const tbRun = await createOrGet(
+    () =>
+      session.call(
+        () =>
+          session.tb.createTensorboardRun({
+            parent: tbExperimentName,
+            tensorboardRunId: run,
+            tensorboardRun: { displayName: run },
+          }),
+        false,
+      ),
+    () => session.call(() => session.tb.getTensorboardRun({ name: `${tbExperimentName}/runs/${run}` })),
+  );
+  const tbRunName = tbRun.name ?? `${tbExperimentName}/runs/${run}`;
+  const artifactName = tbRunArtifactName(session, experiment, run);
+  const artifact = await createOrGet(
+    () =>
+      session.call(
+        () =>
+          session.md.createArtifact({
+            parent: session.store,
+            artifactId: `${experiment}-${run}-tb-run`,
+            artifact: {
+              uri: `https://${session.apiEndpoint}/v1/${tbRunName}`,
+              schemaTitle: SCHEMA.tensorboardRun,
+              schemaVersion: SCHEMA.defaultVersion,
+              state: "LIVE",
+              metadata: toProtoStruct({ [KEY.resourceName]: tbRunName, [KEY.tracking]: true }),
+            },
+          }),
+        false,
+      ),
+    () => session.call(() => session.md.getArtifact({ name: artifactName })),
+  );
+  const linked = referencedTbRun(artifact, artifactName);
+  if (linked !== tbRunName) {
+    throw new ValidationError(
+      `Experiment run ${run} already associated to tensorboard resource ${linked ?? artifactName}. ` +
+        `Delete the run with { deleteBackingTensorboardRun: true } to reuse its name with another TensorBoard.`,
+      { backend: VERTEX_BACKEND_NAME },
+    );
+  }
+  await session.call(() =>
+    session.md.addContextArtifactsAndExecutions({ context: runContextName, artifacts: [artifactName] }),
+  );
+  return tbRunName;
+}
