@@ -1,5 +1,5 @@
 import type { Clock } from "./clock.js";
-import { invalidArgument, notFound } from "./errors.js";
+import { alreadyExists, invalidArgument, notFound } from "./errors.js";
 import { addExecutionEvents, queryExecutionInputsAndOutputs } from "./events.js";
 import { listPage } from "./listing.js";
 import type { Operations } from "./lro.js";
@@ -107,7 +107,7 @@ export function metadataService(
     CreateMetadataStore: (r: Request) => {
       requireName(r.parent, "location", "parent");
       const name = `${canonical(r.parent)}/metadataStores/${r.metadataStoreId || "default"}`;
-      if (store.getMetadataStore(name)) throw invalidArgument(`MetadataStore ${name} already exists.`);
+      if (store.getMetadataStore(name)) throw alreadyExists(`MetadataStore ${name} already exists.`);
       const created = store.putMetadataStore({ name, description: r.metadataStore?.description ?? "" });
       return operations.finished(
         name,
