@@ -1,5 +1,3 @@
-import Table from "cli-table3";
-
 export interface TableOptions {
   head: string[];
   rows: string[][];
@@ -7,18 +5,50 @@ export interface TableOptions {
   numeric?: boolean[];
 }
 
-/** A bordered table as text (no trailing newline). Headers are never coloured by cli-table3 itself. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI colour sequences start with ESC.
+const ANSI = /\u001b\[[0-9;]*m/g;
+
+/** Visible width: colour codes do not count; one column per code point. */
+export function visibleWidth(text: string): number {
+  let width = 0;
+  for (const _ of text.replace(ANSI, "")) width++;
+  return width;
+}
+
+/**
+ * A bordered table as text (no trailing newline): a rule under the header, none between rows.
+ * Cells may hold several lines. Written by hand because it renders thousands of rows in a few ms.
+ */
 export function renderTable(options: TableOptions): string {
-  const table = new Table({
-    head: options.head,
-    // compact: a rule under the header only, none between body rows.
-    style: { head: [], border: [], compact: true },
-    ...(options.numeric
-      ? { colAligns: options.numeric.map((n) => (n ? ("right" as const) : ("left" as const))) }
-      : {}),
+  const { head, rows } = options;
+  const split = (row: string[]) => head.map((_, i) => (row[i] ?? "").split("\n"));
+  const body = rows.map(split);
+  const header = split(head);
+  const widths = head.map((_, i) => {
+    let w = 0;
+    for (const line of header[i]!) w = Math.max(w, visibleWidth(line));
+    for (const row of body) for (const line of row[i]!) w = Math.max(w, visibleWidth(line));
+    return w;
   });
-  for (const row of options.rows) table.push(row);
-  return table.toString();
+  const pad = (text: string, i: number, right: boolean) => {
+    const gap = " ".repeat(widths[i]! - visibleWidth(text));
+    return right ? gap + text : text + gap;
+  };
+  const rule = (l: string, m: string, r: string) => l + widths.map((w) => "─".repeat(w + 2)).join(m) + r;
+  const out: string[] = [rule("┌", "┬", "┐")];
+  const emit = (cells: string[][], alignRight: boolean) => {
+    const height = Math.max(1, ...cells.map((c) => c.length));
+    for (let line = 0; line < height; line++) {
+      out.push(
+        `│ ${cells.map((c, i) => pad(c[line] ?? "", i, alignRight && options.numeric?.[i] === true)).join(" │ ")} │`,
+      );
+    }
+  };
+  emit(header, false);
+  out.push(rule("├", "┼", "┤"));
+  for (const row of body) emit(row, true);
+  out.push(rule("└", "┴", "┘"));
+  return out.join("\n");
 }
 
 /** Key/value pairs as a two-column table. */

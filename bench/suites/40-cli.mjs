@@ -1,0 +1,90 @@
+// @exprun/cli (issue 4): cold start of `exprun runs list` on a file store of 1,000 runs (target ≤ 300 ms,
+// median of several runs), against `node -e ''` (the floor every Node CLI pays) measured in the same
+// run, and `exprun --version` (the CLI's own module loading, no store).
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import os from "node:os";
+import path from "node:path";
+import { createFileBackend } from "@exprun/backend-file";
+
+const RUNS = 1_000;
+const REPEATS = 7;
+const TARGET_MS = 300;
+
+const require = createRequire(import.meta.url);
+const bin = path.join(path.dirname(require.resolve("@exprun/cli/package.json")), "dist", "bin.js");
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const scratch = mkdtempSync(path.join(os.tmpdir(), "exprun-bench-cli-"));
+const root = path.join(scratch, "store");
+
+function time(args, env = {}) {
+  const samples = [];
+  let output = "";
+  for (let i = 0; i < REPEATS; i++) {
+    const t0 = performance.now();
+    const result = spawnSync(process.execPath, args, {
+      encoding: "utf8",
+      env: { ...process.env, NO_COLOR: "1", ...env },
+      maxBuffer: 64 << 20,
+    });
+    samples.push(performance.now() - t0);
+    if (result.status !== 0) throw new Error(`${args.join(" ")} exited ${result.status}: ${result.stderr}`);
+    output = result.stdout;
+  }
+  return { ms: median(samples), output };
+}
+
+try {
+  const backend = createFileBackend({ root, fsync: false });
+  await backend.createExperiment({ name: "bench", description: "" });
+  for (let i = 0; i < RUNS; i++) {
+    const ref = { experiment: "bench", run: `run-${i}` };
+    await backend.createRun("bench", { name: ref.run, state: "RUNNING" });
+    await backend.updateRun(ref, {
+      params: { lr: 0.001 * (i % 10), batch: 32, optimizer: i % 2 ? "adam" : "sgd", layers: i % 5, seed: i },
+      metrics: { accuracy: (i % 100) / 100, loss: 1 / (i + 1), f1: 0.5, auc: 0.7, epochs: 10 },
+      state: "COMPLETE",
+    });
+  }
+  await backend.close?.();
+
+  const node = time(["-e", ""]);
+  const version = time([bin, "--version"]);
+  const list = time([bin, "runs", "list", "--backend", `file:${root}`]);
+  const listJson = time([bin, "runs", "list", "--json", "--backend", `file:${root}`]);
+  const filtered = time([
+    bin,
+    "runs",
+    "list",
+    "--backend",
+    `file:${root}`,
+    "--filter",
+    "metric.accuracy > 0.9 and param.optimizer = adam",
+    "--sort",
+    "-metric.accuracy",
+  ]);
+  const listed = JSON.parse(listJson.output).length;
+  if (listed !== RUNS) throw new Error(`runs list --json listed ${listed} runs, expected ${RUNS}`);
+
+  const row = (measure, m, target) => ({
+    measure,
+    "median ms": Math.round(m),
+    "× node -e ''": Number((m / node.ms).toFixed(2)),
+    target,
+  });
+  const verdict = (m) => (m <= TARGET_MS ? `≤ ${TARGET_MS} ms: met` : `MISSED (≤ ${TARGET_MS} ms)`);
+  const rows = [
+    row("node -e '' (baseline)", node.ms, ""),
+    row("exprun --version", version.ms, ""),
+    row(`exprun runs list (${RUNS} runs, table)`, list.ms, verdict(list.ms)),
+    row(`exprun runs list --json (${RUNS} runs)`, listJson.ms, ""),
+    row("exprun runs list --filter … --sort …", filtered.ms, ""),
+  ];
+  console.log(`median of ${REPEATS} cold starts each; store: ${RUNS} runs × 5 params × 5 metrics`);
+  console.table(rows);
+  const missed = rows.filter((r) => r.target.startsWith("MISSED"));
+  if (missed.length) console.log(`targets missed: ${missed.map((r) => r.measure).join("; ")}`);
+} finally {
+  rmSync(scratch, { recursive: true, force: true });
+}
