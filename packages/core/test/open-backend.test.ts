@@ -1,3 +1,8 @@
+import { spawnSync } from "node:child_process";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { defaultBackendUri, openBackend, parseBackendUri, registerBackendScheme } from "../src/index.js";
 
@@ -45,11 +50,19 @@ describe("backend URIs", () => {
 
 describe("backend packages", () => {
   it("a missing backend package is named in the error, with the install command", async () => {
-    // Core does not depend on the S3 backend, so from here it cannot be resolved.
-    const error = await openBackend("s3://bucket/prefix").catch((e: unknown) => e);
-    expect((error as { code?: string }).code).toBe("BACKEND");
-    expect((error as Error).message).toBe(
-      "[exprun] [s3] The s3 backend needs @exprun/backend-s3, which is not installed. Run: npm install @exprun/backend-s3",
-    );
+    // As a user would meet it: plain Node, the built core, a project without @exprun/backend-s3.
+    const cwd = await mkdtemp(path.join(tmpdir(), "exprun-no-s3-"));
+    const core = pathToFileURL(path.resolve(import.meta.dirname, "../dist/index.js")).href;
+    const script = `import { openBackend } from ${JSON.stringify(core)};
+      openBackend("s3://bucket/prefix").catch((e) => { console.log(JSON.stringify({ code: e.code, message: e.message })); });`;
+    const result = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+      cwd,
+      encoding: "utf8",
+    });
+    expect(JSON.parse(result.stdout)).toEqual({
+      code: "BACKEND",
+      message:
+        "[exprun] [s3] The s3 backend needs @exprun/backend-s3, which is not installed. Run: npm install @exprun/backend-s3",
+    });
   }, 30_000);
 });
