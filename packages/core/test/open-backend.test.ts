@@ -59,6 +59,7 @@ describe("backend packages", () => {
       cwd,
       encoding: "utf8",
     });
+    expect(result.stderr).toBe("");
     expect(JSON.parse(result.stdout)).toEqual({
       code: "BACKEND",
       message:
