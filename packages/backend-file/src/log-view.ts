@@ -9,7 +9,11 @@ export interface Reducer<S> {
   /** Applies one record; `seq` counts records from the start of the log. Throws on a foreign record. */
   apply(state: S, record: LogRecord, seq: number): void;
   /** Snapshot codec; without it the log is always replayed from its start. */
-  snapshot?: { encode(state: S): unknown; decode(json: unknown): S };
+  snapshot?: {
+    encode(state: S): unknown;
+    /** `tagged`: the snapshot text contains `"$float"` tags (without them, decoding values is skipped). */
+    decode(json: unknown, tagged: boolean): S;
+  };
 }
 
 export const SNAPSHOT_FORMAT = "exprun-file-snapshot";
@@ -120,7 +124,8 @@ export class LogView<S> {
       return;
     }
     try {
-      const json = JSON.parse(bytes.toString("utf8")) as Record<string, unknown>;
+      const text = bytes.toString("utf8");
+      const json = JSON.parse(text) as Record<string, unknown>;
       const logBytes = json.logBytes;
       if (
         json.format !== SNAPSHOT_FORMAT ||
@@ -132,7 +137,7 @@ export class LogView<S> {
       ) {
         return;
       }
-      this.state = this.reducer.snapshot!.decode(json.state);
+      this.state = this.reducer.snapshot!.decode(json.state, text.includes('"$float"'));
       this.offset = logBytes;
       this.seq = json.records;
       this.snapshotOffset = logBytes;

@@ -61,7 +61,7 @@ function snapshotCodec<T>(
 ): NonNullable<Reducer<ResourcesState<T>>["snapshot"]> {
   return {
     encode: (state) => [...state.byId.values()].map((e) => ({ ...e, record: encode(e.record) })),
-    decode: (json) => {
+    decode: (json, _tagged) => {
       const byId = new Map<string, Entry<T>>();
       for (const e of json as Entry<Record<string, unknown>>[]) {
         const record = decode(e.record);

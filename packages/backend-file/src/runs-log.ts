@@ -165,13 +165,15 @@ export const runsReducer: Reducer<RunsState> = {
         latest: encodeLatest(r.latest),
         children: encodeChildren(r.children),
       })),
-    decode: (json) => {
+    decode: (json, tagged) => {
       const runs = new Map<string, RunEntry>();
       for (const r of json as RunEntry[]) {
-        decodeValues(r.params);
-        decodeValues(r.metrics);
+        if (tagged) {
+          decodeValues(r.params);
+          decodeValues(r.metrics);
+        }
         r.latest = decodeLatest(r.latest);
-        r.children = decodeChildren(r.children);
+        if (r.children.length > 0) r.children = decodeChildren(r.children);
         runs.set(r.name, r);
       }
       return { runs };
