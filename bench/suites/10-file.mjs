@@ -3,15 +3,7 @@
 // parsing the same bytes raw; (c) 8 processes × 10,000 points into one run. Every number is measured in
 // this run, on this machine. With `--worker`, this file is one of the processes of (c).
 import { spawn } from "node:child_process";
-import {
-  closeSync,
-  fsyncSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  writeSync,
-} from "node:fs";
+import { closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
