@@ -13,9 +13,12 @@ const work = mkdtempSync(path.join(os.tmpdir(), "exprun-pack-"));
 const tarballs = path.join(work, "tarballs");
 const project = path.join(work, "project");
 const keep = process.argv.includes("--keep");
+// `node scripts/pack-smoke.mjs core backend-memory` checks only those packages (by folder name).
+const only = process.argv.slice(2).filter((arg) => !arg.startsWith("--"));
 
 const packageDirs = ["packages", "apps"]
   .flatMap((group) => readdirSync(path.join(root, group)).map((name) => path.join(root, group, name)))
+  .filter((dir) => only.length === 0 || only.includes(path.basename(dir)))
   .filter((dir) => {
     try {
       return !JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")).private;
@@ -83,8 +86,10 @@ try {
       );
     }
   }
-  const cli = run("npx", ["exprun", "--help"], project);
-  console.log(`ok   npx exprun --help (${cli.split("\n").length} lines)`);
+  if (packageDirs.some((dir) => path.basename(dir) === "cli")) {
+    const cli = run("npx", ["exprun", "--help"], project);
+    console.log(`ok   npx exprun --help (${cli.split("\n").length} lines)`);
+  }
   console.log(`README examples: ${examples.length - failed} ran, ${failed} failed`);
   process.exitCode = failed ? 1 : 0;
 } finally {
