@@ -1,5 +1,7 @@
 import {
+  type ArtifactRecord,
   type Backend,
+  type ExecutionRecord,
   collectPages,
   type RunPatch,
   type RunRecord,
@@ -13,6 +15,12 @@ import { deepEqual } from "./equal.js";
 import type { ResourceMapper } from "./resources.js";
 import type { CopySummary } from "./summary.js";
 
+/** The artifacts and executions attributed to a run in the source, in the source's order. */
+export interface RunLinks {
+  artifacts: ArtifactRecord[];
+  executions: ExecutionRecord[];
+}
+
 /**
  * Brings one run of the target up to date with the source: params, metrics, state, TensorBoard
  * assignment, time-series points (step and wall time kept), attributed artifacts and executions, and
@@ -23,6 +31,7 @@ export async function copyRun(
   target: Backend,
   run: RunRecord,
   existing: { record: RunRecord; fresh: boolean },
+  links: RunLinks,
   mapper: ResourceMapper,
   summary: CopySummary,
 ): Promise<boolean> {
@@ -59,15 +68,13 @@ export async function copyRun(
     wrote = true;
   }
 
-  const artifacts = await collectPages((page) => source.listArtifacts({ ...page, run: ref }));
   const artifactIds: string[] = [];
-  for (const a of artifacts) {
+  for (const a of links.artifacts) {
     const id = await mapper.artifact(a);
     if (id !== undefined) artifactIds.push(id);
   }
-  const executions = await collectPages((page) => source.listExecutions({ ...page, run: ref }));
   const executionIds: string[] = [];
-  for (const e of executions) executionIds.push(await mapper.execution(e));
+  for (const e of links.executions) executionIds.push(await mapper.execution(e));
   const attributed = fresh
     ? { artifacts: new Set<string>(), executions: new Set<string>() }
     : {
@@ -78,13 +85,13 @@ export async function copyRun(
           (await collectPages((page) => target.listExecutions({ ...page, run: ref }))).map((e) => e.id),
         ),
       };
-  const links = {
+  const missing = {
     artifacts: artifactIds.filter((id) => !attributed.artifacts.has(id)),
     executions: executionIds.filter((id) => !attributed.executions.has(id)),
   };
-  if (links.artifacts.length || links.executions.length) {
-    await target.attributeToRun(ref, links);
-    summary.copied.attributions += links.artifacts.length + links.executions.length;
+  if (missing.artifacts.length || missing.executions.length) {
+    await target.attributeToRun(ref, missing);
+    summary.copied.attributions += missing.artifacts.length + missing.executions.length;
     wrote = true;
   }
 

@@ -5,7 +5,7 @@ import {
   NotFoundError,
   type RunRecord,
 } from "@exprun/core";
-import { copyRun } from "./copy-run.js";
+import { copyRun, type RunLinks } from "./copy-run.js";
 import { ResourceMapper } from "./resources.js";
 import { type CopySummary, emptySummary } from "./summary.js";
 
@@ -51,6 +51,7 @@ export async function copyStore(
   }
   await options.onStart?.(plan.reduce((n, p) => n + p.runs.length, 0));
   const mapper = new ResourceMapper(source, target, summary);
+  const links = await copyResources(source, plan.flatMap((p) => p.runs), mapper);
   for (const { experiment, runs } of plan) {
     await copyExperiment(target, experiment, summary);
     const existing = new Map(
@@ -76,7 +77,8 @@ export async function copyStore(
         throw new NotFoundError(`Run ${run.name} vanished from the target while copying.`, {
           backend: target.name,
         });
-      const wrote = await copyRun(source, target, run, { record, fresh }, mapper, summary);
+      const runLinks = links.get(`${run.experiment}/${run.name}`)!;
+      const wrote = await copyRun(source, target, run, { record, fresh }, runLinks, mapper, summary);
       if (fresh) summary.runs.created++;
       else if (wrote) summary.runs.updated++;
       else summary.runs.unchanged++;
@@ -85,6 +87,41 @@ export async function copyStore(
   }
   await target.flush?.();
   return summary;
+}
+
+/**
+ * Reads each run's attributed artifacts and executions, then creates every one the runs need in the
+ * source's creation order, before any run is copied: stores list resources in creation order, so
+ * this keeps each run's list in the source's order even though runs are copied concurrently.
+ */
+async function copyResources(source: Backend, runs: RunRecord[], mapper: ResourceMapper): Promise<Map<string, RunLinks>> {
+  const links = new Map<string, RunLinks>();
+  const artifacts = new Set<string>();
+  const executions = new Set<string>();
+  for (const run of runs) {
+    const ref = { experiment: run.experiment, run: run.name };
+    const runLinks: RunLinks = {
+      artifacts: await collectPages((page) => source.listArtifacts({ ...page, run: ref })),
+      executions: await collectPages((page) => source.listExecutions({ ...page, run: ref })),
+    };
+    links.set(`${run.experiment}/${run.name}`, runLinks);
+    for (const a of runLinks.artifacts) artifacts.add(a.id);
+    for (const e of runLinks.executions) {
+      executions.add(e.id);
+      for (const id of [...e.inputArtifacts, ...e.outputArtifacts]) artifacts.add(id);
+    }
+  }
+  if (artifacts.size) {
+    for (const a of await collectPages((page) => source.listArtifacts(page))) {
+      if (artifacts.has(a.id)) await mapper.artifact(a);
+    }
+  }
+  if (executions.size) {
+    for (const e of await collectPages((page) => source.listExecutions(page))) {
+      if (executions.has(e.id)) await mapper.execution(e);
+    }
+  }
+  return links;
 }
 
 async function copyExperiment(

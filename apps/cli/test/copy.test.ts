@@ -1,0 +1,203 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { createFileBackend } from "@exprun/backend-file";
+import { Artifact, type Backend, Execution, ExperimentRun, PipelineJob } from "@exprun/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { exprun, exprunJson, tempDir } from "./helpers/cli.js";
+import { type ExperimentSnapshot, snapshotStore } from "./helpers/snapshot.mjs";
+
+interface Summary {
+  experiments: { created: number; updated: number; unchanged: number };
+  runs: { created: number; updated: number; unchanged: number };
+  copied: Record<string, number>;
+  warnings: string[];
+}
+
+const tmp = tempDir();
+const sourceRoot = path.join(tmp.dir, "source");
+const source = `file:${sourceRoot}`;
+const MEMDUMP = new URL("./helpers/memory-dump.mjs", import.meta.url).href;
+
+async function withBackend<T>(root: string, body: (backend: Backend) => Promise<T>): Promise<T> {
+  const backend = createFileBackend({ root, fsync: false });
+  try {
+    return await body(backend);
+  } finally {
+    await backend.close?.();
+  }
+}
+
+const snapshot = (root: string) => withBackend(root, snapshotStore);
+
+/** A store with every kind of data a run can hold. */
+async function seed(backend: Backend): Promise<void> {
+  const wall = Date.UTC(2024, 0, 2, 3, 4, 5, 678);
+  const a = await ExperimentRun.create("trial-a", {
+    backend,
+    experiment: "exp-one",
+    tensorboard: "projects/p/locations/l/tensorboards/7",
+  });
+  await a.logParams({ lr: 0.1, optimizer: "adam", layers: 4, shuffle: true, weird: Number.NaN });
+  await a.logMetrics({ accuracy: 0.91, "unicode-ключ": "значение", inf: Number.POSITIVE_INFINITY });
+  await a.logTimeSeriesMetrics({ loss: 0.9, val_loss: 1.1 }, { step: 0, wallTime: wall });
+  await a.logTimeSeriesMetrics({ loss: 0.5 }, { step: 1, wallTime: wall + 1000 });
+  await a.logTimeSeriesMetrics({ loss: 0.45 }, { step: 1, wallTime: wall + 2000 }); // supersedes step 1
+  await a.logTimeSeriesMetrics({ val_loss: Number.NaN }, { step: 10, wallTime: wall + 3000 });
+  await a.logClassificationMetrics({
+    displayName: "cm",
+    labels: ["no", "yes"],
+    matrix: [
+      [5, 1],
+      [2, 7],
+    ],
+  });
+  await a.logClassificationMetrics({
+    displayName: "roc",
+    fpr: [0, 0.5, 1],
+    tpr: [0, 0.8, 1],
+    threshold: [1, 0.5, 0],
+  });
+  const dataset = await Artifact.create({
+    backend,
+    schemaTitle: "system.Dataset",
+    displayName: "train",
+    uri: "gs://b/train.csv",
+    metadata: { rows: 100 },
+  });
+  const model = await Artifact.create({
+    backend,
+    schemaTitle: "system.Model",
+    displayName: "model",
+    uri: "gs://b/model",
+    metadata: { framework: "ts", nested: { depth: [1, 2] } },
+  });
+  const training = await Execution.create({
+    backend,
+    schemaTitle: "system.ContainerExecution",
+    displayName: "train",
+    metadata: { image: "trainer:1" },
+  });
+  await training.assignInputArtifacts([dataset]);
+  await training.assignOutputArtifacts([model]);
+  await training.update({ state: "COMPLETE", metadata: { seconds: 12.5 } });
+  await a.associateExecution(training);
+  await a.associateArtifacts([model]);
+  await a.log({
+    pipelineJob: new PipelineJob({
+      resourceName: "projects/p/locations/l/pipelineJobs/job-1",
+      displayName: "nightly",
+    }),
+  });
+  await a.endRun({ state: "COMPLETE" });
+
+  const b = await ExperimentRun.create("trial-b", { backend, experiment: "exp-one", state: "NEW" });
+  await b.logParams({ lr: 0.01 });
+  await b.associateExecution(training); // shared execution
+  await b.updateState("FAILED");
+
+  await ExperimentRun.create("empty", { backend, experiment: "exp-two" });
+}
+
+beforeAll(async () => {
+  await withBackend(sourceRoot, seed);
+});
+afterAll(() => tmp.remove());
+
+function expectSameStores(actual: ExperimentSnapshot[], expected: ExperimentSnapshot[]): void {
+  expect(actual.map((e) => e.name)).toEqual(expected.map((e) => e.name));
+  for (const [i, e] of expected.entries()) {
+    const got = actual[i]!;
+    expect({ ...got, runs: undefined }).toEqual({ ...e, runs: undefined });
+    expect(got.runs.map((r) => r.name)).toEqual(e.runs.map((r) => r.name));
+    for (const [j, run] of e.runs.entries()) {
+      const copied = got.runs[j]!;
+      for (const field of Object.keys(run) as (keyof typeof run)[]) {
+        expect(copied[field], `${e.name}/${run.name} ${field}`).toEqual(run[field]);
+      }
+    }
+  }
+}
+
+describe("copy", () => {
+  it("file → file reproduces every field of every run", async () => {
+    const targetRoot = path.join(tmp.dir, "target");
+    const summary = await exprunJson<Summary>(["copy", "--from", source, "--to", `file:${targetRoot}`]);
+    expect(summary.experiments).toEqual({ created: 2, updated: 0, unchanged: 0 });
+    expect(summary.runs).toEqual({ created: 3, updated: 0, unchanged: 0 });
+    expect(summary.copied).toMatchObject({ artifacts: 4, executions: 1, children: 1, tensorboards: 1 });
+    expect(summary.warnings).toEqual([]);
+    const expected = await snapshot(sourceRoot);
+    // The seed really holds what the test claims to compare.
+    const a = expected[0]!.runs[0]!;
+    expect(a.timeSeries).toHaveLength(3);
+    expect(a.classificationMetrics).toHaveLength(2);
+    expect(a.executions).toHaveLength(1);
+    expect(a.pipelineJobs).toHaveLength(1);
+    expect(a.tensorboardRun).toContain("tensorboards/7");
+    expectSameStores(await snapshot(targetRoot), expected);
+  });
+
+  it("copies nothing the second time", async () => {
+    const targetRoot = path.join(tmp.dir, "target");
+    const summary = await exprunJson<Summary>(["copy", "--from", source, "--to", `file:${targetRoot}`]);
+    expect(summary.experiments).toEqual({ created: 0, updated: 0, unchanged: 2 });
+    expect(summary.runs).toEqual({ created: 0, updated: 0, unchanged: 3 });
+    expect(Object.values(summary.copied).every((n) => n === 0)).toBe(true);
+    const text = await exprun(["copy", "--from", source, "--to", `file:${targetRoot}`]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/│ runs\s+│\s+0 │\s+0 │\s+3 │/);
+    expect(text.stdout).toContain("Copied 0 params, 0 metrics, 0 time-series points, 0 artifacts");
+  });
+
+  it("copies only what changed in the source since the last copy", async () => {
+    const targetRoot = path.join(tmp.dir, "target");
+    await withBackend(sourceRoot, async (backend) => {
+      const b = await ExperimentRun.get("trial-b", { backend, experiment: "exp-one" });
+      await b.logMetrics({ accuracy: 0.5 });
+      await b.logTimeSeriesMetrics({ loss: 2 }, { step: 3, wallTime: 1_700_000_000_000 });
+      await b.updateState("COMPLETE");
+      await b.logClassificationMetrics({ displayName: "late", labels: ["x"], matrix: [[1]] });
+      await ExperimentRun.create("late-run", { backend, experiment: "exp-two" });
+    });
+    const summary = await exprunJson<Summary>(["copy", "--from", source, "--to", `file:${targetRoot}`]);
+    expect(summary.runs).toEqual({ created: 1, updated: 1, unchanged: 2 });
+    expect(summary.copied).toMatchObject({
+      metrics: 1,
+      points: 1,
+      states: 1,
+      artifacts: 1,
+      attributions: 1,
+      params: 0,
+      executions: 0,
+    });
+    expectSameStores(await snapshot(targetRoot), await snapshot(sourceRoot));
+  });
+
+  it("file → memory reproduces every field of every run", async () => {
+    const out = path.join(tmp.dir, "memdump.json");
+    const result = await exprun(["copy", "--from", source, "--to", "memdump:", "--json"], {
+      nodeArgs: ["--import", MEMDUMP],
+      env: { EXPRUN_MEMDUMP_OUT: out },
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect((JSON.parse(result.stdout) as Summary).runs.created).toBe(4);
+    expectSameStores(JSON.parse(readFileSync(out, "utf8")), await snapshot(sourceRoot));
+  });
+
+  it("copies to the memory: URI and limits itself to the named experiments", async () => {
+    const all = await exprunJson<Summary>(["copy", "--from", source, "--to", "memory:"]);
+    expect(all.runs.created).toBe(4);
+    const one = await exprunJson<Summary>(["copy", "--from", source, "--to", "memory:", "-e", "exp-two"]);
+    expect(one.experiments.created).toBe(1);
+    expect(one.runs.created).toBe(2);
+    const missing = await exprun(["copy", "--from", source, "--to", "memory:", "-e", "nope"]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('Experiment "nope" was not found');
+  });
+
+  it("needs --from and --to", async () => {
+    const result = await exprun(["copy", "--from", source]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("required option '--to <uri>' not specified");
+  });
+});

@@ -1,0 +1,20 @@
+// A `node --import` hook for tests: registers the URI scheme `memdump:`, a memory store that, when the
+// process is about to exit, writes a snapshot of everything in it to $EXPRUN_MEMDUMP_OUT. This lets a
+// test see what `exprun copy --to memdump:` put into a memory store, which otherwise dies with the process.
+import { writeFileSync } from "node:fs";
+import { createMemoryBackend } from "@exprun/backend-memory";
+import { registerBackendScheme } from "@exprun/core";
+import { snapshotStore } from "./snapshot.mjs";
+
+let store;
+registerBackendScheme("memdump", () => {
+  store ??= createMemoryBackend({ pageSize: 3 });
+  return store;
+});
+
+let dumped = false;
+process.on("beforeExit", async () => {
+  if (dumped || !store) return;
+  dumped = true;
+  writeFileSync(process.env.EXPRUN_MEMDUMP_OUT, JSON.stringify(await snapshotStore(store)));
+});
