@@ -1,5 +1,6 @@
-import { BackendError, parseJson, stringifyJson } from "@exprun/core";
+import { BackendError } from "@exprun/core";
 import type { VersionClock } from "./clock.js";
+import { decode, encode } from "./codec.js";
 import { parseMetaKey } from "./keys.js";
 import { type ResolvedOptions, S3_BACKEND_NAME } from "./options.js";
 import { mapLimit, type S3Transport } from "./transport.js";
@@ -20,6 +21,15 @@ export interface LogRead<D> {
 }
 
 const MAX_READ_ATTEMPTS = 6;
+/** Most deltas joined into one PUT. */
+const MAX_BATCH = 256;
+
+interface PendingAppend<D> {
+  version: string;
+  data: D;
+  resolve: (version: string) => void;
+  reject: (error: unknown) => void;
+}
 
 /**
  * One replicated state kept as immutable objects under a `meta/` folder: `d/<version>.json` deltas
@@ -39,6 +49,11 @@ export class MergedLog<D> {
   private data: D;
   private readonly applied = new Set<string>();
   private readonly corrupt = new Set<string>();
+  /** Reads are single-flight: callers arriving while one runs share the next one, which starts after them. */
+  private inflight: Promise<LogRead<D>> | undefined;
+  private queued: Promise<LogRead<D>> | undefined;
+  private readonly pending: PendingAppend<D>[] = [];
+  private writing = false;
 
   constructor(
     private readonly transport: S3Transport,
@@ -51,13 +66,15 @@ export class MergedLog<D> {
   }
 
   /** Lists and joins the log; compacts it when it has grown past the threshold. */
-  async read(options: { compact?: boolean } = {}): Promise<LogRead<D>> {
+  read(): Promise<LogRead<D>> {
+    return this.sharedRead();
+  }
+
+  private async readAndCompact(): Promise<LogRead<D>> {
     const listed = await this.readListed();
     const shouldCompact =
-      listed.deltas.length >= this.options.compactThreshold ||
-      listed.snapshots.length > 4 ||
-      options.compact === true;
-    if (shouldCompact && listed.deltas.length + listed.snapshots.length > 1) {
+      listed.deltas.length >= this.options.compactThreshold || listed.snapshots.length > 4;
+    if (shouldCompact) {
       await this.compact(listed).catch(() => {
         // Compaction only saves later readers requests; the read itself succeeded.
       });
@@ -65,8 +82,30 @@ export class MergedLog<D> {
     return listed;
   }
 
+  /** A read that starts after this call: joins the queued read, or starts one. */
+  private sharedRead(): Promise<LogRead<D>> {
+    if (this.queued) return this.queued;
+    const start = () => {
+      const run = this.readAndCompact().finally(() => {
+        if (this.inflight === run) this.inflight = undefined;
+      });
+      this.inflight = run;
+      return run;
+    };
+    if (!this.inflight) return start();
+    const queued = this.inflight
+      .catch(() => undefined)
+      .then(() => {
+        this.queued = undefined;
+        return start();
+      });
+    this.queued = queued;
+    return queued;
+  }
+
   private async readListed(): Promise<LogRead<D>> {
     for (let attempt = 0; attempt < MAX_READ_ATTEMPTS; attempt++) {
+      const appliedBefore = [...this.applied];
       const { keys } = await this.transport.list(this.metaPrefix);
       const deltas: string[] = [];
       const snapshots: string[] = [];
@@ -88,8 +127,9 @@ export class MergedLog<D> {
         this.apply(key, body);
       });
       if (missing) continue;
+      // Forget keys that were folded away; keys written after the listing began stay known.
       const live = new Set(keys);
-      for (const key of this.applied) if (!live.has(key)) this.applied.delete(key);
+      for (const key of appliedBefore) if (!live.has(key)) this.applied.delete(key);
       return { data: this.data, deltas, snapshots };
     }
     throw new BackendError(
@@ -101,31 +141,66 @@ export class MergedLog<D> {
   private apply(key: string, body: string): void {
     this.applied.add(key);
     try {
-      this.kind.join(this.data, parseJson<D>(body));
+      this.kind.join(this.data, decode<D>(body));
     } catch (error) {
       this.corrupt.add(key);
       this.options.onCorruptObject(key, error);
     }
   }
 
-  /** Writes one delta; `build` receives the delta's version. Resolves with the version. */
-  async append(build: (version: string) => D): Promise<string> {
-    const version = this.clock.next();
+  /**
+   * Writes one delta; `build` receives the delta's version. Resolves with the version once the
+   * delta is stored. Deltas appended while a PUT is in flight are joined into the next PUT (each
+   * keeps its own version inside it), so many concurrent writers in one process cost few requests.
+   */
+  append(build: (version: string) => D): Promise<string> {
+    return new Promise<string>((resolve, reject) => {
+      const version = this.clock.next();
+      let data: D;
+      try {
+        data = build(version);
+      } catch (error) {
+        reject(error);
+        return;
+      }
+      this.pending.push({ version, data, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    if (this.writing || this.pending.length === 0) return;
+    const items = this.pending.splice(0, MAX_BATCH);
+    const combined = this.kind.empty();
+    for (const item of items) this.kind.join(combined, item.data);
+    const version = (items[items.length - 1] as PendingAppend<D>).version;
     const key = `${this.metaPrefix}d/${version}.json`;
-    const body = stringifyJson(build(version));
-    await this.transport.put(key, body);
-    this.apply(key, body);
-    return version;
+    const body = encode(combined);
+    this.writing = true;
+    this.transport.put(key, body).then(
+      () => {
+        this.apply(key, body);
+        this.writing = false;
+        for (const item of items) item.resolve(item.version);
+        this.pump();
+      },
+      (error: unknown) => {
+        this.writing = false;
+        for (const item of items) item.reject(error);
+        this.pump();
+      },
+    );
   }
 
   /** Folds every object of `listed` into one snapshot, then deletes them. */
   async compact(listed?: LogRead<D>): Promise<void> {
-    const current = listed ?? (await this.readListed());
+    const current = listed ?? (await this.sharedRead());
+    if (current.deltas.length + current.snapshots.length <= 1) return;
     const folded = [...current.deltas, ...current.snapshots].filter((key) => !this.corrupt.has(key));
     if (folded.length === 0) return;
     const version = this.clock.next();
     const key = `${this.metaPrefix}s/${version}.json`;
-    const body = stringifyJson(this.kind.prune(this.data));
+    const body = encode(this.kind.prune(this.data));
     await this.transport.put(key, body);
     this.applied.add(key);
     await this.transport.deleteMany(folded);

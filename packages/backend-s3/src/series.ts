@@ -1,5 +1,6 @@
-import { BackendError, parseJson, type SeriesPoint, stringifyJson } from "@exprun/core";
+import { BackendError, type SeriesPoint } from "@exprun/core";
 import type { VersionClock } from "./clock.js";
+import { decode, encode } from "./codec.js";
 import type { LatestPoint } from "./experiment-state.js";
 import { parseChunkKey } from "./keys.js";
 import { type ResolvedOptions, S3_BACKEND_NAME } from "./options.js";
@@ -107,7 +108,7 @@ export class SeriesStore {
         const v = this.clock.next();
         const chunk: Chunk = { inc: buffer.inc, segs: [{ v, p: points }] };
         await Promise.all([
-          this.transport.put(`${this.seriesPrefix(experiment, run)}${v}.json`, stringifyJson(chunk)),
+          this.transport.put(`${this.seriesPrefix(experiment, run)}${v}.json`, encode(chunk)),
           this.onLatest(experiment, run, latestOf(v, buffer.inc, points)),
         ]);
       } catch (error) {
@@ -166,7 +167,7 @@ export class SeriesStore {
     if (body === undefined) return undefined;
     let chunk: Chunk | null;
     try {
-      chunk = parseJson<Chunk>(body);
+      chunk = decode<Chunk>(body);
       if (typeof chunk?.inc !== "string" || !Array.isArray(chunk.segs))
         throw new Error("not a time-series chunk");
     } catch (error) {
@@ -182,7 +183,7 @@ export class SeriesStore {
     const v = this.clock.next();
     const key = `${prefix}${v}.json`;
     const chunk: Chunk = { inc, segs: segments };
-    await this.transport.put(key, stringifyJson(chunk));
+    await this.transport.put(key, encode(chunk));
     this.cache.set(key, chunk);
     await this.transport.deleteMany(readable);
     for (const done of readable) this.cache.delete(done);

@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createS3Backend, type S3Backend } from "../src/index.js";
+import { BUCKET, startServer, type TestServer, uniquePrefix } from "./server.js";
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startServer();
+});
+afterAll(async () => {
+  await server.close();
+});
+
+function backend(prefix: string): S3Backend {
+  return createS3Backend({
+    bucket: BUCKET,
+    prefix,
+    client: server.client(),
+    claimSettleMs: 5,
+    flushIntervalMs: 0,
+  });
+}
+
+async function inBatches(count: number, size: number, fn: (i: number) => Promise<unknown>): Promise<void> {
+  for (let start = 0; start < count; start += size) {
+    await Promise.all(Array.from({ length: Math.min(size, count - start) }, (_, k) => fn(start + k)));
+  }
+}
+
+describe("request costs", () => {
+  it("10,000 time-series points are written in a handful of PUTs, not one per point", async () => {
+    const b = backend(uniquePrefix("eff"));
+    await b.createExperiment({ name: "e" });
+    await b.createRun("e", { name: "r", state: "RUNNING" });
+    const ref = { experiment: "e", run: "r" };
+    server.resetCounts();
+    for (let step = 0; step < 10_000; step++) {
+      await b.appendTimeSeries(ref, [{ step, wallTime: 1_000 + step, values: { loss: 1 / (step + 1) } }]);
+    }
+    await b.flush();
+    const writes = server.requests.byMethod.PUT ?? 0;
+    const total = server.requests.total;
+    console.log(`10,000 points: ${total} requests (${writes} PUT)`);
+    expect(writes).toBeLessThanOrEqual(6);
+    expect(total).toBeLessThanOrEqual(12);
+    const fresh = backend(b.prefix);
+    expect(await fresh.readTimeSeries(ref)).toHaveLength(10_000);
+    await b.close();
+    await fresh.close();
+  });
+
+  it("reading a settled experiment of 1,000 runs with params and metrics takes at most 50 requests", async () => {
+    const prefix = uniquePrefix("eff");
+    const writer = backend(prefix);
+    await writer.createExperiment({ name: "big" });
+    let t = Date.now();
+    await inBatches(1000, 50, (i) => writer.createRun("big", { name: `run-${i}`, state: "RUNNING" }));
+    console.log("create", Date.now() - t, server.requests.total);
+    t = Date.now();
+    await inBatches(1000, 25, async (i) => {
+      const ref = { experiment: "big", run: `run-${i}` };
+      await writer.getRun(ref);
+      await writer.updateRun(ref, { params: { index: i, parity: i % 2 ? "odd" : "even" } });
+      await writer.updateRun(ref, { metrics: { score: i / 1000 } });
+    });
+    console.log("update", Date.now() - t, server.requests.total);
+    await writer.close();
+
+    server.resetCounts();
+    const reader = backend(prefix);
+    const runs = [];
+    let pageToken: string | undefined;
+    do {
+      const page = await reader.listRuns("big", { pageSize: 100, pageToken });
+      runs.push(...page.items);
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+    console.log(`1,000-run experiment read: ${server.requests.total} requests`);
+    expect(runs).toHaveLength(1000);
+    expect(runs.find((r) => r.name === "run-999")).toMatchObject({
+      params: { index: 999, parity: "odd" },
+      metrics: { score: 0.999 },
+    });
+    expect(server.requests.total).toBeLessThanOrEqual(50);
+    await reader.close();
+  }, 300_000);
+});
