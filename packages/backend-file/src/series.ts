@@ -20,12 +20,28 @@ function keyJson(metric: string): string {
   return json;
 }
 
-/** One write as a line (with its newline). Built by hand: about 3× faster than `JSON.stringify`. */
+/** True when `JSON.stringify` writes `value` exactly: not NaN, not ±Infinity, not -0. */
+function plainNumber(value: number): boolean {
+  return value - value === 0 && (value !== 0 || 1 / value > 0);
+}
+
+/** One write as a line (with its newline). */
 export function encodeWrite(write: TimeSeriesWrite): string {
-  let line = `{"step":${numberText(write.step)},"wallTime":${numberText(write.wallTime)},"values":{`;
+  const head = `{"step":${numberText(write.step)},"wallTime":${numberText(write.wallTime)},"values":`;
+  const values = write.values;
+  let plain = true;
+  for (const metric in values) {
+    if (!plainNumber(values[metric]!)) {
+      plain = false;
+      break;
+    }
+  }
+  // JSON.stringify's native serialiser is 2-3× faster than building the object text in JS.
+  if (plain) return `${head}${JSON.stringify(values)}}\n`;
+  let line = `${head}{`;
   let first = true;
-  for (const metric in write.values) {
-    line += (first ? "" : ",") + keyJson(metric) + numberText(write.values[metric]!);
+  for (const metric in values) {
+    line += (first ? "" : ",") + keyJson(metric) + numberText(values[metric]!);
     first = false;
   }
   return `${line}}}\n`;
