@@ -1,8 +1,8 @@
 import {
   type ArtifactRecord,
   type Backend,
-  type ExecutionRecord,
   collectPages,
+  type ExecutionRecord,
   type RunPatch,
   type RunRecord,
   type RunRef,

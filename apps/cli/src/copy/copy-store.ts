@@ -51,7 +51,11 @@ export async function copyStore(
   }
   await options.onStart?.(plan.reduce((n, p) => n + p.runs.length, 0));
   const mapper = new ResourceMapper(source, target, summary);
-  const links = await copyResources(source, plan.flatMap((p) => p.runs), mapper);
+  const links = await copyResources(
+    source,
+    plan.flatMap((p) => p.runs),
+    mapper,
+  );
   for (const { experiment, runs } of plan) {
     await copyExperiment(target, experiment, summary);
     const existing = new Map(
@@ -94,7 +98,11 @@ export async function copyStore(
  * source's creation order, before any run is copied: stores list resources in creation order, so
  * this keeps each run's list in the source's order even though runs are copied concurrently.
  */
-async function copyResources(source: Backend, runs: RunRecord[], mapper: ResourceMapper): Promise<Map<string, RunLinks>> {
+async function copyResources(
+  source: Backend,
+  runs: RunRecord[],
+  mapper: ResourceMapper,
+): Promise<Map<string, RunLinks>> {
   const links = new Map<string, RunLinks>();
   const artifacts = new Set<string>();
   const executions = new Set<string>();
