@@ -15,6 +15,9 @@ import {
   type ExperimentRecord,
   latestPoints,
   NotFoundError,
+  newArtifactRecord,
+  newExecutionRecord,
+  newRunRecord,
   type Page,
   type PageRequest,
   parseJson,
@@ -127,16 +130,8 @@ export async function createJsonDocumentBackend(options: { path: string }): Prom
       experimentOf(experiment);
       const ref = { experiment, run: input.name };
       if (doc.runs[key(ref)]) throw new AlreadyExistsError(`Run ${input.name} exists.`, { backend: NAME });
-      const now = Date.now();
       doc.runs[key(ref)] = {
-        experiment,
-        name: input.name,
-        runType: "system.ExperimentRun",
-        state: input.state,
-        params: {},
-        metrics: {},
-        createTime: now,
-        updateTime: now,
+        ...newRunRecord(experiment, input, Date.now()),
         artifacts: [],
         executions: [],
         children: [],
@@ -204,19 +199,7 @@ export async function createJsonDocumentBackend(options: { path: string }): Prom
     async createArtifact(input) {
       const id = input.id ?? randomUUID();
       if (doc.artifacts[id]) throw new AlreadyExistsError(`Artifact ${id} exists.`, { backend: NAME });
-      const now = Date.now();
-      doc.artifacts[id] = {
-        id,
-        schemaTitle: input.schemaTitle,
-        schemaVersion: input.schemaVersion ?? "0.0.1",
-        displayName: input.displayName ?? "",
-        uri: input.uri ?? "",
-        description: input.description ?? "",
-        state: input.state ?? "LIVE",
-        metadata: copy(input.metadata ?? {}),
-        createTime: now,
-        updateTime: now,
-      };
+      doc.artifacts[id] = newArtifactRecord(input, id, Date.now());
       await save();
       return copy(doc.artifacts[id]!);
     },
@@ -233,20 +216,7 @@ export async function createJsonDocumentBackend(options: { path: string }): Prom
     async createExecution(input) {
       const id = input.id ?? randomUUID();
       if (doc.executions[id]) throw new AlreadyExistsError(`Execution ${id} exists.`, { backend: NAME });
-      const now = Date.now();
-      doc.executions[id] = {
-        id,
-        schemaTitle: input.schemaTitle,
-        schemaVersion: input.schemaVersion ?? "0.0.1",
-        displayName: input.displayName ?? "",
-        description: input.description ?? "",
-        state: input.state ?? "RUNNING",
-        metadata: copy(input.metadata ?? {}),
-        inputArtifacts: [],
-        outputArtifacts: [],
-        createTime: now,
-        updateTime: now,
-      };
+      doc.executions[id] = newExecutionRecord(input, id, Date.now());
       await save();
       return copy(doc.executions[id]!);
     },

@@ -6,6 +6,10 @@ import {
   type ExperimentRecord,
   latestPoints,
   NotFoundError,
+  newArtifactRecord,
+  newExecutionRecord,
+  newExperimentRecord,
+  newRunRecord,
   type Page,
   type PageRequest,
   type ResourceQuery,
@@ -93,14 +97,7 @@ export function createMemoryBackend(options: MemoryBackendOptions = {}): Backend
           backend: MEMORY_BACKEND_NAME,
         });
       }
-      const time = now();
-      const record: ExperimentRecord = {
-        name: input.name,
-        description: input.description ?? "",
-        backingTensorboard: input.backingTensorboard,
-        createTime: time,
-        updateTime: time,
-      };
+      const record = newExperimentRecord(input, now());
       experiments.set(input.name, { record, runs: new Map() });
       return { ...record };
     },
@@ -131,17 +128,7 @@ export function createMemoryBackend(options: MemoryBackendOptions = {}): Backend
           backend: MEMORY_BACKEND_NAME,
         });
       }
-      const time = now();
-      const record: RunRecord = {
-        experiment,
-        name: input.name,
-        runType: "system.ExperimentRun",
-        state: input.state,
-        params: {},
-        metrics: {},
-        createTime: time,
-        updateTime: time,
-      };
+      const record = newRunRecord(experiment, input, now());
       runs.set(input.name, {
         record,
         points: [],
@@ -208,19 +195,7 @@ export function createMemoryBackend(options: MemoryBackendOptions = {}): Backend
       const id = input.id ?? `artifact-${++ids}-${Math.random().toString(36).slice(2, 10)}`;
       if (artifacts.has(id))
         throw new AlreadyExistsError(`Artifact ${id} already exists.`, { backend: MEMORY_BACKEND_NAME });
-      const time = now();
-      const record: ArtifactRecord = {
-        id,
-        schemaTitle: input.schemaTitle,
-        schemaVersion: input.schemaVersion ?? "0.0.1",
-        displayName: input.displayName ?? "",
-        uri: input.uri ?? "",
-        description: input.description ?? "",
-        state: input.state ?? "LIVE",
-        metadata: structuredClone(input.metadata ?? {}),
-        createTime: time,
-        updateTime: time,
-      };
+      const record = newArtifactRecord(input, id, now());
       artifacts.set(id, record);
       return structuredClone(record);
     },
@@ -229,34 +204,14 @@ export function createMemoryBackend(options: MemoryBackendOptions = {}): Backend
       return found ? structuredClone(found) : undefined;
     },
     async listArtifacts(query) {
-      const only = inRun(query, "artifacts");
-      const items = [...artifacts.values()].filter(
-        (a) => (!only || only.has(a.id)) && (!query?.schemaTitle || a.schemaTitle === query.schemaTitle),
-      );
-      return page(
-        items.map((a) => structuredClone(a)),
-        query,
-      );
+      return page(matching(artifacts, inRun(query, "artifacts"), query?.schemaTitle), query);
     },
     async createExecution(input) {
       const id = input.id ?? `execution-${++ids}-${Math.random().toString(36).slice(2, 10)}`;
       if (executions.has(id)) {
         throw new AlreadyExistsError(`Execution ${id} already exists.`, { backend: MEMORY_BACKEND_NAME });
       }
-      const time = now();
-      const record: ExecutionRecord = {
-        id,
-        schemaTitle: input.schemaTitle,
-        schemaVersion: input.schemaVersion ?? "0.0.1",
-        displayName: input.displayName ?? "",
-        description: input.description ?? "",
-        state: input.state ?? "RUNNING",
-        metadata: structuredClone(input.metadata ?? {}),
-        inputArtifacts: [],
-        outputArtifacts: [],
-        createTime: time,
-        updateTime: time,
-      };
+      const record = newExecutionRecord(input, id, now());
       executions.set(id, record);
       return structuredClone(record);
     },
@@ -265,14 +220,7 @@ export function createMemoryBackend(options: MemoryBackendOptions = {}): Backend
       return found ? structuredClone(found) : undefined;
     },
     async listExecutions(query) {
-      const only = inRun(query, "executions");
-      const items = [...executions.values()].filter(
-        (e) => (!only || only.has(e.id)) && (!query?.schemaTitle || e.schemaTitle === query.schemaTitle),
-      );
-      return page(
-        items.map((e) => structuredClone(e)),
-        query,
-      );
+      return page(matching(executions, inRun(query, "executions"), query?.schemaTitle), query);
     },
     async updateExecution(id, patch) {
       const record = executionOf(id);
@@ -324,6 +272,17 @@ export function createMemoryBackend(options: MemoryBackendOptions = {}): Backend
     if (!found) throw new NotFoundError(`Execution ${id} was not found.`, { backend: MEMORY_BACKEND_NAME });
     return found;
   }
+}
+
+/** Copies of the stored resources that are in `only` (when given) and of the schema title (when given). */
+function matching<T extends { id: string; schemaTitle: string }>(
+  stored: Map<string, T>,
+  only: Set<string> | undefined,
+  schemaTitle: string | undefined,
+): T[] {
+  return [...stored.values()]
+    .filter((r) => (!only || only.has(r.id)) && (!schemaTitle || r.schemaTitle === schemaTitle))
+    .map((r) => structuredClone(r));
 }
 
 function copyRun(record: RunRecord): RunRecord {

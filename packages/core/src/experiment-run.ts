@@ -70,10 +70,7 @@ export class ExperimentRun implements AsyncDisposable {
   /** Creates a run (state RUNNING unless given). The experiment is created on first use. */
   static async create(runName: string, options: CreateRunOptions = {}): Promise<ExperimentRun> {
     validateName("run", runName);
-    const experimentName =
-      options.experiment instanceof Experiment
-        ? options.experiment.name
-        : resolveExperimentName(options.experiment);
+    const experimentName = experimentNameOf(options.experiment);
     runResourceId(experimentName, runName);
     const state = options.state ?? "RUNNING";
     validateState(state);
@@ -95,12 +92,7 @@ export class ExperimentRun implements AsyncDisposable {
   /** The existing run (Python's `ExperimentRun(run_name, experiment)`); `NotFoundError` if absent. */
   static async get(runName: string, options: RunOptions = {}): Promise<ExperimentRun> {
     validateName("run", runName);
-    const experiment =
-      options.experiment instanceof Experiment
-        ? options.experiment.name
-        : resolveExperimentName(options.experiment);
-    const backend =
-      options.experiment instanceof Experiment ? options.experiment.backend : await resolveBackend(options);
+    const { experiment, backend } = await target(options);
     const record = await backend.getRun({ experiment, run: runName });
     if (!record) {
       throw new NotFoundError(
@@ -114,12 +106,7 @@ export class ExperimentRun implements AsyncDisposable {
 
   /** Every run of the experiment, with params, metrics and state loaded. */
   static async list(options: RunOptions = {}): Promise<ExperimentRun[]> {
-    const experiment =
-      options.experiment instanceof Experiment
-        ? options.experiment.name
-        : resolveExperimentName(options.experiment);
-    const backend =
-      options.experiment instanceof Experiment ? options.experiment.backend : await resolveBackend(options);
+    const { experiment, backend } = await target(options);
     if (!(await backend.getExperiment(experiment))) {
       throw new NotFoundError(`Experiment ${JSON.stringify(experiment)} was not found.`, {
         backend: backend.name,
@@ -367,6 +354,18 @@ export class ExperimentRun implements AsyncDisposable {
 
 /** @internal Lets the module-level tracker forget a run ended directly. */
 export const runEndListeners = new Set<(run: ExperimentRun) => void>();
+
+function experimentNameOf(experiment: string | Experiment | undefined): string {
+  return experiment instanceof Experiment ? experiment.name : resolveExperimentName(experiment);
+}
+
+/** The experiment name and backend a call addresses (an `Experiment` object brings its own backend). */
+async function target(options: RunOptions): Promise<{ experiment: string; backend: Backend }> {
+  const experiment = experimentNameOf(options.experiment);
+  const backend =
+    options.experiment instanceof Experiment ? options.experiment.backend : await resolveBackend(options);
+  return { experiment, backend };
+}
 
 function tensorboardName(tensorboard: string | { resourceName: string }): string {
   const name = typeof tensorboard === "string" ? tensorboard : tensorboard?.resourceName;

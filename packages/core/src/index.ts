@@ -40,6 +40,7 @@ export {
   type URLParts,
 } from "./open-backend.js";
 export { collectPages } from "./paging.js";
+export { newArtifactRecord, newExecutionRecord, newExperimentRecord, newRunRecord } from "./records.js";
 export { Artifact, Execution, PipelineJob } from "./resources.js";
 export { isLaterPoint, latestPoints, settlePoints } from "./series.js";
 export {

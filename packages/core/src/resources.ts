@@ -14,36 +14,94 @@ import {
 } from "./types.js";
 import { validateState } from "./validation.js";
 
-/** An artifact, as in Vertex ML Metadata: a typed, attributable resource (a dataset, a model, metrics…). */
-export class Artifact {
-  readonly backend: Backend;
-  #record: ArtifactRecord;
+interface ResourceRecord {
+  id: string;
+  schemaTitle: string;
+  schemaVersion: string;
+  displayName: string;
+  description: string;
+  metadata: Metadata;
+  createTime: number;
+  updateTime: number;
+}
 
-  /** @internal Use {@link Artifact.create}, {@link Artifact.get} or {@link Artifact.list}. */
-  constructor(backend: Backend, record: ArtifactRecord) {
+/** What artifacts and executions share: identity, schema, names and metadata. */
+abstract class MetadataResource<R extends ResourceRecord> {
+  readonly backend: Backend;
+  protected record: R;
+
+  constructor(backend: Backend, record: R) {
     this.backend = backend;
-    this.#record = record;
+    this.record = record;
   }
 
-  static async create(
-    options: Omit<NewArtifact, "schemaVersion"> & { schemaVersion?: string } & CommonOptions,
-  ) {
-    const { backend: b, project: _p, location: _l, credentials: _c, ...input } = options;
-    if (typeof input.schemaTitle !== "string" || input.schemaTitle === "") {
-      throw new ValidationError("Artifact.create needs a schemaTitle, e.g. 'system.Dataset'.");
-    }
-    const backend = await resolveBackend(options);
-    return new Artifact(
-      backend,
-      await backend.createArtifact({ schemaVersion: SCHEMA.defaultVersion, state: "LIVE", ...input }),
+  get id(): string {
+    return this.record.id;
+  }
+  /** The id: stores other than Vertex have no longer resource names. */
+  get resourceName(): string {
+    return this.record.id;
+  }
+  get schemaTitle(): string {
+    return this.record.schemaTitle;
+  }
+  get schemaVersion(): string {
+    return this.record.schemaVersion;
+  }
+  get displayName(): string {
+    return this.record.displayName;
+  }
+  get description(): string {
+    return this.record.description;
+  }
+  get metadata(): Metadata {
+    return structuredClone(this.record.metadata);
+  }
+  get createTime(): Date {
+    return new Date(this.record.createTime);
+  }
+  toJSON(): R {
+    return structuredClone(this.record);
+  }
+}
+
+/** Splits the common options off a create call's input. */
+function splitOptions<T extends { schemaTitle: string }>(
+  kind: string,
+  options: T & CommonOptions,
+): T & { schemaVersion: string } {
+  const { backend: _b, project: _p, location: _l, credentials: _c, ...input } = options;
+  if (typeof input.schemaTitle !== "string" || input.schemaTitle === "") {
+    throw new ValidationError(
+      `${kind}.create needs a schemaTitle, e.g. 'system.${kind === "Artifact" ? "Dataset" : "Run"}'.`,
     );
+  }
+  return { schemaVersion: SCHEMA.defaultVersion, ...(input as unknown as T) };
+}
+
+async function findOne<R>(
+  kind: string,
+  id: string,
+  options: CommonOptions,
+  get: (backend: Backend, id: string) => Promise<R | undefined>,
+): Promise<{ backend: Backend; record: R }> {
+  const backend = await resolveBackend(options);
+  const record = await get(backend, id);
+  if (!record)
+    throw new NotFoundError(`${kind} ${JSON.stringify(id)} was not found.`, { backend: backend.name });
+  return { backend, record };
+}
+
+/** An artifact, as in Vertex ML Metadata: a typed, attributable resource (a dataset, a model, metrics…). */
+export class Artifact extends MetadataResource<ArtifactRecord> {
+  static async create(options: NewArtifact & CommonOptions): Promise<Artifact> {
+    const input = splitOptions("Artifact", options);
+    const backend = await resolveBackend(options);
+    return new Artifact(backend, await backend.createArtifact({ state: "LIVE", ...input }));
   }
 
   static async get(id: string, options: CommonOptions = {}): Promise<Artifact> {
-    const backend = await resolveBackend(options);
-    const record = await backend.getArtifact(id);
-    if (!record)
-      throw new NotFoundError(`Artifact ${JSON.stringify(id)} was not found.`, { backend: backend.name });
+    const { backend, record } = await findOne("Artifact", id, options, (b, i) => b.getArtifact(i));
     return new Artifact(backend, record);
   }
 
@@ -55,70 +113,25 @@ export class Artifact {
     return records.map((r) => new Artifact(backend, r));
   }
 
-  get id(): string {
-    return this.#record.id;
-  }
-  get resourceName(): string {
-    return this.#record.id;
-  }
-  get schemaTitle(): string {
-    return this.#record.schemaTitle;
-  }
-  get schemaVersion(): string {
-    return this.#record.schemaVersion;
-  }
-  get displayName(): string {
-    return this.#record.displayName;
-  }
   get uri(): string {
-    return this.#record.uri;
-  }
-  get description(): string {
-    return this.#record.description;
+    return this.record.uri;
   }
   get state(): ArtifactState {
-    return this.#record.state;
-  }
-  get metadata(): Metadata {
-    return structuredClone(this.#record.metadata);
-  }
-  get createTime(): Date {
-    return new Date(this.#record.createTime);
-  }
-  toJSON(): ArtifactRecord {
-    return structuredClone(this.#record);
+    return this.record.state;
   }
 }
 
 /** An execution (a step of work, such as a training job), with input and output artifacts. */
-export class Execution {
-  readonly backend: Backend;
-  #record: ExecutionRecord;
-
-  /** @internal Use {@link Execution.create}, {@link Execution.get} or {@link Execution.list}. */
-  constructor(backend: Backend, record: ExecutionRecord) {
-    this.backend = backend;
-    this.#record = record;
-  }
-
+export class Execution extends MetadataResource<ExecutionRecord> {
   static async create(options: NewExecution & CommonOptions): Promise<Execution> {
-    const { backend: _b, project: _p, location: _l, credentials: _c, ...input } = options;
-    if (typeof input.schemaTitle !== "string" || input.schemaTitle === "") {
-      throw new ValidationError("Execution.create needs a schemaTitle, e.g. 'system.ContainerExecution'.");
-    }
+    const input = splitOptions("Execution", options);
     if (input.state !== undefined) validateState(input.state);
     const backend = await resolveBackend(options);
-    return new Execution(
-      backend,
-      await backend.createExecution({ schemaVersion: SCHEMA.defaultVersion, state: "RUNNING", ...input }),
-    );
+    return new Execution(backend, await backend.createExecution({ state: "RUNNING", ...input }));
   }
 
   static async get(id: string, options: CommonOptions = {}): Promise<Execution> {
-    const backend = await resolveBackend(options);
-    const record = await backend.getExecution(id);
-    if (!record)
-      throw new NotFoundError(`Execution ${JSON.stringify(id)} was not found.`, { backend: backend.name });
+    const { backend, record } = await findOne("Execution", id, options, (b, i) => b.getExecution(i));
     return new Execution(backend, record);
   }
 
@@ -130,40 +143,22 @@ export class Execution {
     return records.map((r) => new Execution(backend, r));
   }
 
-  get id(): string {
-    return this.#record.id;
-  }
-  get resourceName(): string {
-    return this.#record.id;
-  }
-  get schemaTitle(): string {
-    return this.#record.schemaTitle;
-  }
-  get displayName(): string {
-    return this.#record.displayName;
-  }
-  get description(): string {
-    return this.#record.description;
-  }
   get state(): RunState {
-    return this.#record.state;
-  }
-  get metadata(): Metadata {
-    return structuredClone(this.#record.metadata);
+    return this.record.state;
   }
 
   /** Sets the state and merges metadata one level deep. */
   async update(patch: { state?: RunState; metadata?: Metadata }): Promise<void> {
     if (patch.state !== undefined) validateState(patch.state);
-    this.#record = await this.backend.updateExecution(this.id, patch);
+    this.record = await this.backend.updateExecution(this.id, patch);
   }
 
   async assignInputArtifacts(artifacts: (Artifact | string)[]): Promise<void> {
-    this.#record = await this.backend.addExecutionEvents(this.id, { inputs: artifacts.map(idOf) });
+    this.record = await this.backend.addExecutionEvents(this.id, { inputs: artifacts.map(idOf) });
   }
 
   async assignOutputArtifacts(artifacts: (Artifact | string)[]): Promise<void> {
-    this.#record = await this.backend.addExecutionEvents(this.id, { outputs: artifacts.map(idOf) });
+    this.record = await this.backend.addExecutionEvents(this.id, { outputs: artifacts.map(idOf) });
   }
 
   async getInputArtifacts(): Promise<Artifact[]> {
@@ -174,14 +169,10 @@ export class Execution {
     return this.#artifacts((await this.#refresh()).outputArtifacts);
   }
 
-  toJSON(): ExecutionRecord {
-    return structuredClone(this.#record);
-  }
-
   async #refresh(): Promise<ExecutionRecord> {
     const record = await this.backend.getExecution(this.id);
     if (!record) throw new NotFoundError(`Execution ${this.id} was deleted.`, { backend: this.backend.name });
-    this.#record = record;
+    this.record = record;
     return record;
   }
 
