@@ -44,17 +44,20 @@ export async function createJsonDocumentBackend(options: { path: string }): Prom
     () => ({ experiments: {}, runs: {}, points: {}, artifacts: {}, executions: {} }),
   );
   let dirty = false;
-  let saving = Promise.resolve();
-  // Writes are serialised: each save starts after the previous one finished.
-  const save = () => {
-    dirty = false;
-    const text = stringifyJson(doc);
-    saving = saving.then(async () => {
+  let saving: Promise<void> = Promise.resolve();
+  let queued: Promise<void> | undefined;
+  // Saves are serialised, and writes made while one is running share the next save: each write's
+  // promise resolves only after a save that started after the write.
+  const save = (): Promise<void> => {
+    queued ??= saving.then(async () => {
+      queued = undefined;
+      dirty = false;
       const temp = `${options.path}.${randomUUID()}.tmp`;
-      await writeFile(temp, text);
+      await writeFile(temp, stringifyJson(doc));
       await rename(temp, options.path);
     });
-    return saving;
+    saving = queued;
+    return queued;
   };
   const key = (ref: RunRef) => `${ref.experiment}/${ref.run}`;
   const runOf = (ref: RunRef) => {
