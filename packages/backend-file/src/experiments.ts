@@ -7,8 +7,8 @@ import {
   BACKEND,
   createExclusive,
   ensureDir,
-  errorCode,
   fsError,
+  isMissing,
   removeTree,
   uid,
 } from "./fsio.js";
@@ -60,7 +60,7 @@ export class Experiments {
         break;
       } catch (error) {
         // A concurrent delete renamed the directory away between mkdir and link: try again.
-        if (errorCode(error) !== "ENOENT" || attempt >= 5) throw error;
+        if (!isMissing(error) || attempt >= 5) throw error;
       }
     }
     const entry = await this.store.requireExperiment(input.name);
@@ -79,7 +79,7 @@ export class Experiments {
     try {
       names = await readdir(this.store.paths.experiments);
     } catch (error) {
-      if (errorCode(error) === "ENOENT") return { items: [] };
+      if (isMissing(error)) return { items: [] };
       throw fsError("list", this.store.paths.experiments, error);
     }
     const after = page?.pageToken ?? "";
@@ -106,7 +106,7 @@ export class Experiments {
     try {
       await appendData(this.store.paths.experimentLog(name), toLines([record]), this.store.sync, false);
     } catch (error) {
-      if (errorCode(error) === "ENOENT") throw notFound(name);
+      if (isMissing(error)) throw notFound(name);
       throw error;
     }
     const entry = await this.store.requireExperiment(name);
@@ -122,7 +122,7 @@ export class Experiments {
     try {
       await rename(dir, target);
     } catch (error) {
-      if (errorCode(error) === "ENOENT") throw notFound(name);
+      if (isMissing(error)) throw notFound(name);
       throw fsError("delete", dir, error);
     }
     this.series.dropExperiment(name);

@@ -19,6 +19,17 @@ export function errorCode(error: unknown): string | undefined {
   return typeof error === "object" && error !== null ? (error as { code?: string }).code : undefined;
 }
 
+/**
+ * True when `error` (or the filesystem error it wraps) says a path does not exist: for this store that
+ * means its experiment or run directory was deleted meanwhile.
+ */
+export function isMissing(error: unknown): boolean {
+  const code = errorCode(error);
+  if (code === "ENOENT" || code === "ENOTDIR") return true;
+  const cause = error instanceof Error ? error.cause : undefined;
+  return cause !== undefined && cause !== error && isMissing(cause);
+}
+
 /** Wraps a filesystem failure in a `BackendError` that names the path and the fix. */
 export function fsError(action: string, file: string, error: unknown): BackendError {
   const reason = error instanceof Error ? error.message : String(error);
@@ -48,7 +59,7 @@ export async function appendData(file: string, data: Buffer, sync: boolean, crea
   try {
     fd = openSync(file, constants.O_WRONLY | constants.O_APPEND | (create ? constants.O_CREAT : 0), 0o666);
   } catch (error) {
-    throw errorCode(error) === "ENOENT" ? error : fsError("open", file, error);
+    throw fsError("open", file, error);
   }
   try {
     const written = writeSync(fd, data, 0, data.length);
@@ -107,7 +118,7 @@ export async function createExclusive(file: string, data: Buffer, sync: boolean)
     await link(temp, file);
   } catch (error) {
     if (errorCode(error) === "EEXIST") return false;
-    throw errorCode(error) === "ENOENT" ? error : fsError("create", file, error);
+    throw fsError("create", file, error);
   } finally {
     await unlink(temp).catch(() => {});
   }
@@ -134,7 +145,7 @@ export async function ensureDir(dir: string): Promise<void> {
     await mkdir(dir, 0o777);
   } catch (error) {
     if (errorCode(error) === "EEXIST") return;
-    throw errorCode(error) === "ENOENT" ? error : fsError("create the directory", dir, error);
+    throw fsError("create the directory", dir, error);
   }
 }
 

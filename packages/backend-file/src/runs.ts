@@ -1,6 +1,6 @@
 import type { NewRun, Page, PageRequest, RunChild, RunPatch, RunRecord, RunRef } from "@exprun/core";
 import { AlreadyExistsError, SCHEMA } from "@exprun/core";
-import { BACKEND, errorCode, removeTree, uid } from "./fsio.js";
+import { BACKEND, isMissing, removeTree, uid } from "./fsio.js";
 import { paginate, type Resources } from "./resources.js";
 import { copyChildren, encodeChildren, toRunRecord } from "./runs-log.js";
 import type { SeriesStore } from "./series-store.js";
@@ -44,7 +44,7 @@ export class Runs {
     try {
       await this.store.append(this.store.paths.runsLog(experiment), [record]);
     } catch (error) {
-      if (errorCode(error) === "ENOENT") await this.store.requireExperiment(experiment);
+      if (isMissing(error)) await this.store.requireExperiment(experiment);
       throw error;
     }
     const run = (await this.store.runs(experiment)).state.runs.get(input.name);
@@ -91,7 +91,7 @@ export class Runs {
     try {
       await this.store.append(this.store.paths.runsLog(ref.experiment), [record]);
     } catch (error) {
-      if (errorCode(error) === "ENOENT") throw runNotFound(ref);
+      if (isMissing(error)) throw runNotFound(ref);
       throw error;
     }
     await removeTree(this.store.paths.runDir(ref.experiment, ref.run));

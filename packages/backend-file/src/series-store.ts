@@ -1,6 +1,6 @@
 import { appendFileSync, mkdirSync } from "node:fs";
 import type { RunRef, SeriesPoint, TimeSeriesWrite } from "@exprun/core";
-import { appendData, ensureDir, errorCode } from "./fsio.js";
+import { appendData, ensureDir, errorCode, isMissing } from "./fsio.js";
 import { toLines } from "./jsonl.js";
 import { encodeLatestRecord } from "./runs-log.js";
 import { bufferWrites, newBuffer, type RunBuffer } from "./series.js";
@@ -102,7 +102,7 @@ export class SeriesStore {
         await appendData(paths.runsLog(ref.experiment), record, sync);
       }
     } catch (error) {
-      if (errorCode(error) === "ENOENT") return; // the experiment was deleted meanwhile
+      if (isMissing(error)) return; // the experiment was deleted meanwhile
       throw error;
     }
   }

@@ -1,6 +1,6 @@
 import type { ArtifactRecord, ExecutionRecord, ExperimentRecord, RunRef } from "@exprun/core";
 import { NotFoundError } from "@exprun/core";
-import { appendData, BACKEND, errorCode, readIfExistsSync } from "./fsio.js";
+import { appendData, BACKEND, isMissing, readIfExistsSync } from "./fsio.js";
 import { expectNumber, expectString, type LogRecord, parseLines, toLines } from "./jsonl.js";
 import { LogView } from "./log-view.js";
 import { StorePaths } from "./paths.js";
@@ -146,7 +146,7 @@ export class FileStore {
     try {
       await this.append(this.paths.runsLog(ref.experiment), [record]);
     } catch (error) {
-      if (errorCode(error) === "ENOENT") throw runNotFound(ref);
+      if (isMissing(error)) throw runNotFound(ref);
       throw error;
     }
     const run = (await this.runs(ref.experiment)).state.runs.get(ref.run);
