@@ -1,14 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { registerCliBackends } from "./backends.js";
-import { registerCompare } from "./commands/compare.js";
-import { registerCopy } from "./commands/copy.js";
-import { registerDemo } from "./commands/demo.js";
-import { registerExperiments } from "./commands/experiments.js";
-import { registerExport } from "./commands/export.js";
-import { registerLog } from "./commands/log.js";
-import { registerPlot } from "./commands/plot.js";
-import { registerRuns } from "./commands/runs.js";
 import type { CliIo } from "./context.js";
 import { exitCodeOf, shortMessage, verboseMessage } from "./errors.js";
 
@@ -39,8 +31,36 @@ Examples:
   $ exprun runs show demo/mlp-h16-lr0-3
   $ exprun copy --from ./.exprun --to s3://team-bucket/exprun`;
 
-/** Builds the command tree; the actions write to `io`. */
-export function buildProgram(io: CliIo): Command {
+type Register = (program: Command, io: CliIo) => void;
+
+/** Each command group's module, imported only when the command line names it (fast start-up). */
+const GROUPS: Record<string, () => Promise<Register>> = {
+  experiments: async () => (await import("./commands/experiments.js")).registerExperiments,
+  runs: async () => (await import("./commands/runs.js")).registerRuns,
+  log: async () => (await import("./commands/log.js")).registerLog,
+  compare: async () => (await import("./commands/compare.js")).registerCompare,
+  plot: async () => (await import("./commands/plot.js")).registerPlot,
+  export: async () => (await import("./commands/export.js")).registerExport,
+  copy: async () => (await import("./commands/copy.js")).registerCopy,
+  demo: async () => (await import("./commands/demo.js")).registerDemo,
+};
+const ALIASES: Record<string, string> = { exp: "experiments" };
+
+/** The first word of the command line that is not a root option or its value. */
+function commandName(argv: string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "-b" || arg === "--backend") i++;
+    else if (!arg.startsWith("-")) return ALIASES[arg] ?? arg;
+  }
+  return undefined;
+}
+
+/**
+ * Builds the command tree; the actions write to `io`. With `argv`, only the command group it names
+ * is loaded (every group when it names none, e.g. for `exprun --help`).
+ */
+export async function buildProgram(io: CliIo, argv?: string[]): Promise<Command> {
   const program = new Command("exprun");
   program
     .description(
@@ -58,14 +78,9 @@ export function buildProgram(io: CliIo): Command {
       outputError: (s, write) => write(`[exprun] ${s.replace(/^error: /, "")}`),
     })
     .addHelpText("after", GLOBAL_HELP);
-  registerExperiments(program, io);
-  registerRuns(program, io);
-  registerLog(program, io);
-  registerCompare(program, io);
-  registerPlot(program, io);
-  registerExport(program, io);
-  registerCopy(program, io);
-  registerDemo(program, io);
+  const name = argv && commandName(argv);
+  const groups = name && GROUPS[name] ? [GROUPS[name]] : Object.values(GROUPS);
+  for (const register of await Promise.all(groups.map((load) => load()))) register(program, io);
   addGlobalOptions(program);
   for (const command of commandsWithActions(program)) addGlobalOptions(command);
   return program;
@@ -93,7 +108,7 @@ function commandsWithActions(command: Command): Command[] {
 /** Runs the CLI with `argv` (without `node` and the script) and resolves the exit code. */
 export async function run(argv: string[], io: CliIo): Promise<number> {
   registerCliBackends();
-  const program = buildProgram(io);
+  const program = await buildProgram(io, argv);
   try {
     await program.parseAsync(argv, { from: "user" });
     return 0;

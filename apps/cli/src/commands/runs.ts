@@ -2,14 +2,12 @@ import { ExperimentRun, RUN_STATES, type RunState } from "@exprun/core";
 import type { Command } from "commander";
 import type { CliIo } from "../context.js";
 import { UsageError } from "../errors.js";
-import { compareRows, type Expr, evaluate, parseFilter, parseSortKey } from "../filter/index.js";
 import { defaultColumns, normaliseColumns, renderRunsTable } from "../format/runs-table.js";
 import { requireExperiment, resolveRun } from "../resolve.js";
 import { loadRuns, runJson, toFilterRow } from "../runs-data.js";
 import { parseCount } from "../values.js";
 import { action, examples } from "./action.js";
 import { confirm } from "./confirm.js";
-import { showRun } from "./runs-show.js";
 
 export function registerRuns(program: Command, io: CliIo): void {
   const group = program
@@ -54,9 +52,13 @@ ${examples(
     )
     .action(
       action(io, async (ctx, opts) => {
-        const filter: Expr | undefined =
-          opts.filter === undefined ? undefined : parseFilter(String(opts.filter));
-        const sort = opts.sort === undefined ? undefined : parseSortKey(String(opts.sort));
+        // The filter language is loaded only when a filter or sort key is given.
+        const lang =
+          opts.filter === undefined && opts.sort === undefined
+            ? undefined
+            : await import("../filter/index.js");
+        const filter = opts.filter === undefined ? undefined : lang!.parseFilter(String(opts.filter));
+        const sort = opts.sort === undefined ? undefined : lang!.parseSortKey(String(opts.sort));
         const limit = opts.limit === undefined ? undefined : parseCount("--limit", String(opts.limit));
         const columns =
           opts.columns === undefined
@@ -73,8 +75,8 @@ ${examples(
         const experiment = (opts.experiment as string | undefined) ?? ctx.defaultExperiment();
         const { runs, experiments } = await loadRuns(backend, experiment, wantsSeries === true);
         let rows = runs.map((run) => ({ run, row: toFilterRow(run) }));
-        if (filter) rows = rows.filter(({ row }) => evaluate(filter, row));
-        if (sort) rows.sort((a, b) => compareRows(sort, a.row, b.row));
+        if (filter) rows = rows.filter(({ row }) => lang!.evaluate(filter, row));
+        if (sort) rows.sort((a, b) => lang!.compareRows(sort, a.row, b.row));
         if (limit !== undefined) rows = rows.slice(0, limit);
         const selected = rows.map((r) => r.run);
         if (ctx.json) return ctx.printJson(selected.map(runJson));
@@ -107,7 +109,7 @@ ${examples(
     )
     .action(
       action(io, async (ctx, opts, spec: string) =>
-        showRun(ctx, spec, opts.experiment as string | undefined),
+        (await import("./runs-show.js")).showRun(ctx, spec, opts.experiment as string | undefined),
       ),
     );
 
