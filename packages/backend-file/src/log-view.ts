@@ -19,7 +19,7 @@ export interface Reducer<S> {
 export const SNAPSHOT_FORMAT = "exprun-file-snapshot";
 export const SNAPSHOT_VERSION = 1;
 
-/** Write a snapshot once the unsnapshotted tail is this large and at least a quarter of the log. */
+/** Write a snapshot once the unsnapshotted tail is this large and at least an eighth of the log. */
 const SNAPSHOT_MIN_TAIL = 1 << 20;
 
 /**
@@ -151,7 +151,7 @@ export class LogView<S> {
     const codec = this.reducer.snapshot;
     if (!codec || !this.snapshotFile) return;
     const tail = this.offset - this.snapshotOffset;
-    if (tail < SNAPSHOT_MIN_TAIL || tail * 4 < this.offset) return;
+    if (tail < SNAPSHOT_MIN_TAIL || tail * 8 < this.offset) return;
     const json = {
       format: SNAPSHOT_FORMAT,
       version: SNAPSHOT_VERSION,

@@ -1,6 +1,8 @@
+import { readdir } from "node:fs/promises";
+import path from "node:path";
 import type { ArtifactRecord, ExecutionRecord, ExperimentRecord, RunRef } from "@exprun/core";
 import { NotFoundError } from "@exprun/core";
-import { appendData, BACKEND, isMissing, readIfExistsSync } from "./fsio.js";
+import { appendData, BACKEND, isMissing, readIfExistsSync, removeTree } from "./fsio.js";
 import { expectNumber, expectString, type LogRecord, parseLines, toLines } from "./jsonl.js";
 import { LogView } from "./log-view.js";
 import { StorePaths } from "./paths.js";
@@ -69,11 +71,24 @@ export class FileStore {
 
   /** Checks (or creates) the format marker once per instance. */
   open(): Promise<void> {
-    this.opened ??= openStore(this.paths.root, this.sync).catch((error: unknown) => {
-      this.opened = undefined;
-      throw error;
-    });
+    this.opened ??= openStore(this.paths.root, this.sync)
+      .then(() => this.emptyTrash())
+      .catch((error: unknown) => {
+        this.opened = undefined;
+        throw error;
+      });
     return this.opened;
+  }
+
+  /** Finishes deletions a crashed process left in `.trash/` (removing twice is harmless). */
+  private async emptyTrash(): Promise<void> {
+    let entries: string[];
+    try {
+      entries = await readdir(this.paths.trash);
+    } catch {
+      return;
+    }
+    await Promise.all(entries.map((e) => removeTree(path.join(this.paths.trash, e)).catch(() => {})));
   }
 
   /**

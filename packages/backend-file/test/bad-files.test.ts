@@ -99,6 +99,20 @@ describe("corrupt and foreign files", () => {
   });
 });
 
+describe("leftovers of crashed processes", () => {
+  it("a deletion cut short in .trash/ and stray temp files do not show, and the trash is emptied on open", async () => {
+    const root = await tempDir();
+    const backend = await twoExperiments(root);
+    await mkdir(path.join(root, ".trash", "old.abc", "runs"), { recursive: true });
+    await writeFile(path.join(root, "experiments", "good", ".runs.jsonl.x1.tmp"), "partial");
+    const fresh = createFileBackend({ root });
+    expect((await fresh.listExperiments()).items.map((e) => e.name)).toEqual(["bad", "good"]);
+    expect(await readdir(path.join(root, ".trash"))).toEqual([]);
+    expect((await fresh.listRuns("good")).items.map((r) => r.name)).toEqual(["r"]);
+    await backend.close();
+  });
+});
+
 describe("permissions", () => {
   it("files and directories follow the umask of the writing process", async () => {
     requireBuilt();
