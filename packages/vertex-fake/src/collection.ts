@@ -5,6 +5,8 @@
  */
 export class Collection<T extends { name: string }> {
   readonly #items = new Map<string, T>();
+  /** `parent/collection` → the items directly in it, in creation order. */
+  readonly #byParent = new Map<string, Map<string, T>>();
 
   has(name: string): boolean {
     return this.#items.has(name);
@@ -23,20 +25,20 @@ export class Collection<T extends { name: string }> {
   /** Stores `item` as given (the caller hands over ownership). */
   set(item: T): void {
     this.#items.set(item.name, item);
+    const key = item.name.slice(0, item.name.lastIndexOf("/"));
+    const siblings = this.#byParent.get(key) ?? new Map<string, T>();
+    siblings.set(item.name, item);
+    this.#byParent.set(key, siblings);
   }
 
   delete(name: string): boolean {
+    this.#byParent.get(name.slice(0, name.lastIndexOf("/")))?.delete(name);
     return this.#items.delete(name);
   }
 
   /** Every stored object directly under `parent` in `collection` (e.g. `parent/contexts/*`), creation order. */
   under(parent: string, collection: string): T[] {
-    const prefix = `${parent}/${collection}/`;
-    const found: T[] = [];
-    for (const [name, item] of this.#items) {
-      if (name.startsWith(prefix) && !name.includes("/", prefix.length)) found.push(item);
-    }
-    return found;
+    return [...(this.#byParent.get(`${parent}/${collection}`)?.values() ?? [])];
   }
 
   /** Names of every stored object whose name starts with `prefix`. */
@@ -50,6 +52,7 @@ export class Collection<T extends { name: string }> {
 
   clear(): void {
     this.#items.clear();
+    this.#byParent.clear();
   }
 
   get size(): number {

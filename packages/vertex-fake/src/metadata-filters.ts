@@ -59,7 +59,7 @@ function commonFields<T extends MetadataResource>(path: string[]): FieldSpec<T> 
 export function contextSchema(store: VertexStore): FilterSchema<Context> {
   const fields: FieldResolver<Context> = (path) => {
     if (path.length === 1 && path[0] === "parent_contexts") {
-      return { type: "names", get: (c) => store.contextParents(c.name) };
+      return { type: "names", get: (c) => store.parentsOfCanonical(c.name) };
     }
     if (path.length === 1 && path[0] === "child_contexts") {
       return { type: "names", get: (c) => store.contextChildren(c.name) };

@@ -28,7 +28,10 @@ export interface ResourceKind<T extends MetadataResource> {
   get(name: string): T | undefined;
   put(resource: T): T;
   remove(name: string): void;
-  list(parent: string): T[];
+  /** The live stored resources under a store, unfiltered (not copied; MUST NOT be changed). */
+  scan(parent: string): readonly T[];
+  /** A stored resource as a response carries it: a shallow copy with output-only fields filled. */
+  view(stored: T): T;
   schema: FilterSchema<T>;
   canonical(name: string): string;
   ensureStore(parent: string): void;
@@ -90,11 +93,13 @@ export class MetadataResources<T extends MetadataResource> {
   list(request: ListRequest & { parent: string }, field: string): Record<string, unknown> {
     requireName(request.parent, "metadataStore", "parent");
     const parent = this.#kind.canonical(request.parent);
-    const page = listPage(this.#kind.list(parent), request, parent, this.#kind.schema, {
+    const page = listPage([...this.#kind.scan(parent)], request, parent, this.#kind.schema, {
       defaultPageSize: 100,
       maxPageSize: 1000,
     });
-    return { [field]: page.items, nextPageToken: page.nextPageToken };
+    // Stored objects are never changed in place (an update stores a new object), and the
+    // response is serialized at once, so a shallow view is enough.
+    return { [field]: page.items.map((item) => this.#kind.view(item)), nextPageToken: page.nextPageToken };
   }
 
   update(given: Partial<T> | null, updateMask: FieldMask | null, allowMissing: boolean): T {

@@ -4,11 +4,15 @@ import type { ProjectNumbers } from "./names.js";
 import { TensorboardState } from "./tensorboard-state.js";
 import type { Artifact, Context, Event, Execution, MetadataStore } from "./types.js";
 
-/** A context to seed: `name` is required, every other field has the service's default. */
-export type ContextSeed = Partial<Omit<Context, "parentContexts">> & { name: string };
+/**
+ * A context to seed: `name` is required, every other field has the service's default.
+ * `parentContexts`, when given, links the context to those parents (as AddContextChildren would).
+ */
+export type ContextSeed = Partial<Context> & { name: string };
 export type ArtifactSeed = Partial<Artifact> & { name: string };
 export type ExecutionSeed = Partial<Execution> & { name: string };
 export type MetadataStoreSeed = Partial<MetadataStore> & { name: string };
+type MetadataRecord = Context | Artifact | Execution;
 
 /**
  * The fake's whole state, readable and seedable by tests. Every method accepts names with a
@@ -79,7 +83,10 @@ export class VertexStore extends TensorboardState {
     });
   }
 
-  /** Stores a context as given (replacing one of the same name); fills the fields it lacks. */
+  /**
+   * Stores a context as given (replacing one of the same name); fills the fields it lacks. Links
+   * it to the `parentContexts` the seed lists (existing links are kept).
+   */
   putContext(seed: ContextSeed): Context {
     const now = this.clock.now();
     const context: Context = {
@@ -97,6 +104,7 @@ export class VertexStore extends TensorboardState {
       name: this.canonical(seed.name),
     };
     this.#contexts.set(structuredClone(context));
+    for (const parent of seed.parentContexts ?? []) this.addContextChildren(parent, [context.name]);
     return this.getContext(context.name)!;
   }
 
@@ -112,6 +120,12 @@ export class VertexStore extends TensorboardState {
 
   contextParents(name: string): string[] {
     return [...(this.#parents.get(this.canonical(name)) ?? [])];
+  }
+
+  /** @internal Parents of a context already named canonically (for filters; no copy of the name). */
+  parentsOfCanonical(name: string): string[] {
+    const parents = this.#parents.get(name);
+    return parents ? [...parents] : [];
   }
 
   contextChildren(name: string): string[] {
@@ -253,6 +267,17 @@ export class VertexStore extends TensorboardState {
       );
       if (!same) this.#events.push(structuredClone(e));
     }
+  }
+
+  /**
+   * @internal The live stored objects under a metadata store (no copies, output-only fields not
+   * filled), for the fake's list handlers, which filter first and copy only the page they return.
+   */
+  scanMetadata(kind: "contexts" | "artifacts" | "executions", parent: string): readonly MetadataRecord[] {
+    const collection = { contexts: this.#contexts, artifacts: this.#artifacts, executions: this.#executions }[
+      kind
+    ];
+    return (collection as Collection<MetadataRecord>).under(this.canonical(parent), kind);
   }
 
   #list<T extends { name: string }>(

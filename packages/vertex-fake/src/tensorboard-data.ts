@@ -73,7 +73,7 @@ export function tensorboardData(store: VertexStore, find: Lookups, samplingSeed:
   }
 
   function sampled(series: TensorboardTimeSeries, limit: number): TimeSeriesData {
-    const points = store.tensorboardPoints(series.name);
+    const points = store.scanPoints(series.name);
     return {
       tensorboardTimeSeriesId: idOf(series.name),
       valueType: series.valueType,
@@ -118,7 +118,7 @@ export function tensorboardData(store: VertexStore, find: Lookups, samplingSeed:
       const requested: number = r.maxDataPoints ?? 0;
       if (requested < -1) throw invalidArgument(`max_data_points must be positive or -1, got ${requested}.`);
       const predicate = compileFilter(r.filter ?? "", pointSchema);
-      const points = store.tensorboardPoints(series.name).filter(predicate);
+      const points = store.scanPoints(series.name).filter(predicate);
       const limit = requested === -1 ? points.length : Math.min(requested || 1000, MAX_READ_POINTS);
       return {
         timeSeriesData: {
@@ -130,7 +130,7 @@ export function tensorboardData(store: VertexStore, find: Lookups, samplingSeed:
     },
     ExportTensorboardTimeSeriesData: (r: Request) => {
       const series = find.series(r.tensorboardTimeSeries);
-      const points = store.tensorboardPoints(series.name);
+      const points = store.scanPoints(series.name);
       // Without order_by the service answers in a pseudo-random order; it is stable across pages.
       const ordered = r.orderBy ? points : shuffled(points, series.name);
       const page = listPage(ordered, r, series.name, pointSchema, {

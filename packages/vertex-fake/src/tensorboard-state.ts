@@ -192,7 +192,7 @@ export class TensorboardState {
 
   /** Every stored point of a series, ordered by step (copies). */
   tensorboardPoints(seriesName: string): TimeSeriesDataPoint[] {
-    return structuredClone(this.sortedPoints(this.canonical(seriesName)));
+    return structuredClone(this.scanPoints(this.canonical(seriesName)));
   }
 
   /** Stores points into a series; a point at a stored step replaces it. */
@@ -204,8 +204,11 @@ export class TensorboardState {
     this.#points.set(key, byStep);
   }
 
-  /** The stored points of a canonical series name, ordered by step; callers MUST NOT change them. */
-  protected sortedPoints(key: string): TimeSeriesDataPoint[] {
+  /**
+   * @internal The live stored points of a canonically named series, ordered by step, for the
+   * fake's read handlers (stored points are replaced, never changed in place; callers MUST NOT change them).
+   */
+  scanPoints(key: string): TimeSeriesDataPoint[] {
     const byStep = this.#points.get(key);
     if (!byStep) return [];
     return [...byStep.values()].sort((a, b) => a.step - b.step);
