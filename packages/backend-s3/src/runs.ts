@@ -153,6 +153,7 @@ export function runMethods(store: S3Store): RunMethods {
   const readRun = async (ref: RunRef) => store.requireRun(ref);
   return {
     async createRun(experiment, run) {
+      store.checkRef({ experiment, run: run.name });
       const log = store.experimentLog(experiment);
       store.dirty.add(experiment);
       const data = await store.claim(
@@ -178,6 +179,7 @@ export function runMethods(store: S3Store): RunMethods {
     },
 
     async getRun(ref) {
+      store.checkRef(ref);
       const { data } = await store.readExperiment(ref.experiment);
       const record = runView(ref.experiment, ref.run, data);
       return record ? stripIncarnation(record) : undefined;

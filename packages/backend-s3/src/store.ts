@@ -95,6 +95,7 @@ export class S3Store {
 
   /** The run's record (with its creation version); `NotFoundError` when the run or experiment is missing. */
   async requireRun(ref: RunRef): Promise<{ data: ExperimentData; run: RunRecord & { inc: string } }> {
+    this.checkRef(ref);
     const data = await this.requireExperiment(ref.experiment);
     const run = runView(ref.experiment, ref.run, data);
     if (!run) {
@@ -110,9 +111,15 @@ export class S3Store {
 
   /** The run's creation version, from cache when this backend has seen the run before. */
   async runIncarnation(ref: RunRef): Promise<string> {
+    this.checkRef(ref);
     const cached = this.incarnations.get(incarnationKey(ref));
     if (cached !== undefined) return cached;
     return (await this.requireRun(ref)).run.inc;
+  }
+
+  /** Refuses names that could address keys outside the run's folder (defence in depth: core checks names first). */
+  checkRef(ref: RunRef): void {
+    this.keys.runSeries(ref.experiment, ref.run);
   }
 
   forgetRun(ref: RunRef): void {

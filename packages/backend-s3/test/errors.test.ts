@@ -1,0 +1,90 @@
+import { BackendError, isExprunError } from "@exprun/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createS3Backend } from "../src/index.js";
+import { BUCKET, startServer, type TestServer, uniquePrefix } from "./server.js";
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startServer();
+});
+afterAll(async () => {
+  await server.close();
+});
+
+describe("errors", () => {
+  async function failure(
+    bucket: string,
+    accessKeyId: string,
+    secretAccessKey: string,
+  ): Promise<BackendError> {
+    const b = createS3Backend({
+      bucket,
+      clientConfig: {
+        endpoint: server.endpoint,
+        region: "us-east-1",
+        forcePathStyle: true,
+        credentials: { accessKeyId, secretAccessKey },
+      },
+      retryBaseDelayMs: 1,
+    });
+    const error = await b.getExperiment("e").then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    await b.close();
+    expect(error).toBeInstanceOf(BackendError);
+    expect(isExprunError(error, "BACKEND")).toBe(true);
+    expect((error as BackendError).backend).toBe("s3");
+    expect((error as Error).message).toMatch(/^\[exprun\] \[s3\] /);
+    return error as BackendError;
+  }
+
+  it("rejected credentials are a BackendError that names the fix and never the credentials", async () => {
+    const secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRETKEY";
+    const error = await failure(BUCKET, "AKIAIOSFODNN7EXAMPLE", secret);
+    expect(error.message).toContain("Check the credentials");
+    expect(error.message).not.toContain(secret);
+    expect(error.message).not.toContain("AKIAIOSFODNN7EXAMPLE");
+    expect(String(error.stack)).not.toContain(secret);
+  });
+
+  it("a missing bucket is a BackendError that says to create it", async () => {
+    const error = await failure("no-such-bucket", "S3RVER", "S3RVER");
+    expect(error.message).toContain("NoSuchBucket");
+    expect(error.message).toContain("Create the bucket first");
+  });
+
+  it("a corrupt object is reported with its key and the rest of the store stays readable", async () => {
+    const prefix = uniquePrefix("corrupt");
+    const reported: string[] = [];
+    const b = createS3Backend({
+      bucket: BUCKET,
+      prefix,
+      client: server.client(),
+      claimSettleMs: 5,
+      onCorruptObject: (key) => reported.push(key),
+    });
+    await b.createExperiment({ name: "e" });
+    await b.createRun("e", { name: "r", state: "RUNNING" });
+    await b.updateRun({ experiment: "e", run: "r" }, { params: { a: 1 } });
+    const { PutObjectCommand } = await import("@aws-sdk/client-s3");
+    const bad = `${prefix}/experiments/e/meta/d/0000000000001-deadbeef-00000001.json`;
+    await server.client().send(new PutObjectCommand({ Bucket: BUCKET, Key: bad, Body: "{not json" }));
+    const fresh = createS3Backend({
+      bucket: BUCKET,
+      prefix,
+      client: server.client(),
+      onCorruptObject: (key) => reported.push(key),
+    });
+    expect((await fresh.getRun({ experiment: "e", run: "r" }))?.params).toEqual({ a: 1 });
+    expect(reported).toEqual([bad]);
+    await b.close();
+    await fresh.close();
+  });
+
+  it("a closed backend refuses calls", async () => {
+    const b = createS3Backend({ bucket: BUCKET, prefix: uniquePrefix(), client: server.client() });
+    await b.close();
+    await expect(b.getExperiment("e")).rejects.toThrow(/closed/);
+  });
+});
