@@ -9,7 +9,8 @@ import {
 type Factory = (options: Record<string, unknown>) => Backend | Promise<Backend>;
 
 /**
- * Makes `memory:`, `file:` and `s3://` open the backend packages installed with the CLI. Core imports
+ * Makes `memory:`, `file:`, `s3://` and `vertex://` open the backend packages installed with the CLI
+ * (`@exprun/backend-vertex` is optional: install it next to the CLI). Core imports
  * a backend package from its own location (or the working directory), which misses packages that
  * are dependencies of the CLI in non-hoisted installs (pnpm, global installs). Each package is
  * imported only when its scheme is used, so the file store never loads the AWS or Google SDKs.
@@ -21,6 +22,17 @@ export function registerCliBackends(): void {
   registerBackendScheme("file", async (p: URLParts) =>
     (await load("@exprun/backend-file", "createFileBackend"))(p.path ? { root: p.path } : {}),
   );
+  registerBackendScheme("vertex", async (p: URLParts) => {
+    if (!p.host || !p.path || p.path.includes("/")) {
+      throw new ValidationError(
+        `Invalid Vertex URI ${JSON.stringify(p.uri)}: use vertex://project/location.`,
+      );
+    }
+    return (await load("@exprun/backend-vertex", "createVertexBackend"))({
+      project: p.host,
+      location: p.path,
+    });
+  });
   registerBackendScheme("s3", async (p: URLParts) => {
     if (!p.host)
       throw new ValidationError(`Invalid S3 URI ${JSON.stringify(p.uri)}: use s3://bucket/prefix.`);
@@ -54,7 +66,12 @@ function importPackage(pkg: string): Promise<unknown> {
       return import("@exprun/backend-memory");
     case "@exprun/backend-file":
       return import("@exprun/backend-file");
-    default:
+    case "@exprun/backend-s3":
       return import("@exprun/backend-s3");
+    default: {
+      // Not a dependency of the CLI (install it next to the CLI to use vertex:// stores).
+      const optional: string = pkg;
+      return import(optional);
+    }
   }
 }

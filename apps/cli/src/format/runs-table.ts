@@ -54,19 +54,17 @@ export function cellOf(run: RunRecord, column: string): Value | undefined {
 
 /** The runs as a table; numeric columns right-aligned, states coloured. */
 export function renderRunsTable(runs: RunRecord[], columns: string[], colors: Colors): string {
+  const cells = runs.map((run) => columns.map((c) => cellOf(run, c)));
   const numeric = columns.map(
-    (c) =>
-      runs.some((r) => typeof cellOf(r, c) === "number") &&
-      runs.every((r) => {
-        const v = cellOf(r, c);
-        return v === undefined || typeof v === "number";
-      }),
+    (_, i) =>
+      cells.some((row) => typeof row[i] === "number") &&
+      cells.every((row) => row[i] === undefined || typeof row[i] === "number"),
   );
-  const rows = runs.map((run) =>
-    columns.map((c) => {
-      const value = cellOf(run, c);
-      if (c === "state") return stateCell(colors, String(value));
-      if (c === "run") return colors.bold(String(value));
+  const rows = cells.map((row) =>
+    row.map((value, i) => {
+      const column = columns[i];
+      if (column === "state") return stateCell(colors, String(value));
+      if (column === "run") return colors.bold(String(value));
       return formatValue(value);
     }),
   );

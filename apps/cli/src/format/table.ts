@@ -10,6 +10,8 @@ const ANSI = /\u001b\[[0-9;]*m/g;
 
 /** Visible width: colour codes do not count; one column per code point. */
 export function visibleWidth(text: string): number {
+  // Fast path: plain ASCII without colour codes is one column per character.
+  if (/^[\x20-\x7e]*$/.test(text)) return text.length;
   let width = 0;
   for (const _ of text.replace(ANSI, "")) width++;
   return width;
@@ -21,26 +23,30 @@ export function visibleWidth(text: string): number {
  */
 export function renderTable(options: TableOptions): string {
   const { head, rows } = options;
-  const split = (row: string[]) => head.map((_, i) => (row[i] ?? "").split("\n"));
+  // Each cell as its lines, each line with its width (measured once).
+  type Line = { text: string; width: number };
+  const split = (row: string[]): Line[][] =>
+    head.map((_, i) => (row[i] ?? "").split("\n").map((text) => ({ text, width: visibleWidth(text) })));
   const body = rows.map(split);
   const header = split(head);
   const widths = head.map((_, i) => {
     let w = 0;
-    for (const line of header[i]!) w = Math.max(w, visibleWidth(line));
-    for (const row of body) for (const line of row[i]!) w = Math.max(w, visibleWidth(line));
+    for (const line of header[i]!) w = Math.max(w, line.width);
+    for (const row of body) for (const line of row[i]!) w = Math.max(w, line.width);
     return w;
   });
-  const pad = (text: string, i: number, right: boolean) => {
-    const gap = " ".repeat(widths[i]! - visibleWidth(text));
-    return right ? gap + text : text + gap;
+  const pad = (line: Line | undefined, i: number, right: boolean) => {
+    if (!line) return " ".repeat(widths[i]!);
+    const gap = " ".repeat(widths[i]! - line.width);
+    return right ? gap + line.text : line.text + gap;
   };
   const rule = (l: string, m: string, r: string) => l + widths.map((w) => "─".repeat(w + 2)).join(m) + r;
   const out: string[] = [rule("┌", "┬", "┐")];
-  const emit = (cells: string[][], alignRight: boolean) => {
+  const emit = (cells: Line[][], alignRight: boolean) => {
     const height = Math.max(1, ...cells.map((c) => c.length));
     for (let line = 0; line < height; line++) {
       out.push(
-        `│ ${cells.map((c, i) => pad(c[line] ?? "", i, alignRight && options.numeric?.[i] === true)).join(" │ ")} │`,
+        `│ ${cells.map((c, i) => pad(c[line], i, alignRight && options.numeric?.[i] === true)).join(" │ ")} │`,
       );
     }
   };
