@@ -47,8 +47,8 @@ export class Experiments {
     if (input.backingTensorboard !== undefined) record.backingTensorboard = input.backingTensorboard;
     for (let attempt = 0; ; attempt++) {
       try {
-        await ensureDir(this.store.paths.experiments);
-        await ensureDir(path.dirname(file));
+        await ensureDir(this.store.paths.experiments, this.store.sync);
+        await ensureDir(path.dirname(file), this.store.sync);
         if (!(await createExclusive(file, toLines([record]), this.store.sync))) {
           throw new AlreadyExistsError(
             `Experiment "${input.name}" already exists. Use Experiment.get, or another name.`,

@@ -53,6 +53,20 @@ async function writeWhole(handle: FileHandle, data: Buffer, file: string, positi
  * is on disk (fdatasync) before this resolves. `create: false` refuses to create the file.
  */
 export async function appendData(file: string, data: Buffer, sync: boolean, create = true): Promise<void> {
+  await appendNow(file, data, sync, create);
+  // The first synced append to a file in this process also makes its directory entry durable (the file
+  // may just have been created by O_CREAT); later ones need not.
+  if (sync && !durableNames.has(file)) {
+    await syncDir(path.dirname(file));
+    if (durableNames.size > 100_000) durableNames.clear();
+    durableNames.add(file);
+  }
+}
+
+/** Files whose directory entry this process has already fsynced. */
+const durableNames = new Set<string>();
+
+async function appendNow(file: string, data: Buffer, sync: boolean, create: boolean): Promise<void> {
   // open/write/close are synchronous (microseconds on a local disk); only fdatasync, which waits for
   // the device, goes to the threadpool so that concurrent writers' syncs overlap.
   let fd: number;
@@ -139,10 +153,14 @@ export async function syncDir(dir: string): Promise<void> {
   }
 }
 
-/** Creates a directory (mode 0777 minus the umask); an existing one is fine. The parent must exist. */
-export async function ensureDir(dir: string): Promise<void> {
+/**
+ * Creates a directory (mode 0777 minus the umask); an existing one is fine. The parent must exist. With
+ * `sync`, a directory it creates is made durable in its parent.
+ */
+export async function ensureDir(dir: string, sync = false): Promise<void> {
   try {
     await mkdir(dir, 0o777);
+    if (sync) await syncDir(path.dirname(dir));
   } catch (error) {
     if (errorCode(error) === "EEXIST") return;
     throw fsError("create the directory", dir, error);

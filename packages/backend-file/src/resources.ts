@@ -81,7 +81,7 @@ export class Resources {
       });
     }
     const id = uid();
-    await ensureDir(this.store.paths.resources);
+    await ensureDir(this.store.paths.resources, this.store.sync);
     await this.store.append(view.file, [
       { op: "create", uid: id, t: record.createTime, [field]: encode(record) },
     ]);

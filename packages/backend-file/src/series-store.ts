@@ -93,8 +93,8 @@ export class SeriesStore {
     if (!run || run.uid !== uid) return; // deleted meanwhile: its points go with it
     const paths = this.store.paths;
     try {
-      await ensureDir(paths.runsDir(ref.experiment));
-      await ensureDir(paths.runDir(ref.experiment, ref.run));
+      await ensureDir(paths.runsDir(ref.experiment), this.store.sync);
+      await ensureDir(paths.runDir(ref.experiment, ref.run), this.store.sync);
       await appendData(paths.seriesFile(ref.experiment, ref.run), data, sync);
       const hasLatest = Object.keys(latest).length > 0;
       if (hasLatest || sync) {

@@ -1,7 +1,7 @@
 import { mkdir, open, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 import { BackendError } from "@exprun/core";
-import { BACKEND, createExclusive, errorCode, fsError, readIfExists, replaceFile } from "./fsio.js";
+import { BACKEND, createExclusive, errorCode, fsError, readIfExists, replaceFile, syncDir } from "./fsio.js";
 
 /** The name of the file that marks a directory as an exprun store and states its layout version. */
 export const FORMAT_FILE = "exprun-store.json";
@@ -87,7 +87,8 @@ export async function openStore(
   version: number = FORMAT_VERSION,
 ): Promise<void> {
   try {
-    await mkdir(root, { recursive: true, mode: 0o777 });
+    const created = await mkdir(root, { recursive: true, mode: 0o777 });
+    if (created !== undefined && sync) await syncDir(path.dirname(root));
   } catch (error) {
     throw fsError("create the store directory", root, error);
   }
