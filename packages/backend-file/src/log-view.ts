@@ -106,7 +106,7 @@ export class LogView<S> {
       if (bytesRead === 0) break;
       read += bytesRead;
     }
-    const end = buffer.lastIndexOf(10, read - 1) + 1;
+    const end = read === 0 ? 0 : buffer.lastIndexOf(10, read - 1) + 1;
     if (end === 0) return;
     const text = buffer.toString("utf8", 0, end);
     parseLines(text, this.file, this.offset, (record) => {

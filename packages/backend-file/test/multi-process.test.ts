@@ -73,4 +73,29 @@ describe("many processes writing one run and one experiment", () => {
     await backend.close();
     await setup.close();
   }, 120_000);
+
+  it(`of ${WORKERS} processes racing to create one experiment, run or artifact id, exactly one wins`, async () => {
+    requireBuilt();
+    const root = await tempDir();
+    const start = String(Date.now() + 1500);
+    const results = await Promise.all(
+      Array.from({ length: WORKERS }, () =>
+        finished(startNode(fixture("racing-creator.mjs"), [root, start])),
+      ),
+    );
+    const wins = new Map<string, number>();
+    for (const result of results) {
+      expect(result, result.stderr).toMatchObject({ code: 0 });
+      for (const what of JSON.parse(result.stdout) as string[]) wins.set(what, (wins.get(what) ?? 0) + 1);
+    }
+    expect(wins.get("experiment")).toBe(1);
+    for (let i = 0; i < 20; i++) {
+      expect(wins.get(`run-${i}`), `run-${i}`).toBe(1);
+      expect(wins.get(`artifact-${i}`), `artifact-${i}`).toBe(1);
+    }
+    const backend = createFileBackend({ root });
+    expect((await backend.listRuns("race")).items).toHaveLength(20);
+    expect((await backend.listArtifacts()).items).toHaveLength(20);
+    await backend.close();
+  }, 60_000);
 });
