@@ -19,6 +19,16 @@ export interface TensorboardServiceOptions {
 /** TensorBoard experiment and run ids: `[a-z0-9][a-z0-9-]{0,127}`. */
 const ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,127}$/;
 const VALUE_TYPES = new Set(["SCALAR", "TENSOR", "BLOB_SEQUENCE"]);
+/** BatchCreateTensorboardRuns / BatchCreateTensorboardTimeSeries create at most this many per call. */
+const MAX_BATCH_CREATE = 1000;
+
+function checkBatchSize(requests: unknown[], what: string): void {
+  if (requests.length > MAX_BATCH_CREATE) {
+    throw invalidArgument(
+      `A maximum of ${MAX_BATCH_CREATE} ${what} can be created in a batch, got ${requests.length}.`,
+    );
+  }
+}
 
 interface Named {
   name: string;
@@ -249,6 +259,7 @@ export function tensorboardService(
       store.putTensorboardRun(createRun(r.parent, r.tensorboardRun, r.tensorboardRunId)),
     BatchCreateTensorboardRuns: (r: Request) => {
       const parent = experiment(r.parent).name;
+      checkBatchSize(r.requests, "TensorboardRuns");
       const runs = (r.requests as Request[]).map((request) => {
         if (request.parent && canonical(request.parent) !== parent) {
           throw invalidArgument(`Request parent ${request.parent} does not match ${parent}.`);
@@ -284,6 +295,7 @@ export function tensorboardService(
       ),
     BatchCreateTensorboardTimeSeries: (r: Request) => {
       const parent = experiment(r.parent).name;
+      checkBatchSize(r.requests, "TensorboardTimeSeries");
       const pending: TensorboardTimeSeries[] = [];
       for (const request of r.requests as Request[]) {
         const runName = canonical(request.parent ?? "");

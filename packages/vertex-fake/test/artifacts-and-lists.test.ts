@@ -163,6 +163,17 @@ describe("pagination", () => {
     expect(h.fake.rpcCounts().ListContexts).toBe(4);
   });
 
+  it("orders by order_by when given, by creation otherwise", async () => {
+    for (const id of ["bb", "cc", "aa"]) {
+      h.fake.store.putContext({ name: `${STORE}/contexts/${id}-ctx`, displayName: id });
+    }
+    expect(await listAllContexts("")).toEqual(["bb", "cc", "aa"]);
+    const [sorted] = await h.metadata.listContexts({ parent: STORE, orderBy: "display_name desc" });
+    expect(sorted.map((c) => c.displayName)).toEqual(["cc", "bb", "aa"]);
+    const error = await codeOf(h.metadata.listContexts({ parent: STORE, orderBy: "colour" }));
+    expect(error.code).toBe(status.INVALID_ARGUMENT);
+  });
+
   it("rejects a page token used with another filter", async () => {
     for (let i = 0; i < 3; i++)
       h.fake.store.putContext({ name: `${STORE}/contexts/p-${i}`, schemaTitle: "t" });
