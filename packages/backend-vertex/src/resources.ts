@@ -81,10 +81,15 @@ export async function getArtifact(session: Session, id: string): Promise<Artifac
   }
 }
 
-function listFilter(session: Session, query: ResourceQuery): string {
+function listFilter(session: Session, query: ResourceQuery, kind: "artifacts" | "executions"): string {
   const parts: string[] = [];
   if (query.schemaTitle) parts.push(`schema_title=${JSON.stringify(query.schemaTitle)}`);
-  if (query.run) parts.push(`in_context("${runContextName(session, query.run)}")`);
+  if (query.run) {
+    parts.push(`in_context("${runContextName(session, query.run)}")`);
+    // The {E}-{R}-tb-run reference artifact is how Vertex links a run to its TensorBoard run
+    // (reported as `tensorboardRun`), not something the user attributed: listed only when asked for.
+    if (!query.schemaTitle && kind === "artifacts") parts.push(`schema_title!="${SCHEMA.tensorboardRun}"`);
+  }
   return parts.join(" AND ");
 }
 
@@ -100,7 +105,7 @@ export async function listArtifacts(
     session.md.listArtifacts(
       {
         parent: session.store,
-        filter: listFilter(session, query),
+        filter: listFilter(session, query, "artifacts"),
         pageSize: pageSize(query),
         pageToken: query.pageToken ?? "",
       },
@@ -182,7 +187,7 @@ export async function listExecutions(
     session.md.listExecutions(
       {
         parent: session.store,
-        filter: listFilter(session, query),
+        filter: listFilter(session, query, "executions"),
         pageSize: pageSize(query),
         pageToken: query.pageToken ?? "",
       },
