@@ -11,6 +11,7 @@ export interface SeriesOptions {
   flushIntervalMs: number;
 }
 
+const DONE: Promise<void> = Promise.resolve();
 const live = new Set<SeriesStore>();
 let exitHooked = false;
 
@@ -53,21 +54,32 @@ export class SeriesStore {
     }
   }
 
-  private rethrow(): void {
-    if (this.failure === undefined) return;
+  private takeFailure(): unknown {
     const error = this.failure;
     this.failure = undefined;
-    throw error;
+    return error;
   }
 
-  async append(ref: RunRef, writes: readonly TimeSeriesWrite[]): Promise<void> {
-    this.rethrow();
-    let buffer = this.buffers.get(key(ref));
-    if (!buffer) {
-      const run = await this.store.requireRun(ref);
-      buffer = this.buffers.get(key(ref)) ?? newBuffer(ref, run.uid);
-      this.buffers.set(key(ref), buffer);
-    }
+  /** Reports a failed background flush to the next caller. */
+  private rethrow(): void {
+    if (this.failure !== undefined) throw this.takeFailure();
+  }
+
+  /** Not `async`: the common case (the run's buffer exists, no flush due) allocates no extra promise. */
+  append(ref: RunRef, writes: readonly TimeSeriesWrite[]): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.takeFailure());
+    const buffer = this.buffers.get(key(ref));
+    if (buffer === undefined) return this.appendFirst(ref, writes);
+    this.chars += bufferWrites(buffer, writes);
+    if (buffer.chars >= this.options.bufferBytes) return this.flushBuffer(buffer, false);
+    return DONE;
+  }
+
+  /** The first append to a run in this backend checks that the run exists. */
+  private async appendFirst(ref: RunRef, writes: readonly TimeSeriesWrite[]): Promise<void> {
+    const run = await this.store.requireRun(ref);
+    const buffer = this.buffers.get(key(ref)) ?? newBuffer(ref, run.uid);
+    this.buffers.set(key(ref), buffer);
     this.chars += bufferWrites(buffer, writes);
     if (buffer.chars >= this.options.bufferBytes) await this.flushBuffer(buffer, false);
   }
