@@ -20,10 +20,6 @@ export function backendOn(fake: VertexFake, options: Partial<VertexBackendOption
 export async function createTensorboard(fake: VertexFake, displayName = "tb"): Promise<string> {
   const client = new v1.TensorboardServiceClient(fake.clientOptions());
   try {
-    return fake.store.putTensorboard({
-      name: `projects/${PROJECT}/locations/${LOCATION}/tensorboards/1`,
-      displayName,
-    }).name;
     const [operation] = await client.createTensorboard({
       parent: `projects/${PROJECT}/locations/${LOCATION}`,
       tensorboard: { displayName },
