@@ -59,7 +59,7 @@ const CAPABILITIES: BackendCapabilities = Object.freeze({
  * safe for any number of processes writing at once and for writers killed at any instant.
  */
 export function createFileBackend(options: FileBackendOptions = {}): FileBackend {
-  const root = path.resolve(options.root ?? process.env.EXPRUN_HOME ?? ".exprun");
+  const root = path.resolve(options.root ?? (process.env.EXPRUN_HOME || ".exprun"));
   const store = new FileStore(root, options.fsync ?? true);
   const series = new SeriesStore(store, {
     bufferBytes: options.timeSeriesBufferBytes ?? 4 << 20,

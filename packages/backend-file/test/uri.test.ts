@@ -25,6 +25,8 @@ describe("opening the store", () => {
       expect(createFileBackend().root).toBe(home);
       delete process.env.EXPRUN_HOME;
       expect(createFileBackend().root).toBe(path.resolve(".exprun"));
+      process.env.EXPRUN_HOME = "";
+      expect(createFileBackend().root).toBe(path.resolve(".exprun"));
     } finally {
       if (saved === undefined) delete process.env.EXPRUN_HOME;
       else process.env.EXPRUN_HOME = saved;
