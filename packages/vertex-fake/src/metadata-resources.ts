@@ -118,7 +118,10 @@ export class MetadataResources<T extends MetadataResource> {
       );
     }
     const paths = updateMask?.paths ?? [];
-    const updated: T = paths.length === 0 ? { ...existing, ...this.#writable(given ?? {}) } : { ...existing };
+    // Without a mask, every populated field is written (AIP-134's implied mask); Python sends
+    // the whole resource, so for it this is a full replace.
+    const updated: T =
+      paths.length === 0 ? { ...existing, ...this.#writable(given ?? {}, isPopulated) } : { ...existing };
     for (const path of paths) this.#applyPath(updated, given ?? {}, path);
     checkMetadata(updated.metadata);
     updated.etag = this.#clock.nextEtag();
@@ -144,11 +147,11 @@ export class MetadataResources<T extends MetadataResource> {
     );
   }
 
-  /** The writable fields of `given`, metadata keys trimmed as the service does. */
-  #writable(given: Partial<T>): Partial<T> {
+  /** The writable fields of `given` (those `keep` accepts), metadata keys trimmed as the service does. */
+  #writable(given: Partial<T>, keep: (value: unknown) => boolean = (v) => v !== undefined): Partial<T> {
     const out: Partial<T> = {};
     for (const field of this.#kind.mutable) {
-      if (given[field] !== undefined) out[field] = structuredClone(given[field]);
+      if (keep(given[field])) out[field] = structuredClone(given[field]);
     }
     if ("metadata" in out) out.metadata = trimKeys(out.metadata ?? null) as T["metadata"];
     return out;
@@ -175,6 +178,13 @@ export class MetadataResources<T extends MetadataResource> {
     (target as Record<string, unknown>)[field] = structuredClone(value);
     if (field === "metadata") target.metadata = trimKeys(target.metadata);
   }
+}
+
+/** Whether a decoded field holds a value (proto3: not its default; a message counts when present). */
+function isPopulated(value: unknown): boolean {
+  if (value === undefined || value === null || value === "" || value === "STATE_UNSPECIFIED") return false;
+  if (typeof value === "object" && !("fields" in value) && Object.keys(value).length === 0) return false;
+  return true;
 }
 
 function trimKeys(metadata: Struct | null): Struct | null {

@@ -92,6 +92,18 @@ describe("contexts through the real MetadataServiceClient", () => {
     expect(h.fake.store.getContext(created.name!)?.description).toBe("second");
   });
 
+  it("without update_mask, writes the populated fields and replaces metadata whole", async () => {
+    const [created] = await h.metadata.createContext({
+      ...experiment("exp-partial"),
+      context: { ...experiment("exp-partial").context, metadata: toStruct({ a: 1, b: 2 }) },
+    });
+    await h.metadata.updateContext({ context: { name: created.name, metadata: toStruct({ b: 3 }) } });
+    const stored = h.fake.store.getContext(created.name!)!;
+    expect(stored.schemaTitle).toBe("system.Experiment");
+    expect(stored.displayName).toBe("exp-partial");
+    expect(fromStruct(stored.metadata)).toEqual({ b: 3 });
+  });
+
   it("honours update_mask: only the named fields change", async () => {
     const [created] = await h.metadata.createContext(experiment("exp-mask"));
     await h.metadata.updateContext({
