@@ -2,8 +2,8 @@ import { isExprunError } from "@exprun/core";
 
 /** Bad usage or input found by the CLI itself (exit code 1). */
 export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = "UsageError";
   }
 }

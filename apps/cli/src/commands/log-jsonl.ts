@@ -91,7 +91,7 @@ export async function readJsonl(
       const message =
         error instanceof Error ? error.message.replace(/^\[exprun\] (\[[^\]]+\] )?/, "") : String(error);
       const done = applied ? ` The ${applied} line(s) before it were logged.` : "";
-      const wrapped = new UsageError(`${where} ${message}${done}`);
+      const wrapped = new UsageError(`${where} ${message}${done}`, { cause: error });
       if (
         error instanceof Error &&
         !(error instanceof UsageError) &&

@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import type { CliIo } from "../context.js";
 import { UsageError } from "../errors.js";
 import { defaultColumns, normaliseColumns, renderRunsTable } from "../format/runs-table.js";
+import { visibleWidth } from "../format/table.js";
 import { requireExperiment, resolveRun } from "../resolve.js";
 import { loadRuns, runJson, toFilterRow } from "../runs-data.js";
 import { parseCount } from "../values.js";
@@ -88,9 +89,28 @@ ${examples(
           );
           return;
         }
-        ctx.out(
-          renderRunsTable(selected, columns ?? defaultColumns(selected, experiments.length > 1), ctx.colors),
-        );
+        let shown = columns ?? defaultColumns(selected, experiments.length > 1);
+        let table = renderRunsTable(selected, shown, ctx.colors);
+        // On a terminal, default columns that do not fit are left out (params first, metrics
+        // last, and named on stderr) rather than wrapped.
+        const hidden: string[] = [];
+        const width = ctx.io.stdout.isTTY ? ctx.io.stdout.columns : undefined;
+        const firstLine = (text: string) => text.slice(0, text.indexOf("\n"));
+        while (!columns && width && shown.length > 3 && visibleWidth(firstLine(table)) > width) {
+          const params = shown.filter((c) => c.startsWith("param."));
+          const drop = params.length ? params[params.length - 1]! : shown[shown.length - 1]!;
+          hidden.unshift(drop);
+          shown = shown.filter((c) => c !== drop);
+          table = renderRunsTable(selected, shown, ctx.colors);
+        }
+        ctx.out(table);
+        if (hidden.length) {
+          ctx.note(
+            ctx.errColors.dim(
+              `${hidden.length} column(s) did not fit: ${hidden.join(", ")}. Choose with --columns.`,
+            ),
+          );
+        }
         if (selected.length < runs.length)
           ctx.note(ctx.errColors.dim(`${selected.length} of ${runs.length} runs shown.`));
       }),

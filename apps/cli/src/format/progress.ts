@@ -22,11 +22,18 @@ export async function startProgress(ctx: Context, total: number, title: string):
     clearOnComplete: true,
   });
   bar.start(total, 0, { label: "" });
+  // Ctrl-C: stop the bar so the terminal gets its cursor back, then exit as interrupted.
+  const interrupted = () => {
+    bar.stop();
+    process.exit(130);
+  };
+  process.once("SIGINT", interrupted);
   return {
     tick(label = "") {
       bar.increment(1, { label });
     },
     stop() {
+      process.removeListener("SIGINT", interrupted);
       bar.stop();
     },
   };
