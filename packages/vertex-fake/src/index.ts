@@ -3,7 +3,8 @@ export type { GapicAuthClient, VertexFake, VertexFakeClientOptions, VertexFakeOp
 export { startVertexFake } from "./server.js";
 export type { ArtifactSeed, ContextSeed, ExecutionSeed, MetadataStoreSeed } from "./store.js";
 export { VertexStore } from "./store.js";
-export { fromStruct, toStruct } from "./struct.js";
+export { fromStruct, type JsonValue, toStruct } from "./struct.js";
+export { MAX_POINTS_PER_WRITE, MAX_SERIES_PER_BATCH_READ } from "./tensorboard-data.js";
 export type {
   TensorboardExperimentSeed,
   TensorboardRunSeed,
