@@ -121,7 +121,17 @@ function expectSameStores(actual: ExperimentSnapshot[], expected: ExperimentSnap
 describe("copy", () => {
   it("file → file reproduces every field of every run", async () => {
     const targetRoot = path.join(tmp.dir, "target");
+    const dry = await exprunJson<Summary>([
+      "copy",
+      "--from",
+      source,
+      "--to",
+      `file:${targetRoot}`,
+      "--dry-run",
+    ]);
+    expect(await exprunJson(["experiments", "list", "--backend", `file:${targetRoot}`])).toEqual([]);
     const summary = await exprunJson<Summary>(["copy", "--from", source, "--to", `file:${targetRoot}`]);
+    expect({ ...dry, dryRun: false, seconds: 0 }).toEqual({ ...summary, seconds: 0 });
     expect(summary.experiments).toEqual({ created: 2, updated: 0, unchanged: 0 });
     expect(summary.runs).toEqual({ created: 3, updated: 0, unchanged: 0 });
     expect(summary.copied).toMatchObject({ artifacts: 4, executions: 1, children: 1, tensorboards: 1 });
@@ -159,8 +169,11 @@ describe("copy", () => {
       await b.logClassificationMetrics({ displayName: "late", labels: ["x"], matrix: [[1]] });
       await ExperimentRun.create("late-run", { backend, experiment: "exp-two" });
     });
+    const dry = await exprunJson<Summary>(["copy", "--from", source, "--to", `file:${targetRoot}`, "-n"]);
+    expect(dry.runs).toEqual({ created: 1, updated: 1, unchanged: 2 });
     const summary = await exprunJson<Summary>(["copy", "--from", source, "--to", `file:${targetRoot}`]);
     expect(summary.runs).toEqual({ created: 1, updated: 1, unchanged: 2 });
+    expect(summary.copied).toEqual(dry.copied);
     expect(summary.copied).toMatchObject({
       metrics: 1,
       points: 1,
@@ -193,6 +206,35 @@ describe("copy", () => {
     const missing = await exprun(["copy", "--from", source, "--to", "memory:", "-e", "nope"]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('Experiment "nope" was not found');
+  });
+
+  it("keeps both artifacts when two stores use the same id for different ones, and stays incremental", async () => {
+    const roots = ["laptop-a", "laptop-b"].map((name) => path.join(tmp.dir, name));
+    for (const [i, root] of roots.entries()) {
+      await withBackend(root, async (backend) => {
+        const run = await ExperimentRun.create(`run-${i}`, { backend, experiment: "shared" });
+        const model = await Artifact.create({
+          backend,
+          id: "model-1",
+          schemaTitle: "system.Model",
+          uri: `gs://b/model-${i}`,
+        });
+        await run.associateArtifacts([model]);
+      });
+    }
+    const target = `file:${path.join(tmp.dir, "team")}`;
+    for (const root of roots) {
+      const summary = await exprunJson<Summary>(["copy", "--from", `file:${root}`, "--to", target]);
+      expect(summary.copied.artifacts).toBe(1);
+    }
+    const again = await exprunJson<Summary>(["copy", "--from", `file:${roots[1]}`, "--to", target]);
+    expect(again.runs).toEqual({ created: 0, updated: 0, unchanged: 1 });
+    expect(again.copied.artifacts).toBe(0);
+    const team = await snapshot(path.join(tmp.dir, "team"));
+    const artifacts = team[0]!.runs.map((r) => r.artifacts.map((a) => [a.id, a.uri]));
+    expect(artifacts[0]).toEqual([["model-1", "gs://b/model-0"]]);
+    expect(artifacts[1]![0]![0]).toMatch(/^model-1-[0-9a-f]{10}$/);
+    expect(artifacts[1]![0]![1]).toBe("gs://b/model-1");
   });
 
   it("needs --from and --to", async () => {

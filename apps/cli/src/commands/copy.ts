@@ -12,6 +12,7 @@ export function registerCopy(program: Command, io: CliIo): void {
     .requiredOption("--from <uri>", "source store URI")
     .requiredOption("--to <uri>", "target store URI")
     .option("-e, --experiment <name...>", "only these experiments (default: all)")
+    .option("-n, --dry-run", "compare and count what would be copied, write nothing")
     .option("--concurrency <n>", "runs copied at once", "4")
     .addHelpText(
       "after",
@@ -45,6 +46,7 @@ ${examples(
             from,
             to,
             concurrency,
+            dryRun: opts.dryRun === true,
             ...(opts.experiment ? { experiments: opts.experiment as string[] } : {}),
             onStart: async (runs) => {
               progress = await startProgress(ctx, runs, "copying runs");
@@ -66,7 +68,7 @@ ${examples(
             }),
           );
           ctx.out(
-            `Copied ${c.params} params, ${c.metrics} metrics, ${c.points} time-series points, ${c.artifacts} artifacts, ` +
+            `${summary.dryRun ? "Would copy" : "Copied"} ${c.params} params, ${c.metrics} metrics, ${c.points} time-series points, ${c.artifacts} artifacts, ` +
               `${c.executions} executions (${c.executionUpdates} updated), ${c.attributions} links, ${c.children} children ` +
               `from ${from} to ${to} in ${seconds.toFixed(1)} s.`,
           );

@@ -30,7 +30,7 @@ export async function copyRun(
   source: Backend,
   target: Backend,
   run: RunRecord,
-  existing: { record: RunRecord; fresh: boolean },
+  existing: { record: RunRecord; fresh: boolean; dryRun?: boolean },
   links: RunLinks,
   mapper: ResourceMapper,
   summary: CopySummary,
@@ -39,6 +39,8 @@ export async function copyRun(
   // A run just created has nothing in it yet, so its data need not be read back from the target.
   const fresh = existing.fresh;
   let current = existing.record;
+  // With dryRun, everything is compared and counted but nothing is written.
+  const write = existing.dryRun !== true;
   let wrote = fresh;
 
   const patch: RunPatch = {};
@@ -48,7 +50,7 @@ export async function copyRun(
   if (metrics) patch.metrics = metrics;
   if (run.state !== current.state) patch.state = run.state;
   if (Object.keys(patch).length) {
-    current = await target.updateRun(ref, patch);
+    if (write) current = await target.updateRun(ref, patch);
     summary.copied.params += Object.keys(params ?? {}).length;
     summary.copied.metrics += Object.keys(metrics ?? {}).length;
     if (patch.state && !fresh) summary.copied.states++;
@@ -56,14 +58,14 @@ export async function copyRun(
   }
 
   if (run.tensorboardRun && !current.tensorboardRun) {
-    await target.assignRunTensorboard(ref, tensorboardOf(run.tensorboardRun));
+    if (write) await target.assignRunTensorboard(ref, tensorboardOf(run.tensorboardRun));
     summary.copied.tensorboards++;
     wrote = true;
   }
 
   const points = await missingPoints(source, target, ref, fresh);
   if (points.length) {
-    await target.appendTimeSeries(ref, toWrites(points));
+    if (write) await target.appendTimeSeries(ref, toWrites(points));
     summary.copied.points += points.length;
     wrote = true;
   }
@@ -90,7 +92,7 @@ export async function copyRun(
     executions: executionIds.filter((id) => !attributed.executions.has(id)),
   };
   if (missing.artifacts.length || missing.executions.length) {
-    await target.attributeToRun(ref, missing);
+    if (write) await target.attributeToRun(ref, missing);
     summary.copied.attributions += missing.artifacts.length + missing.executions.length;
     wrote = true;
   }
@@ -100,7 +102,7 @@ export async function copyRun(
     const have = new Set(fresh ? [] : (await target.listRunChildren(ref)).map((c) => c.resourceName));
     const missing = children.filter((c) => !have.has(c.resourceName));
     if (missing.length) {
-      await target.addRunChildren(ref, missing);
+      if (write) await target.addRunChildren(ref, missing);
       summary.copied.children += missing.length;
       wrote = true;
     }

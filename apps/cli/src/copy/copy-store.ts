@@ -14,6 +14,8 @@ export interface CopyOptions {
   to: string;
   /** Only these experiments (default: all). */
   experiments?: string[];
+  /** Compare and count what would be copied, writing nothing. @default false */
+  dryRun?: boolean;
   /** Runs copied at once. @default 4 */
   concurrency?: number;
   /** Called once the number of runs is known, then after each run. */
@@ -31,7 +33,7 @@ export async function copyStore(
   target: Backend,
   options: CopyOptions,
 ): Promise<CopySummary> {
-  const summary = emptySummary(options.from, options.to);
+  const summary = emptySummary(options.from, options.to, options.dryRun === true);
   const all = await collectPages((page) => source.listExperiments(page));
   let experiments: ExperimentRecord[] = all;
   if (options.experiments?.length) {
@@ -50,27 +52,33 @@ export async function copyStore(
     plan.push({ experiment, runs: await collectPages((page) => source.listRuns(experiment.name, page)) });
   }
   await options.onStart?.(plan.reduce((n, p) => n + p.runs.length, 0));
-  const mapper = new ResourceMapper(source, target, summary);
+  const dryRun = options.dryRun === true;
+  const mapper = new ResourceMapper(source, target, summary, dryRun);
   const links = await copyResources(
     source,
     plan.flatMap((p) => p.runs),
     mapper,
   );
   for (const { experiment, runs } of plan) {
-    await copyExperiment(target, experiment, summary);
+    const inTarget = await copyExperiment(target, experiment, summary, dryRun);
     const existing = new Map(
-      (await collectPages((page) => target.listRuns(experiment.name, page))).map((r) => [r.name, r] as const),
+      (inTarget ? await collectPages((page) => target.listRuns(experiment.name, page)) : []).map(
+        (r) => [r.name, r] as const,
+      ),
     );
     // Create missing runs one by one first, so the target lists them in the source's order.
     const created = new Set<string>();
     for (const run of runs) {
       if (!existing.has(run.name)) {
-        await target.createRun(experiment.name, { name: run.name, state: run.state });
+        if (!dryRun) await target.createRun(experiment.name, { name: run.name, state: run.state });
         created.add(run.name);
       }
     }
     const createdRecords = new Map(
-      (await collectPages((page) => target.listRuns(experiment.name, page)))
+      (dryRun
+        ? runs.map((r) => ({ ...r, params: {}, metrics: {}, tensorboardRun: undefined }))
+        : await collectPages((page) => target.listRuns(experiment.name, page))
+      )
         .filter((r) => created.has(r.name))
         .map((r) => [r.name, r] as const),
     );
@@ -82,14 +90,14 @@ export async function copyStore(
           backend: target.name,
         });
       const runLinks = links.get(`${run.experiment}/${run.name}`)!;
-      const wrote = await copyRun(source, target, run, { record, fresh }, runLinks, mapper, summary);
+      const wrote = await copyRun(source, target, run, { record, fresh, dryRun }, runLinks, mapper, summary);
       if (fresh) summary.runs.created++;
       else if (wrote) summary.runs.updated++;
       else summary.runs.unchanged++;
       options.onRun?.(run);
     });
   }
-  await target.flush?.();
+  if (!dryRun) await target.flush?.();
   return summary;
 }
 
@@ -132,31 +140,36 @@ async function copyResources(
   return links;
 }
 
+/** Creates or updates the experiment; resolves whether the target has it now. */
 async function copyExperiment(
   target: Backend,
   source: ExperimentRecord,
   summary: CopySummary,
-): Promise<void> {
+  dryRun: boolean,
+): Promise<boolean> {
   const existing = await target.getExperiment(source.name);
   if (!existing) {
+    summary.experiments.created++;
+    if (dryRun) return false;
     await target.createExperiment({
       name: source.name,
       description: source.description,
       ...(source.backingTensorboard ? { backingTensorboard: source.backingTensorboard } : {}),
     });
-    summary.experiments.created++;
-    return;
+    return true;
   }
   const patch: { description?: string; backingTensorboard?: string } = {};
   if (existing.description !== source.description) patch.description = source.description;
-  if (source.backingTensorboard && !existing.backingTensorboard)
+  if (source.backingTensorboard && !existing.backingTensorboard) {
     patch.backingTensorboard = source.backingTensorboard;
+  }
   if (Object.keys(patch).length) {
-    await target.updateExperiment(source.name, patch);
+    if (!dryRun) await target.updateExperiment(source.name, patch);
     summary.experiments.updated++;
   } else {
     summary.experiments.unchanged++;
   }
+  return true;
 }
 
 async function pool<T>(items: T[], size: number, work: (item: T) => Promise<void>): Promise<void> {

@@ -21,11 +21,14 @@ export class ResourceMapper {
   readonly #summary: CopySummary;
   readonly #artifacts = new Map<string, Promise<string | undefined>>();
   readonly #executions = new Map<string, Promise<string>>();
+  /** Compare and count, but write nothing. */
+  readonly #dryRun: boolean;
 
-  constructor(source: Backend, target: Backend, summary: CopySummary) {
+  constructor(source: Backend, target: Backend, summary: CopySummary, dryRun = false) {
     this.#source = source;
     this.#target = target;
     this.#summary = summary;
+    this.#dryRun = dryRun;
   }
 
   /** The target id of a source artifact, copying it first if needed; `undefined` if the source lacks it. */
@@ -65,7 +68,7 @@ export class ResourceMapper {
       let existing = await this.#target.getArtifact(candidate);
       if (!existing) {
         try {
-          await this.#target.createArtifact({ id: candidate, ...content });
+          if (!this.#dryRun) await this.#target.createArtifact({ id: candidate, ...content });
           this.#summary.copied.artifacts++;
           return candidate;
         } catch (error) {
@@ -95,7 +98,7 @@ export class ResourceMapper {
       let created = false;
       if (!existing) {
         try {
-          existing = await this.#target.createExecution({
+          const execution = {
             id: candidate,
             schemaTitle: source.schemaTitle,
             schemaVersion: source.schemaVersion,
@@ -103,7 +106,10 @@ export class ResourceMapper {
             description: source.description,
             state: source.state,
             metadata: source.metadata,
-          });
+          };
+          existing = this.#dryRun
+            ? { ...source, ...execution, inputArtifacts: [], outputArtifacts: [] }
+            : await this.#target.createExecution(execution);
           created = true;
           this.#summary.copied.executions++;
         } catch (error) {
@@ -135,7 +141,7 @@ export class ResourceMapper {
       ...(Object.keys(metadata).length ? { metadata } : {}),
     };
     if (Object.keys(patch).length) {
-      await this.#target.updateExecution(target.id, patch);
+      if (!this.#dryRun) await this.#target.updateExecution(target.id, patch);
       changed = true;
     }
     const ids = async (list: string[]) =>
@@ -143,7 +149,7 @@ export class ResourceMapper {
     const inputs = (await ids(source.inputArtifacts)).filter((id) => !target.inputArtifacts.includes(id));
     const outputs = (await ids(source.outputArtifacts)).filter((id) => !target.outputArtifacts.includes(id));
     if (inputs.length || outputs.length) {
-      await this.#target.addExecutionEvents(target.id, { inputs, outputs });
+      if (!this.#dryRun) await this.#target.addExecutionEvents(target.id, { inputs, outputs });
       changed = true;
     }
     if (changed && !created) this.#summary.copied.executionUpdates++;

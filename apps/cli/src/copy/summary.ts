@@ -2,6 +2,8 @@
 export interface CopySummary {
   from: string;
   to: string;
+  /** True when nothing was written (`--dry-run`): the counts say what a copy would write. */
+  dryRun: boolean;
   experiments: { created: number; updated: number; unchanged: number };
   runs: { created: number; updated: number; unchanged: number };
   copied: {
@@ -20,10 +22,11 @@ export interface CopySummary {
   warnings: string[];
 }
 
-export function emptySummary(from: string, to: string): CopySummary {
+export function emptySummary(from: string, to: string, dryRun = false): CopySummary {
   return {
     from,
     to,
+    dryRun,
     experiments: { created: 0, updated: 0, unchanged: 0 },
     runs: { created: 0, updated: 0, unchanged: 0 },
     copied: {
