@@ -179,7 +179,9 @@ export function createVertexBackend(options: VertexBackendOptions): VertexBacken
         if (!tbRun) return [];
         await writer.flushRun(tbRun);
         const wanted = options?.metrics ? new Set(options.metrics) : undefined;
-        const series = (await listSeries(session, tbRun)).filter((s) => !wanted || wanted.has(s.metric));
+        const all = await listSeries(session, tbRun);
+        writer.noteSeries(tbRun, all);
+        const series = all.filter((s) => !wanted || wanted.has(s.metric));
         const points: SeriesPoint[] = [];
         for (const s of series) points.push(...(await exportSeries(session, s)));
         return settlePoints(points);
@@ -190,6 +192,7 @@ export function createVertexBackend(options: VertexBackendOptions): VertexBacken
         if (!tbRun) return {};
         await writer.flushRun(tbRun);
         const series = await listSeries(session, tbRun);
+        writer.noteSeries(tbRun, series);
         const latest = await readLatest(session, series);
         const out: Record<string, SeriesPoint> = {};
         for (const s of series) {

@@ -62,9 +62,10 @@ export async function ensureSeries(
   tbRun: string,
   known: Map<string, string>,
   metrics: Iterable<string>,
+  alreadyListed = false,
 ): Promise<void> {
   const wanted = [...new Set(metrics)];
-  let listed = false;
+  let listed = alreadyListed;
   for (let round = 1; ; round++) {
     const missing = wanted.filter((m) => !known.has(m));
     if (missing.length === 0) return;

@@ -1,5 +1,5 @@
 import type { TimeSeriesWrite } from "@exprun/core";
-import { ensureSeries } from "./series-catalog.js";
+import { ensureSeries, type SeriesInfo } from "./series-catalog.js";
 import { lastSegment, type Session, toTimestamp } from "./session.js";
 
 /** Service limit of WriteTensorboardRunData (VERTEX.md §10.2). */
@@ -16,6 +16,8 @@ interface RunBuffer {
   points: BufferedPoint[];
   /** display name → series resource name, filled as series are listed or created. */
   series: Map<string, string>;
+  /** Whether `series` was filled from a listing (so a missing name is created without listing again). */
+  listed: boolean;
   /** Flushes of one TensorBoard run run one after another, so points land in write order. */
   tail: Promise<void>;
 }
@@ -34,9 +36,11 @@ export class SeriesWriter {
     this.#session = session;
   }
 
-  /** Series name cache of a TensorBoard run, shared with readers. */
-  seriesOf(tbRun: string): Map<string, string> {
-    return this.#buffer(tbRun).series;
+  /** Records what a reader just listed, so that the next flush need not list again. */
+  noteSeries(tbRun: string, series: readonly SeriesInfo[]): void {
+    const buffer = this.#buffer(tbRun);
+    for (const s of series) buffer.series.set(s.metric, s.name);
+    buffer.listed = true;
   }
 
   async append(tbRun: string, writes: readonly TimeSeriesWrite[]): Promise<void> {
@@ -76,7 +80,7 @@ export class SeriesWriter {
   #buffer(tbRun: string): RunBuffer {
     let buffer = this.#runs.get(tbRun);
     if (!buffer) {
-      buffer = { points: [], series: new Map(), tail: Promise.resolve() };
+      buffer = { points: [], series: new Map(), listed: false, tail: Promise.resolve() };
       this.#runs.set(tbRun, buffer);
     }
     return buffer;
@@ -96,7 +100,9 @@ export class SeriesWriter {
         tbRun,
         buffer.series,
         chunk.map((p) => p.metric),
+        buffer.listed,
       );
+      buffer.listed = true;
       await this.#write(tbRun, buffer.series, chunk);
       // Appends only push at the end, so the written chunk is still the head of the buffer.
       buffer.points.splice(0, chunk.length);
