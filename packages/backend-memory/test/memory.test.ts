@@ -6,26 +6,26 @@ describe("memory backend", () => {
   it("every instance is an isolated store", async () => {
     const a = createMemoryBackend();
     const b = createMemoryBackend();
-    await ExperimentRun.create("r", { experiment: "e", backend: a });
+    await ExperimentRun.create("r", { experiment: "exp1", backend: a });
     expect(await Experiment.list({ backend: a })).toHaveLength(1);
     expect(await Experiment.list({ backend: b })).toEqual([]);
   });
 
   it("records handed out are copies: mutating one does not change the store", async () => {
     const backend = createMemoryBackend();
-    const run = await ExperimentRun.create("r", { experiment: "e", backend });
+    const run = await ExperimentRun.create("r", { experiment: "exp1", backend });
     await run.logParams({ a: 1 });
-    const record = await backend.getRun({ experiment: "e", run: "r" });
+    const record = await backend.getRun({ experiment: "exp1", run: "r" });
     record!.params.a = 999;
     expect(await run.getParams()).toEqual({ a: 1 });
   });
 
   it("pages never exceed the configured page size", async () => {
     const backend = createMemoryBackend({ pageSize: 3 });
-    for (let i = 0; i < 7; i++) await ExperimentRun.create(`r${i}`, { experiment: "e", backend });
-    const page = await backend.listRuns("e", { pageSize: 50 });
+    for (let i = 0; i < 7; i++) await ExperimentRun.create(`r${i}`, { experiment: "exp1", backend });
+    const page = await backend.listRuns("exp1", { pageSize: 50 });
     expect(page.items).toHaveLength(3);
     expect(page.nextPageToken).toBeDefined();
-    expect(await ExperimentRun.list({ experiment: "e", backend })).toHaveLength(7);
+    expect(await ExperimentRun.list({ experiment: "exp1", backend })).toHaveLength(7);
   });
 });

@@ -16,7 +16,10 @@ export function concurrencyTests(ctx: SuiteContext): void {
       await Promise.all(
         Array.from({ length: 200 }, (_, i) => {
           const handle = handles[i % handles.length]!;
-          return Promise.all([handle.logParams({ [`p${i}`]: i }), handle.logMetrics({ [`m${i}`]: -i })]);
+          return Promise.all([
+            handle.logParams({ [`p${i}`]: i }),
+            handle.logMetrics({ [`m${i}`]: -(i + 1) }),
+          ]);
         }),
       );
       const params = await run.getParams();
@@ -25,7 +28,7 @@ export function concurrencyTests(ctx: SuiteContext): void {
       expect(Object.keys(metrics)).toHaveLength(200);
       for (let i = 0; i < 200; i++) {
         expect(params[`p${i}`]).toBe(i);
-        expect(metrics[`m${i}`]).toBe(-i);
+        expect(metrics[`m${i}`]).toBe(-(i + 1));
       }
     },
     ctx.heavyTimeout,

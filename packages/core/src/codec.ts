@@ -2,14 +2,15 @@
  * JSON that keeps what plain JSON drops: NaN, Infinity and -Infinity. Stores that keep records
  * as JSON text (file, S3, your own) use these so that every value round-trips exactly.
  *
- * A non-finite number is written as `{"$float":"NaN"}` (or `"Infinity"`, `"-Infinity"`); every
- * other value is plain JSON, so other tools can read the files.
+ * A non-finite number is written as `{"$float":"NaN"}` (or `"Infinity"`, `"-Infinity"`), and
+ * negative zero as `{"$float":"-0"}`; every other value is plain JSON, so other tools can read the files.
  */
 
 const TAG = "$float";
 
 function replacer(_key: string, value: unknown): unknown {
-  if (typeof value === "number" && !Number.isFinite(value)) return { [TAG]: String(value) };
+  if (typeof value === "number" && (!Number.isFinite(value) || Object.is(value, -0)))
+    return { [TAG]: tagOf(value) };
   return value;
 }
 
@@ -21,12 +22,13 @@ function reviver(_key: string, value: unknown): unknown {
       if (tagged === "NaN") return Number.NaN;
       if (tagged === "Infinity") return Number.POSITIVE_INFINITY;
       if (tagged === "-Infinity") return Number.NEGATIVE_INFINITY;
+      if (tagged === "-0") return -0;
     }
   }
   return value;
 }
 
-/** `JSON.stringify` that keeps NaN and ±Infinity (as `{"$float": …}`). */
+/** `JSON.stringify` that keeps NaN, ±Infinity and -0 (as `{"$float": …}`). */
 export function stringifyJson(value: unknown, space?: number): string {
   return JSON.stringify(value, replacer, space);
 }
@@ -38,5 +40,9 @@ export function parseJson<T = unknown>(text: string): T {
 
 /** Fast path for one number: what {@link stringifyJson} writes for it. */
 export function numberToJson(value: number): string {
-  return Number.isFinite(value) ? String(value) : `{"${TAG}":"${String(value)}"}`;
+  return Number.isFinite(value) && !Object.is(value, -0) ? String(value) : `{"${TAG}":"${tagOf(value)}"}`;
+}
+
+function tagOf(value: number): string {
+  return Object.is(value, -0) ? "-0" : String(value);
 }

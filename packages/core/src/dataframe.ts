@@ -15,27 +15,35 @@ export type TimeSeriesDataFrameRow = { step: number; wall_time: Date } & { [metr
 const FIXED = ["experiment_name", "run_name", "run_type", "state"] as const;
 
 export function buildExperimentDataFrame(experiment: string, runs: RunRecord[]): ExperimentDataFrameRow[] {
-  // Python orders columns: fixed ones, then param.*, metric.*, then the rest, each in first-appearance order.
-  const params = new Set<string>();
-  const metrics = new Set<string>();
-  const series = new Set<string>();
+  // Python orders columns: fixed ones, then param.*, metric.*, then the rest, each in first-appearance
+  // order. Column names are built once per key, and every row starts as a copy of one template.
+  const params = new Map<string, string>();
+  const metrics = new Map<string, string>();
+  const series = new Map<string, string>();
+  const add = (columns: Map<string, string>, prefix: string, key: string) => {
+    if (!columns.has(key)) columns.set(key, prefix + key);
+  };
   for (const run of runs) {
-    for (const k of Object.keys(run.params)) params.add(`param.${k}`);
-    for (const k of Object.keys(run.metrics)) metrics.add(`metric.${k}`);
-    for (const k of Object.keys(run.latestTimeSeries ?? {})) series.add(`time_series_metric.${k}`);
+    for (const key in run.params) add(params, "param.", key);
+    for (const key in run.metrics) add(metrics, "metric.", key);
+    for (const key in run.latestTimeSeries) add(series, "time_series_metric.", key);
   }
-  const columns = [...params, ...metrics, ...series];
+  const template: Record<string, Value | null> = {
+    experiment_name: experiment,
+    run_name: "",
+    run_type: "",
+    state: "",
+  };
+  for (const column of [...params.values(), ...metrics.values(), ...series.values()]) template[column] = null;
   return runs.map((run) => {
-    const row: Record<string, Value | null> = {
-      experiment_name: experiment,
-      run_name: run.name,
-      run_type: run.runType,
-      state: run.state,
-    };
-    for (const column of columns) row[column] = null;
-    for (const [k, v] of Object.entries(run.params)) row[`param.${k}`] = v;
-    for (const [k, v] of Object.entries(run.metrics)) row[`metric.${k}`] = v;
-    for (const [k, p] of Object.entries(run.latestTimeSeries ?? {})) row[`time_series_metric.${k}`] = p.value;
+    const row = { ...template };
+    row.run_name = run.name;
+    row.run_type = run.runType;
+    row.state = run.state;
+    for (const key in run.params) row[params.get(key)!] = run.params[key]!;
+    for (const key in run.metrics) row[metrics.get(key)!] = run.metrics[key]!;
+    const latest = run.latestTimeSeries;
+    if (latest) for (const key in latest) row[series.get(key)!] = latest[key]!.value;
     return row as ExperimentDataFrameRow;
   });
 }

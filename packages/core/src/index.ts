@@ -30,7 +30,14 @@ export {
   listLoggableSchemas,
   registerLoggableSchema,
 } from "./loggable-schemas.js";
-export { assertSafeSegment, MAX_RUN_RESOURCE_ID_LENGTH, NAME_PATTERN, validateName } from "./names.js";
+export {
+  assertSafeSegment,
+  MAX_NAME_LENGTH,
+  MAX_RUN_RESOURCE_ID_LENGTH,
+  MIN_EXPERIMENT_NAME_LENGTH,
+  NAME_PATTERN,
+  validateName,
+} from "./names.js";
 export {
   type BackendFactory,
   defaultBackendUri,

@@ -5,15 +5,21 @@ export const NAME_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
 /** Vertex caps `{experiment}-{run}` at 128 − len("-tb-run") characters (VERTEX.md §1.1). */
 export const MAX_RUN_RESOURCE_ID_LENGTH = 121;
 export const MAX_NAME_LENGTH = 128;
+/**
+ * Vertex context ids have 4-128 characters, and an experiment's id is its name; a shorter name would be
+ * refused by Vertex (and could not be copied there), so every store refuses it.
+ */
+export const MIN_EXPERIMENT_NAME_LENGTH = 4;
 
 /** Throws `ValidationError` unless `name` is a valid experiment or run name. */
 export function validateName(kind: "experiment" | "run", name: unknown): asserts name is string {
   if (typeof name !== "string" || name.length === 0) {
     throw new ValidationError(`The ${kind} name must be a non-empty string; got ${describe(name)}.`);
   }
-  if (name.length > MAX_NAME_LENGTH || !NAME_PATTERN.test(name)) {
+  const min = kind === "experiment" ? MIN_EXPERIMENT_NAME_LENGTH : 1;
+  if (name.length < min || name.length > MAX_NAME_LENGTH || !NAME_PATTERN.test(name)) {
     throw new ValidationError(
-      `Invalid ${kind} name ${JSON.stringify(name)}: use 1-${MAX_NAME_LENGTH} lowercase letters, digits and ` +
+      `Invalid ${kind} name ${JSON.stringify(name)}: use ${min}-${MAX_NAME_LENGTH} lowercase letters, digits and ` +
         `hyphens, starting with a letter or digit (Vertex AI resource ids), e.g. "my-${kind}-1".`,
     );
   }

@@ -22,3 +22,12 @@ describe("JSON codec", () => {
     }
   });
 });
+
+describe("negative zero", () => {
+  it("round-trips -0, which plain JSON writes as 0", () => {
+    expect(Object.is(parseJson<number[]>(stringifyJson([-0]))[0], -0)).toBe(true);
+    expect(numberToJson(-0)).toBe('{"$float":"-0"}');
+    expect(Object.is(parseJson(numberToJson(-0)), -0)).toBe(true);
+    expect(Object.is(parseJson(stringifyJson(0)), 0)).toBe(true);
+  });
+});

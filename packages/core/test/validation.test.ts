@@ -20,6 +20,8 @@ describe("names", () => {
   it("accepts Vertex ids and refuses everything else with a fix in the message", () => {
     validateName("run", "run-1");
     validateName("experiment", "0abc");
+    validateName("run", "r");
+    expect(() => validateName("experiment", "abc")).toThrowError(/use 4-128 lowercase letters/);
     for (const bad of ["", "A", "-a", "a_b", "a.b", "a/b", "x".repeat(129)]) {
       expect(() => validateName("run", bad)).toThrowError(ValidationError);
     }
