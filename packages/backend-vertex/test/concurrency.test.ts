@@ -2,7 +2,7 @@ import { Experiment, ExperimentRun } from "@exprun/core";
 import type { VertexFake } from "@exprun/vertex-fake";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { VertexBackend } from "../src/index.js";
-import { backendOn, lazyFake } from "./fake.js";
+import { backendOn, createTensorboard, lazyFake } from "./fake.js";
 
 // Separate backends = separate gRPC clients and caches, as separate processes or machines would be.
 
@@ -48,6 +48,32 @@ describe(`${WRITERS} concurrent writers on one run`, () => {
     }
     // The writers really did collide: some updates were refused on their etag and redone.
     expect(fake.rpcCounts().UpdateContext ?? 0).toBeGreaterThan(2 * WRITERS * perWriter);
+  });
+
+  it("time-series writers on one run, sharing a metric and each with its own, lose no point", async () => {
+    const tensorboard = await createTensorboard(fake);
+    await ExperimentRun.create("curves", { experiment: "conc-exp", backend: writers[0]!, tensorboard });
+    const steps = 300;
+    await Promise.all(
+      writers.map(async (backend, w) => {
+        const run = await ExperimentRun.get("curves", { experiment: "conc-exp", backend });
+        for (let i = 0; i < steps; i++) {
+          // "shared" is created by whichever writer flushes first; the others find it.
+          await run.logTimeSeriesMetrics({ shared: w * steps + i, [`own${w}`]: i }, { step: w * steps + i });
+        }
+        await run.flush();
+      }),
+    );
+    const run = await ExperimentRun.get("curves", { experiment: "conc-exp", backend: writers[0]! });
+    const rows = await run.getTimeSeriesDataFrame();
+    expect(rows).toHaveLength(WRITERS * steps);
+    expect(rows.every((r) => r.shared === r.step)).toBe(true);
+    for (let w = 0; w < WRITERS; w++)
+      expect(rows.filter((r) => r[`own${w}`] !== undefined)).toHaveLength(steps);
+    const series = fake.store.listTensorboardTimeSeries(run.tensorboardRun!);
+    expect(series.map((s) => s.displayName).sort()).toEqual(
+      ["shared", ...Array.from({ length: WRITERS }, (_, w) => `own${w}`)].sort(),
+    );
   });
 
   it("a state change racing param writes neither undoes nor is undone", async () => {

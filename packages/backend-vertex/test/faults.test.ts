@@ -2,7 +2,7 @@ import { Artifact, Execution, Experiment, ExperimentRun, PipelineJob } from "@ex
 import type { VertexFake } from "@exprun/vertex-fake";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { VertexBackend } from "../src/index.js";
-import { backendOn, lazyFake } from "./fake.js";
+import { backendOn, createTensorboard, lazyFake } from "./fake.js";
 
 // UNAVAILABLE / RESOURCE_EXHAUSTED injected (before the fake changes anything) on a share of all calls.
 
@@ -78,6 +78,39 @@ describe(`faults on ${RATE * 100}% of calls`, () => {
     const artifacts = await Artifact.list({ backend, schemaTitle: "google.ClassificationMetrics" });
     expect(artifacts).toHaveLength(names.length);
     expect((await Experiment.get("faulty", { backend })).description).toBe("under fire");
+  });
+
+  it("time series written and read under faults come back complete", async () => {
+    const tensorboard = await createTensorboard(fake);
+    const run = await ExperimentRun.create("curves", { experiment: "faulty", backend, tensorboard });
+    // The time-series calls fail more often here, so that every kind of them is retried.
+    const methods = [
+      "WriteTensorboardRunData",
+      "BatchCreateTensorboardTimeSeries",
+      "ListTensorboardTimeSeries",
+      "ExportTensorboardTimeSeriesData",
+      "BatchReadTensorboardTimeSeriesData",
+    ];
+    fake.resetRpcCounts();
+    fake.injectFailures({ rate: 0.4, seed: 11, methods });
+    try {
+      for (let step = 1; step <= 12_000; step++) {
+        await run.logTimeSeriesMetrics({ loss: 1 / step, acc: step % 7 }, { wallTime: step });
+      }
+      await run.endRun();
+      const rows = await run.getTimeSeriesDataFrame();
+      expect(rows).toHaveLength(12_000);
+      expect(rows.every((r, i) => r.step === i + 1 && r.loss === 1 / (i + 1) && r.acc === (i + 1) % 7)).toBe(
+        true,
+      );
+      const latest = await backend.latestTimeSeries({ experiment: "faulty", run: "curves" });
+      expect(latest.loss?.step).toBe(12_000);
+      // 24,000 points need 5 writes; more calls means failed ones were retried.
+      expect(fake.rpcCounts().WriteTensorboardRunData).toBeGreaterThan(5);
+    } finally {
+      fake.injectFailures(null);
+    }
+    expect(fake.store.listTensorboardTimeSeries(run.tensorboardRun!)).toHaveLength(2);
   });
 
   it("a call that keeps failing past the retry budget is a BackendError naming the RPC, with no credentials", async () => {

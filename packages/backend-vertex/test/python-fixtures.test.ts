@@ -93,9 +93,67 @@ function seedPythonExperiment(): void {
   });
 }
 
+const TB = `projects/${PROJECT}/locations/${LOCATION}/tensorboards/777`;
+const TB_RUN = `${TB}/experiments/py-tb-exp/runs/curves`;
+const POINTS = 1500;
+
+/** A run with time series, as Python leaves it: TensorBoard resources plus the -tb-run reference (§4). */
+function seedPythonTimeSeries(): void {
+  fake.store.putTensorboard({ name: TB, displayName: "Default Tensorboard 2024-01-01T00:00:00" });
+  fake.store.putContext({
+    name: `${MS}/contexts/py-tb-exp`,
+    displayName: "py-tb-exp",
+    schemaTitle: "system.Experiment",
+    schemaVersion: "0.0.1",
+    metadata: toStruct({ experiment_deleted: false, backing_tensorboard_resource: fake.store.canonical(TB) }),
+  });
+  fake.store.putContext({
+    name: `${MS}/contexts/py-tb-exp-curves`,
+    displayName: "curves",
+    schemaTitle: "system.ExperimentRun",
+    schemaVersion: "0.0.1",
+    metadata: toStruct({ _params: {}, _metrics: {}, _state: "RUNNING" }),
+  });
+  fake.store.addContextChildren(`${MS}/contexts/py-tb-exp`, [`${MS}/contexts/py-tb-exp-curves`]);
+  // v1.19–v1.54 display name and no label (§4.1).
+  fake.store.putTensorboardExperiment({
+    name: `${TB}/experiments/py-tb-exp`,
+    displayName: "py-tb-exp Backing Tensorboard Experiment",
+  });
+  fake.store.putTensorboardRun({ name: TB_RUN, displayName: "curves" });
+  const series = fake.store.putTensorboardTimeSeries({
+    name: `${TB_RUN}/timeSeries/4718592`,
+    displayName: "loss",
+    valueType: "SCALAR",
+    pluginName: "scalars",
+  });
+  fake.store.putTensorboardPoints(
+    series.name,
+    Array.from({ length: POINTS }, (_, i) => ({
+      step: i + 1,
+      wallTime: { seconds: 1_700_000_000 + i, nanos: 0 },
+      scalar: { value: 1 / (i + 1) },
+    })),
+  );
+  fake.store.putArtifact({
+    name: `${MS}/artifacts/py-tb-exp-curves-tb-run`,
+    uri: `https://${LOCATION}-aiplatform.googleapis.com/v1/${fake.store.canonical(TB_RUN)}`,
+    schemaTitle: "google.VertexTensorboardRun",
+    schemaVersion: "0.0.1",
+    state: "LIVE",
+    metadata: toStruct({ resourceName: fake.store.canonical(TB_RUN), vertex_experiment_tracking: true }),
+  });
+  fake.store.addContextArtifactsAndExecutions(
+    `${MS}/contexts/py-tb-exp-curves`,
+    [`${MS}/artifacts/py-tb-exp-curves-tb-run`],
+    [],
+  );
+}
+
 beforeAll(async () => {
   fake = await fakeHandle.get();
   seedPythonExperiment();
+  seedPythonTimeSeries();
   backend = backendOn(fake);
 });
 afterAll(async () => {
@@ -191,5 +249,39 @@ describe("runs Python wrote read back in TypeScript", () => {
       (m) => !/^(Get|List|Query|BatchRead|Read|Export)/.test(m),
     );
     expect(writes).toEqual([]);
+  });
+});
+
+describe("time series Python wrote read back in TypeScript", () => {
+  it("the run's TensorBoard run comes from its -tb-run artifact", async () => {
+    const run = await ExperimentRun.get("curves", { experiment: "py-tb-exp", backend });
+    expect(run.tensorboardRun).toBe(fake.store.canonical(TB_RUN));
+  });
+
+  it("all 1,500 points read back, unsampled, in step order", async () => {
+    const run = await ExperimentRun.get("curves", { experiment: "py-tb-exp", backend });
+    const rows = await run.getTimeSeriesDataFrame();
+    expect(rows).toHaveLength(POINTS);
+    expect(rows[0]).toEqual({ step: 1, wall_time: new Date(1_700_000_000_000), loss: 1 });
+    expect(rows[POINTS - 1]).toEqual({
+      step: POINTS,
+      wall_time: new Date((1_700_000_000 + POINTS - 1) * 1000),
+      loss: 1 / POINTS,
+    });
+  });
+
+  it("the DataFrame's latest value is the last step's, past BatchRead's 1,000-point sample", async () => {
+    const [row] = await (await Experiment.get("py-tb-exp", { backend })).getDataFrame();
+    expect(row!["time_series_metric.loss"]).toBe(1 / POINTS);
+  });
+
+  it("logging on continues at max_step + 1 in Python's series, without creating another", async () => {
+    const run = await ExperimentRun.get("curves", { experiment: "py-tb-exp", backend });
+    await run.logTimeSeriesMetrics({ loss: 0.0001 });
+    await run.flush();
+    const series = fake.store.listTensorboardTimeSeries(TB_RUN);
+    expect(series.map((s) => s.displayName)).toEqual(["loss"]);
+    const points = fake.store.tensorboardPoints(series[0]!.name);
+    expect(points.at(-1)).toMatchObject({ step: POINTS + 1, scalar: { value: 0.0001 } });
   });
 });
