@@ -17,6 +17,7 @@ import {
   type RunRecord,
   type RunRef,
   type SeriesPoint,
+  type TimeSeriesWrite,
 } from "@exprun/core";
 
 export const MEMORY_BACKEND_NAME = "memory";
@@ -31,7 +32,8 @@ export interface MemoryBackendOptions {
 
 interface StoredRun {
   record: RunRecord;
-  points: SeriesPoint[];
+  /** As written: one entry per call, expanded into points on read (fewer allocations on the hot path). */
+  writes: TimeSeriesWrite[];
   artifacts: Set<string>;
   executions: Set<string>;
   children: Map<string, RunChild>;
@@ -131,7 +133,7 @@ export function createMemoryBackend(options: MemoryBackendOptions = {}): Backend
       const record = newRunRecord(experiment, input, now());
       runs.set(input.name, {
         record,
-        points: [],
+        writes: [],
         artifacts: new Set(),
         executions: new Set(),
         children: new Map(),
@@ -149,7 +151,7 @@ export function createMemoryBackend(options: MemoryBackendOptions = {}): Backend
         nextPageToken: result.nextPageToken,
         items: result.items.map((run) =>
           request?.withLatestTimeSeries
-            ? { ...copyRun(run.record), latestTimeSeries: latestPoints(run.points) }
+            ? { ...copyRun(run.record), latestTimeSeries: latestPoints(pointsOf(run.writes)) }
             : copyRun(run.record),
         ),
       };
@@ -174,21 +176,15 @@ export function createMemoryBackend(options: MemoryBackendOptions = {}): Backend
     },
 
     async appendTimeSeries(ref, writes) {
-      const points = runOf(ref).points;
-      for (const write of writes) {
-        for (const metric in write.values) {
-          points.push({ metric, step: write.step, wallTime: write.wallTime, value: write.values[metric]! });
-        }
-      }
+      const stored = runOf(ref).writes;
+      for (const write of writes) stored.push(write);
     },
     async readTimeSeries(ref, options) {
       const wanted = options?.metrics ? new Set(options.metrics) : undefined;
-      return runOf(ref)
-        .points.filter((p) => !wanted || wanted.has(p.metric))
-        .map((p) => ({ ...p }));
+      return [...pointsOf(runOf(ref).writes)].filter((p) => !wanted || wanted.has(p.metric));
     },
     async latestTimeSeries(ref) {
-      return latestPoints(runOf(ref).points);
+      return latestPoints(pointsOf(runOf(ref).writes));
     },
 
     async createArtifact(input) {
@@ -283,6 +279,12 @@ function matching<T extends { id: string; schemaTitle: string }>(
   return [...stored.values()]
     .filter((r) => (!only || only.has(r.id)) && (!schemaTitle || r.schemaTitle === schemaTitle))
     .map((r) => structuredClone(r));
+}
+
+function* pointsOf(writes: readonly TimeSeriesWrite[]): Generator<SeriesPoint> {
+  for (const { step, wallTime, values } of writes) {
+    for (const metric in values) yield { metric, step, wallTime, value: values[metric]! };
+  }
 }
 
 function copyRun(record: RunRecord): RunRecord {

@@ -127,6 +127,8 @@ export interface Backend {
    * Appends points. Writes are never lost by concurrency. A point for a (metric, step) that already
    * has one supersedes it: reads MUST return same-step points of a metric in write order so the
    * last one wins (core keeps the last). MAY buffer when `capabilities.bufferedTimeSeries`.
+   * `writes` and their `values` are fresh objects made by core for this call: a backend MAY keep
+   * them without copying.
    */
   appendTimeSeries(ref: RunRef, writes: TimeSeriesWrite[]): Promise<void>;
   /**

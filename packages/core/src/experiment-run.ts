@@ -11,9 +11,9 @@ import type { Metadata, MetadataValue, RunPatch, RunRecord, RunRef, RunState, Va
 import { SCHEMA } from "./types.js";
 import {
   type ClassificationMetricsInput,
+  copySeriesValues,
   toWallTime,
   validateClassificationMetrics,
-  validateSeriesValues,
   validateState,
   validateStep,
   validateValues,
@@ -54,6 +54,7 @@ export class ExperimentRun implements AsyncDisposable {
   #largestStep: number | undefined;
   #localLargestStep = 0;
   #stepLookup: Promise<number> | undefined;
+  readonly #ref: RunRef;
 
   /** @internal Use {@link ExperimentRun.create} or {@link ExperimentRun.get}. */
   constructor(backend: Backend, record: RunRecord, options: CommonOptions = {}) {
@@ -61,6 +62,7 @@ export class ExperimentRun implements AsyncDisposable {
     this.#record = record;
     this.experiment = record.experiment;
     this.name = record.name;
+    this.#ref = Object.freeze({ experiment: record.experiment, run: record.name });
     const where = resolveLocation(options, backend);
     this.project = where.project;
     this.location = where.location;
@@ -117,7 +119,7 @@ export class ExperimentRun implements AsyncDisposable {
   }
 
   get ref(): RunRef {
-    return { experiment: this.experiment, run: this.name };
+    return { ...this.#ref };
   }
   /** `{experiment}-{run}`, the id of the run's Vertex context. */
   get resourceId(): string {
@@ -167,7 +169,7 @@ export class ExperimentRun implements AsyncDisposable {
     metrics: Record<string, number>,
     options: { step?: number; wallTime?: Date | number } = {},
   ): Promise<void> {
-    validateSeriesValues(metrics);
+    const values = copySeriesValues(metrics);
     if (options.step !== undefined) validateStep(options.step);
     const wallTime = options.wallTime === undefined ? Date.now() : toWallTime(options.wallTime);
     if (this.backend.capabilities.requiresTensorboard && !this.#record.tensorboardRun) {
@@ -181,7 +183,7 @@ export class ExperimentRun implements AsyncDisposable {
     const step = options.step ?? (await this.#nextStep());
     if (step > this.#localLargestStep) this.#localLargestStep = step;
     if (this.#largestStep !== undefined && step > this.#largestStep) this.#largestStep = step;
-    await this.backend.appendTimeSeries(this.ref, [{ step, wallTime, values: { ...metrics } }]);
+    await this.backend.appendTimeSeries(this.#ref, [{ step, wallTime, values }]);
   }
 
   /** Rows `{ step, wall_time, <metric>: value }`, one per (step, wall time), sorted by step. */

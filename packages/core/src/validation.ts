@@ -40,19 +40,26 @@ export function validateValues(
   }
 }
 
-/** Time-series values must be numbers (they become doubles); NaN and ±Infinity are allowed. */
-export function validateSeriesValues(values: unknown): asserts values is Record<string, number> {
+/**
+ * Time-series values must be numbers (they become doubles); NaN and ±Infinity are allowed. Returns a
+ * copy made in the same pass (this runs once per logged step, so it is kept to one loop).
+ */
+export function copySeriesValues(values: unknown): Record<string, number> {
   if (typeof values !== "object" || values === null || Array.isArray(values)) {
     throw new InvalidTypeError(`metrics must be a plain object of metric → number; got ${typeName(values)}.`);
   }
-  for (const key of Object.keys(values)) {
+  const copy: Record<string, number> = {};
+  for (const key in values) {
+    if (!Object.hasOwn(values, key)) continue;
     const value = (values as Record<string, unknown>)[key];
     if (typeof value !== "number") {
       throw new InvalidTypeError(
         `Time-series value for key ${key} is of type ${typeName(value)} but must be a number.`,
       );
     }
+    copy[key] = value;
   }
+  return copy;
 }
 
 /** Steps are non-negative integers (Vertex stores int64; JavaScript keeps exact integers up to 2^53). */
