@@ -19,8 +19,8 @@ const rows = [];
 const tsTimes = [];
 for (let k = 0; k < 3; k++) {
   const backend = createMemoryBackend();
-  await Experiment.create("ts", { backend });
-  const run = await ExperimentRun.create("run", { experiment: "ts", backend });
+  await Experiment.create("series", { backend });
+  const run = await ExperimentRun.create("run", { experiment: "series", backend });
   gc();
   const t0 = performance.now();
   for (let i = 0; i < STEPS; i++) {
@@ -30,7 +30,7 @@ for (let k = 0; k < 3; k++) {
   }
   await run.endRun();
   tsTimes.push(performance.now() - t0);
-  const stored = (await backend.readTimeSeries({ experiment: "ts", run: "run" })).length;
+  const stored = (await backend.readTimeSeries({ experiment: "series", run: "run" })).length;
   if (stored !== STEPS * METRICS) throw new Error(`memory backend kept ${stored} points`);
 }
 const ts = median(tsTimes);
@@ -42,16 +42,16 @@ rows.push({
 
 // (d)(b): getDataFrame over 10,000 runs × 20 params × 20 metrics.
 const backend = createMemoryBackend();
-await backend.createExperiment({ name: "df" });
+await backend.createExperiment({ name: "frame" });
 for (let i = 0; i < RUNS; i++) {
-  const ref = { experiment: "df", run: `run-${String(i).padStart(5, "0")}` };
+  const ref = { experiment: "frame", run: `run-${String(i).padStart(5, "0")}` };
   const params = {};
   const metrics = {};
   for (let k = 0; k < COLUMNS; k++) {
     params[`param_${k}`] = k % 3 === 0 ? `value-${i % 7}` : i * 0.01 + k;
     metrics[`metric_${k}`] = Math.cos(i + k);
   }
-  await backend.createRun("df", { name: ref.run, state: "RUNNING" });
+  await backend.createRun("frame", { name: ref.run, state: "RUNNING" });
   await backend.updateRun(ref, { params });
   await backend.updateRun(ref, { metrics, state: "COMPLETE" });
 }
@@ -60,7 +60,7 @@ let frame;
 for (let k = 0; k < 5; k++) {
   gc();
   const t0 = performance.now();
-  frame = await Experiment.get("df", { backend }).then((e) => e.getDataFrame());
+  frame = await Experiment.get("frame", { backend }).then((e) => e.getDataFrame());
   dfTimes.push(performance.now() - t0);
 }
 const df = median(dfTimes);

@@ -68,7 +68,7 @@ function rawTimeSeries(file) {
 
 async function fileTimeSeries(root, api) {
   const backend = createFileBackend({ root });
-  const experiment = "ts";
+  const experiment = "series";
   await Experiment.create(experiment, { backend });
   const run = await ExperimentRun.create("run", { experiment, backend });
   const ref = { experiment, run: "run" };
@@ -117,16 +117,16 @@ async function timeSeries() {
 // (b) ──────────────────────────────────────────────────────────────────────────────────────────────
 async function writeExperiment(root) {
   const backend = createFileBackend({ root, fsync: false }); // setup only: not measured
-  await backend.createExperiment({ name: "df" });
+  await backend.createExperiment({ name: "frame" });
   for (let i = 0; i < RUNS; i++) {
-    const ref = { experiment: "df", run: `run-${String(i).padStart(5, "0")}` };
+    const ref = { experiment: "frame", run: `run-${String(i).padStart(5, "0")}` };
     const params = {};
     const metrics = {};
     for (let k = 0; k < COLUMNS; k++) {
       params[`param_${k}`] = k % 3 === 0 ? `value-${i % 7}` : i * 0.01 + k;
       metrics[`metric_${k}`] = Math.cos(i + k);
     }
-    await backend.createRun("df", { name: ref.run, state: "RUNNING" });
+    await backend.createRun("frame", { name: ref.run, state: "RUNNING" });
     await backend.updateRun(ref, { params });
     await backend.updateRun(ref, { metrics, state: "COMPLETE" });
   }
@@ -135,7 +135,7 @@ async function writeExperiment(root) {
 
 /** What a reader of this layout minimally does: read the snapshot and the log tail after it, and parse them. */
 function rawRead(root) {
-  const dir = path.join(root, "experiments", "df");
+  const dir = path.join(root, "experiments", "frame");
   const t0 = performance.now();
   let bytes = 0;
   let offset = 0;
@@ -158,7 +158,7 @@ function rawRead(root) {
 }
 
 async function dataFrame() {
-  const root = path.join(scratch, "df");
+  const root = path.join(scratch, "frame");
   const t0 = performance.now();
   await writeExperiment(root);
   const setup = ms(t0);
@@ -168,7 +168,7 @@ async function dataFrame() {
     gc();
     const backend = createFileBackend({ root }); // fresh: nothing cached in memory
     const t = performance.now();
-    frame = await Experiment.get("df", { backend }).then((e) => e.getDataFrame());
+    frame = await Experiment.get("frame", { backend }).then((e) => e.getDataFrame());
     times.push(ms(t));
     await backend.close();
   }
@@ -177,7 +177,7 @@ async function dataFrame() {
     gc();
     const backend = createFileBackend({ root });
     const t = performance.now();
-    await backend.listRuns("df", { withLatestTimeSeries: true });
+    await backend.listRuns("frame", { withLatestTimeSeries: true });
     lists.push(ms(t));
     await backend.close();
   }
@@ -235,7 +235,7 @@ async function dataFrame() {
 // (c) ──────────────────────────────────────────────────────────────────────────────────────────────
 async function worker(root, w) {
   const backend = createFileBackend({ root });
-  const run = await ExperimentRun.get("shared", { experiment: "mp", backend });
+  const run = await ExperimentRun.get("shared", { experiment: "multi", backend });
   const t0 = performance.now();
   for (let i = 0; i < PER_PROCESS; i++) {
     await run.logTimeSeriesMetrics({ [`w${w}`]: i }, { step: i + 1, wallTime: wallTime0 + i });
@@ -246,10 +246,10 @@ async function worker(root, w) {
 }
 
 async function processes() {
-  const root = path.join(scratch, "mp");
+  const root = path.join(scratch, "multi");
   const backend = createFileBackend({ root });
-  await Experiment.create("mp", { backend });
-  await ExperimentRun.create("shared", { experiment: "mp", backend });
+  await Experiment.create("multi", { backend });
+  await ExperimentRun.create("shared", { experiment: "multi", backend });
   const self = fileURLToPath(import.meta.url);
   const t0 = performance.now();
   const results = await Promise.all(
@@ -270,7 +270,7 @@ async function processes() {
     ),
   );
   const wall = ms(t0);
-  const points = await backend.readTimeSeries({ experiment: "mp", run: "shared" });
+  const points = await backend.readTimeSeries({ experiment: "multi", run: "shared" });
   const expected = PROCESSES * PER_PROCESS;
   const distinct = new Set(points.map((p) => `${p.metric}@${p.step}`)).size;
   const lost = expected - distinct;
