@@ -1,4 +1,6 @@
-import { type Backend, defaultBackendUri, openBackend } from "@exprun/core";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { type Backend, defaultBackendUri, NotFoundError, openBackend, parseBackendUri } from "@exprun/core";
 import { type Colors, colorEnabled, makeColors } from "./format/colors.js";
 import { toJson } from "./format/json.js";
 
@@ -50,6 +52,27 @@ export class Context {
       this.#backends.set(uri, opened);
     }
     return opened;
+  }
+
+  /**
+   * The store for a command that only reads (or changes what must already exist): a file store that
+   * does not exist yet is reported instead of being created as a side effect.
+   */
+  existingBackend(uri: string = this.backendUri): Promise<Backend> {
+    const parts = parseBackendUri(uri);
+    if (parts.scheme === "file") {
+      const root = path.resolve(parts.path || this.io.env.EXPRUN_HOME || ".exprun");
+      if (!existsSync(root)) {
+        return Promise.reject(
+          new NotFoundError(
+            `No exprun store at ${root} (nothing has been logged there). Log a run first (e.g. exprun demo), ` +
+              `or point --backend or EXPRUN_BACKEND at your store.`,
+            { backend: "file" },
+          ),
+        );
+      }
+    }
+    return this.backend(uri);
   }
 
   /** Flushes and closes every store this command opened. */

@@ -30,7 +30,7 @@ describe.skipIf(!python)("export --format csv, checked against pandas", () => {
       "log",
       "params",
       "-r",
-      "e/r1",
+      "expo/r1",
       "--create",
       "lr=0.1",
       "n=3",
@@ -43,7 +43,7 @@ describe.skipIf(!python)("export --format csv, checked against pandas", () => {
       "log",
       "params",
       "-r",
-      "e/r2",
+      "expo/r2",
       "--create",
       "lr=NaN",
       "n=4",
@@ -52,10 +52,10 @@ describe.skipIf(!python)("export --format csv, checked against pandas", () => {
       "big=-Infinity",
       "small=inf",
     ]);
-    await run(["log", "metrics", "-r", "e/r1", "acc=0.30000000000000004"]);
-    await run(["runs", "create", "r3", "-e", "e"]);
-    const csv = await run(["export", "-e", "e"]);
-    const json = await run(["export", "-e", "e", "--format", "json"]);
+    await run(["log", "metrics", "-r", "expo/r1", "acc=0.30000000000000004"]);
+    await run(["runs", "create", "r3", "-e", "expo"]);
+    const csv = await run(["export", "-e", "expo"]);
+    const json = await run(["export", "-e", "expo", "--format", "json"]);
     expect(csv.code).toBe(0);
     const pandas = spawnSync(python!, ["-c", PYTHON_CSV], { input: json.stdout, encoding: "utf8" });
     expect(pandas.stderr).toBe("");

@@ -86,10 +86,15 @@ describe("exit codes and messages", () => {
     expect(scheme.code).toBe(1);
     expect(scheme.stderr).toContain('Unknown backend URI "ftp://host/x"');
     const blocked = path.join(tmp.dir, "a-file");
-    await exprun(["experiments", "create", "x", "--backend", `file:${path.join(tmp.dir, "ok")}`]);
     const { writeFileSync } = await import("node:fs");
     writeFileSync(blocked, "not a directory");
-    const broken = await exprun(["runs", "list", "--backend", `file:${path.join(blocked, "store")}`]);
+    const broken = await exprun([
+      "experiments",
+      "create",
+      "blocked",
+      "--backend",
+      `file:${path.join(blocked, "store")}`,
+    ]);
     expect(broken.code).toBe(2);
     expect(broken.stderr).toMatch(/^\[exprun\] \[file\] /);
     expect(broken.stderr.trim().split("\n")).toHaveLength(1);
@@ -97,6 +102,18 @@ describe("exit codes and messages", () => {
 });
 
 describe("store selection", () => {
+  it("reports a missing file store to reading commands instead of creating it", async () => {
+    const cwd = path.join(tmp.dir, "no-store");
+    const { mkdirSync, readdirSync } = await import("node:fs");
+    mkdirSync(cwd);
+    for (const args of [["runs", "list"], ["experiments", "list"], ["runs", "show", "r"], ["export"]]) {
+      const result = await exprun(args, { cwd });
+      expect(result.code, args.join(" ")).toBe(1);
+      expect(result.stderr).toContain(`No exprun store at ${path.join(cwd, ".exprun")}`);
+    }
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
   it("uses ./.exprun by default and EXPRUN_BACKEND when set", async () => {
     const cwd = path.join(tmp.dir, "default-cwd");
     const { mkdirSync, existsSync } = await import("node:fs");
@@ -119,7 +136,7 @@ describe("colour", () => {
   const ESC = "\u001b[";
 
   it("is off when output is not a terminal, and with NO_COLOR even when forced", async () => {
-    await exprun(["runs", "create", "r", "-e", "c", ...store()]);
+    await exprun(["runs", "create", "r", "-e", "colours", ...store()]);
     const piped = await exprun(["runs", "list", ...store()], { env: { NO_COLOR: undefined } });
     expect(piped.stdout).toContain("RUNNING");
     expect(piped.stdout).not.toContain(ESC);

@@ -32,7 +32,7 @@ ${examples(
       action(io, async (ctx, opts, specs: string[]) => {
         if (specs.length < 2)
           throw new UsageError("compare needs at least two runs, e.g. exprun compare run-a run-b");
-        const backend = await ctx.backend();
+        const backend = await ctx.existingBackend();
         const experiment = (opts.experiment as string | undefined) ?? ctx.defaultExperiment();
         const runs: RunRecord[] = [];
         for (const spec of specs) {

@@ -27,6 +27,7 @@ ${examples(
   "exprun copy --from ./.exprun --to s3://team-bucket/exprun",
   "exprun copy --from file:/scratch/runs --to vertex://my-project/us-central1 -e churn",
   "exprun copy --from ./.exprun --to file:/backup/exprun --json",
+  "exprun copy --from ./.exprun --to s3://team-bucket/exprun --dry-run   # count, write nothing",
 )}`,
     )
     .action(
@@ -37,7 +38,7 @@ ${examples(
         const concurrency = Number(opts.concurrency);
         if (!Number.isInteger(concurrency) || concurrency < 1)
           throw new UsageError("--concurrency must be a positive integer.");
-        const [source, target] = await Promise.all([ctx.backend(from), ctx.backend(to)]);
+        const [source, target] = await Promise.all([ctx.existingBackend(from), ctx.backend(to)]);
         const { copyStore } = await import("../copy/copy-store.js");
         const started = Date.now();
         let progress: Awaited<ReturnType<typeof startProgress>> | undefined;

@@ -27,7 +27,7 @@ export function registerExperiments(program: Command, io: CliIo): void {
     )
     .action(
       action(io, async (ctx) => {
-        const backend = await ctx.backend();
+        const backend = await ctx.existingBackend();
         const experiments = await collectPages((page) => backend.listExperiments(page));
         const rows = [];
         for (const e of experiments) {
@@ -83,7 +83,7 @@ export function registerExperiments(program: Command, io: CliIo): void {
     .addHelpText("after", examples("exprun experiments show churn", "exprun experiments show churn --json"))
     .action(
       action(io, async (ctx, _opts, name: string) => {
-        const backend = await ctx.backend();
+        const backend = await ctx.existingBackend();
         const record = await backend.getExperiment(name);
         if (!record) throw notFound(name, backend.name);
         const runs = await collectPages((page) => backend.listRuns(name, page));
@@ -136,7 +136,7 @@ export function registerExperiments(program: Command, io: CliIo): void {
     .addHelpText("after", examples("exprun experiments delete scratch --yes"))
     .action(
       action(io, async (ctx, opts, name: string) => {
-        const backend = await ctx.backend();
+        const backend = await ctx.existingBackend();
         const record = await backend.getExperiment(name);
         if (!record) throw notFound(name, backend.name);
         const runs = await collectPages((page) => backend.listRuns(name, page));

@@ -49,7 +49,7 @@ ${examples(
           throw new UsageError(
             `--format must be one of ${FORMATS.join(", ")}; got ${JSON.stringify(opts.format)}.`,
           );
-        const backend = await ctx.backend();
+        const backend = await ctx.existingBackend();
         const chosen =
           (opts.experiment as string[] | undefined) ??
           (ctx.defaultExperiment() ? [ctx.defaultExperiment()!] : undefined);

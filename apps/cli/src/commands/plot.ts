@@ -26,7 +26,7 @@ ${examples(
     .action(
       action(io, async (ctx, opts, specs: string[]) => {
         const height = parseCount("--height", String(opts.height));
-        const backend = await ctx.backend();
+        const backend = await ctx.existingBackend();
         const experiment = (opts.experiment as string | undefined) ?? ctx.defaultExperiment();
         let refs: { experiment: string; run: string }[];
         if (specs.length === 0) {

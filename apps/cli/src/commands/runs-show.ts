@@ -13,7 +13,7 @@ export async function showRun(
   spec: string,
   experimentOption: string | undefined,
 ): Promise<void> {
-  const backend = await ctx.backend();
+  const backend = await ctx.existingBackend();
   const record = await resolveRun(backend, spec, experimentOption ?? ctx.defaultExperiment());
   const run = await ExperimentRun.get(record.name, { backend, experiment: record.experiment });
   const [points, classification, executions, artifacts, pipelineJobs] = await Promise.all([

@@ -72,7 +72,7 @@ ${examples(
         const wantsSeries =
           columns?.some((c) => c.startsWith("time_series_metric.")) ||
           /time_series_metric\.|series\./.test(String(opts.filter ?? "") + String(opts.sort ?? ""));
-        const backend = await ctx.backend();
+        const backend = await ctx.existingBackend();
         const experiment = (opts.experiment as string | undefined) ?? ctx.defaultExperiment();
         const { runs, experiments } = await loadRuns(backend, experiment, wantsSeries === true);
         let rows = runs.map((run) => ({ run, row: toFilterRow(run) }));
@@ -174,7 +174,7 @@ ${examples(
     )
     .action(
       action(io, async (ctx, opts, spec: string) => {
-        const backend = await ctx.backend();
+        const backend = await ctx.existingBackend();
         const record = await resolveRun(
           backend,
           spec,
@@ -197,7 +197,7 @@ ${examples(
     .action(
       action(io, async (ctx, opts, spec: string, state: string) => {
         const parsed = parseState(state);
-        const backend = await ctx.backend();
+        const backend = await ctx.existingBackend();
         const record = await resolveRun(
           backend,
           spec,
@@ -221,7 +221,7 @@ ${examples(
     .addHelpText("after", examples("exprun runs delete demo/logreg-lr0-5 --yes"))
     .action(
       action(io, async (ctx, opts, spec: string) => {
-        const backend = await ctx.backend();
+        const backend = await ctx.existingBackend();
         const record = await resolveRun(
           backend,
           spec,
