@@ -39,7 +39,7 @@ JSON lines (--jsonl): one object per line; blank lines are skipped. Keys:
 NaN and Infinity are written {"$float":"NaN"} / {"$float":"Infinity"}. Lines are applied in order;
 on the first bad line exprun stops and reports its number (lines before it stay logged).
 ${examples(
-  `echo '{"run":"r1","experiment":"e","params":{"lr":0.1}}' | exprun log --jsonl --create`,
+  `echo '{"run":"r1","experiment":"churn","params":{"lr":0.1}}' | exprun log --jsonl --create`,
   `python train.py | exprun log --jsonl -e churn -r trial-3 --create   # train.py prints {"series":{"loss":0.3},"step":7}`,
 )}`,
     )
