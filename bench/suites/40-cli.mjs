@@ -1,6 +1,7 @@
 // @exprun/cli (issue 4): cold start of `exprun runs list` on a file store of 1,000 runs (target ≤ 300 ms,
 // median of several runs), against `node -e ''` (the floor every Node CLI pays) measured in the same
-// run, and `exprun --version` (the CLI's own module loading, no store).
+// run, and `exprun --version` (the CLI's own module loading, no store). Also times one full and one
+// incremental `exprun copy` of that store.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -64,6 +65,30 @@ try {
     "--sort",
     "-metric.accuracy",
   ]);
+  // Copy of the whole store to a new one, then again (incremental: nothing to write), timed once each.
+  const copyArgs = [
+    bin,
+    "copy",
+    "--from",
+    `file:${root}`,
+    "--to",
+    `file:${path.join(scratch, "copy")}`,
+    "--json",
+  ];
+  const once = (args) => {
+    const t0 = performance.now();
+    const result = spawnSync(process.execPath, args, {
+      encoding: "utf8",
+      env: { ...process.env, NO_COLOR: "1" },
+    });
+    if (result.status !== 0) throw new Error(`${args.join(" ")} exited ${result.status}: ${result.stderr}`);
+    return { ms: performance.now() - t0, summary: JSON.parse(result.stdout) };
+  };
+  const firstCopy = once(copyArgs);
+  const secondCopy = once(copyArgs);
+  if (firstCopy.summary.runs.created !== RUNS || secondCopy.summary.runs.unchanged !== RUNS) {
+    throw new Error(`copy did not create then skip ${RUNS} runs: ${JSON.stringify(secondCopy.summary.runs)}`);
+  }
   const listed = JSON.parse(listJson.output).length;
   if (listed !== RUNS) throw new Error(`runs list --json listed ${listed} runs, expected ${RUNS}`);
 
@@ -80,6 +105,8 @@ try {
     row(`exprun runs list (${RUNS} runs, table)`, list.ms, verdict(list.ms)),
     row(`exprun runs list --json (${RUNS} runs)`, listJson.ms, ""),
     row("exprun runs list --filter … --sort …", filtered.ms, ""),
+    row(`exprun copy file → file, ${RUNS} runs (once)`, firstCopy.ms, ""),
+    row(`exprun copy again: 0 written, ${RUNS} compared (once)`, secondCopy.ms, ""),
   ];
   console.log(`median of ${REPEATS} cold starts each; store: ${RUNS} runs × 5 params × 5 metrics`);
   console.table(rows);

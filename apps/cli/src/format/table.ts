@@ -10,8 +10,13 @@ const ANSI = /\u001b\[[0-9;]*m/g;
 
 /** Visible width: colour codes do not count; one column per code point. */
 export function visibleWidth(text: string): number {
-  // Fast path: plain ASCII without colour codes is one column per character.
-  if (/^[\x20-\x7e]*$/.test(text)) return text.length;
+  // Fast path: plain printable ASCII (no colour codes) is one column per character.
+  let ascii = true;
+  for (let i = 0; i < text.length && ascii; i++) {
+    const c = text.charCodeAt(i);
+    ascii = c >= 0x20 && c <= 0x7e;
+  }
+  if (ascii) return text.length;
   let width = 0;
   for (const _ of text.replace(ANSI, "")) width++;
   return width;
