@@ -4,6 +4,7 @@ import {
   ConflictError,
   type ExecutionPatch,
   type ExecutionRecord,
+  type Metadata,
   type NewArtifact,
   type NewExecution,
   NotFoundError,
@@ -20,6 +21,7 @@ import { lastSegment, type Session } from "./session.js";
 import { fromProtoStruct, toProtoStruct } from "./struct.js";
 
 type Execution = protos.google.cloud.aiplatform.v1.IExecution;
+type Artifact = protos.google.cloud.aiplatform.v1.IArtifact;
 
 export function artifactName(session: Session, id: string): string {
   return `${session.store}/artifacts/${id}`;
@@ -275,4 +277,63 @@ export async function addExecutionEvents(
   const record = await getExecution(session, id);
   if (!record) throw missing("Execution", id);
   return record;
+}
+
+/** Etag-guarded UpdateArtifact merging `metadata` one level deep; creates the artifact when `create` is given and it is missing. */
+export async function mergeArtifactMetadata(
+  session: Session,
+  id: string,
+  metadata: Metadata,
+  create?: NewArtifact,
+): Promise<ArtifactRecord> {
+  for (let attempt = 1; ; attempt++) {
+    let current: Artifact;
+    try {
+      [current] = await session.call(() => session.md.getArtifact({ name: artifactName(session, id) }));
+    } catch (error) {
+      if (!hasStatus(error, Status.NOT_FOUND)) throw error;
+      if (!create) throw missing("Artifact", id, error);
+      try {
+        return await createArtifact(session, {
+          ...create,
+          id,
+          metadata: { ...(create.metadata ?? {}), ...metadata },
+        });
+      } catch (raced) {
+        if (!(raced instanceof AlreadyExistsError)) throw raced;
+        continue;
+      }
+    }
+    try {
+      const [updated] = await session.call(() =>
+        session.md.updateArtifact({
+          artifact: {
+            name: current.name ?? null,
+            displayName: current.displayName ?? null,
+            uri: current.uri ?? null,
+            labels: current.labels ?? null,
+            state: current.state ?? null,
+            schemaTitle: current.schemaTitle ?? null,
+            schemaVersion: current.schemaVersion ?? null,
+            description: current.description ?? null,
+            metadata: toProtoStruct({ ...fromProtoStruct(current.metadata), ...metadata }),
+            etag: current.etag ?? null,
+          },
+        }),
+      );
+      return artifactRecord(updated);
+    } catch (error) {
+      if (!hasStatus(error, Status.ABORTED) && !hasStatus(error, Status.FAILED_PRECONDITION)) throw error;
+      if (attempt >= session.retry.maxEtagAttempts) {
+        throw new ConflictError(
+          `Gave up updating artifact ${id} after ${attempt} etag conflicts. Retry the call.`,
+          {
+            backend: VERTEX_BACKEND_NAME,
+            cause: error,
+          },
+        );
+      }
+      await sleep(backoffDelay(session.retry, attempt));
+    }
+  }
 }

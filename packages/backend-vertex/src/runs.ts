@@ -13,6 +13,7 @@ import { type Context, ContextWriter, findContext } from "./contexts.js";
 import { experimentContextName, requireExperimentContext } from "./experiments.js";
 import { VERTEX_BACKEND_NAME } from "./options.js";
 import { KEY, legacyRunRecord, runRecord } from "./records.js";
+import { mergeArtifactMetadata, updateExecution } from "./resources.js";
 import { hasStatus, Status } from "./rpc.js";
 import type { Session } from "./session.js";
 import { type ProtoStruct, type ProtoValue, toProtoStruct, toProtoValue } from "./struct.js";
@@ -203,8 +204,10 @@ export async function updateRun(
   try {
     updated = await cache.writer.update(name, change);
   } catch (error) {
-    if (error instanceof NotFoundError) throw notFound(ref);
-    throw error;
+    if (!(error instanceof NotFoundError)) throw error;
+    const legacy = await updateLegacyRun(session, ref, patch);
+    if (legacy) return legacy;
+    throw notFound(ref);
   }
   return runRecord(ref.experiment, updated, await tensorboardRunOf(session, cache, ref));
 }
@@ -219,3 +222,33 @@ export async function requireRunContext(session: Session, cache: RunCache, ref: 
 }
 
 export { notFound as runNotFound };
+
+/**
+ * Python still updates legacy runs (VERTEX.md §1.6): params merge into the Execution's flat
+ * metadata, the state is the Execution's state, metrics merge into the `{E}-{R}-metrics` artifact.
+ * Resolves `undefined` when there is no legacy run either.
+ */
+async function updateLegacyRun(
+  session: Session,
+  ref: RunRef,
+  patch: RunPatch,
+): Promise<RunRecord | undefined> {
+  const id = `${ref.experiment}-${ref.run}`;
+  if (!(await findLegacy(session, ref))) return undefined;
+  if (patch.params || patch.state) {
+    await updateExecution(session, id, {
+      ...(patch.state ? { state: patch.state } : {}),
+      ...(patch.params ? { metadata: patch.params } : {}),
+    });
+  }
+  if (patch.metrics) {
+    await mergeArtifactMetadata(session, `${id}-metrics`, patch.metrics, {
+      schemaTitle: SCHEMA_METRICS,
+      state: "LIVE",
+    });
+  }
+  return findLegacy(session, ref);
+}
+
+/** Python's `system.Metrics`, the legacy runs' metrics artifact schema. */
+const SCHEMA_METRICS = "system.Metrics";

@@ -13,7 +13,7 @@ beforeAll(async () => {
   fake = await fakeHandle.get();
   backend = backendOn(fake);
   tensorboard = await createTensorboard(fake);
-  await Experiment.create("eff", { backend, backingTensorboard: tensorboard });
+  await Experiment.create("eff-exp", { backend, backingTensorboard: tensorboard });
 });
 afterAll(async () => {
   await backend?.close?.();
@@ -22,7 +22,7 @@ afterAll(async () => {
 
 describe("RPC economy", () => {
   it("concurrent logParams of one process coalesce into few UpdateContext calls, all keys kept", async () => {
-    const run = await ExperimentRun.create("coalesce", { experiment: "eff", backend });
+    const run = await ExperimentRun.create("coalesce", { experiment: "eff-exp", backend });
     fake.resetRpcCounts();
     await Promise.all(Array.from({ length: 200 }, (_, i) => run.logParams({ [`p${i}`]: i })));
     expect(Object.keys(await run.getParams())).toHaveLength(200);
@@ -30,14 +30,14 @@ describe("RPC economy", () => {
   });
 
   it("a lone writer updates with the etag it last saw: one RPC per logParams", async () => {
-    const run = await ExperimentRun.create("lone", { experiment: "eff", backend });
+    const run = await ExperimentRun.create("lone", { experiment: "eff-exp", backend });
     fake.resetRpcCounts();
     for (let i = 0; i < 10; i++) await run.logParams({ [`p${i}`]: i });
     expect(fake.rpcCounts()).toEqual({ UpdateContext: 10 });
   });
 
   it("12,000 points are buffered and written in 3 WriteTensorboardRunData calls of ≤ 5,000 points", async () => {
-    const run = await ExperimentRun.create("batched", { experiment: "eff", backend });
+    const run = await ExperimentRun.create("batched", { experiment: "eff-exp", backend });
     fake.resetRpcCounts();
     for (let step = 1; step <= 4000; step++) {
       await run.logTimeSeriesMetrics({ a: step, b: -step, c: step / 2 }, { step, wallTime: step });
@@ -52,19 +52,19 @@ describe("RPC economy", () => {
   });
 
   it("the latest point comes from max_step even past BatchRead's 1,000-point sample", async () => {
-    const run = await ExperimentRun.get("batched", { experiment: "eff", backend });
-    const latest = await backend.latestTimeSeries({ experiment: "eff", run: run.name });
+    const run = await ExperimentRun.get("batched", { experiment: "eff-exp", backend });
+    const latest = await backend.latestTimeSeries({ experiment: "eff-exp", run: run.name });
     expect(latest.a).toEqual({ metric: "a", step: 4000, wallTime: 4000, value: 4000 });
     expect(latest.c?.value).toBe(2000);
   });
 
   it("the experiment DataFrame without time series is one page of run contexts, and no write", async () => {
     for (let i = 0; i < 30; i++) {
-      const run = await ExperimentRun.create(`frame-${i}`, { experiment: "eff", backend });
+      const run = await ExperimentRun.create(`frame-${i}`, { experiment: "eff-exp", backend });
       await run.logMetrics({ m: i });
     }
     fake.resetRpcCounts();
-    const rows = await (await Experiment.get("eff", { backend })).getDataFrame({ includeTimeSeries: false });
+    const rows = await (await Experiment.get("eff-exp", { backend })).getDataFrame({ includeTimeSeries: false });
     expect(rows.length).toBeGreaterThanOrEqual(33);
     const counts = fake.rpcCounts();
     expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(5);
@@ -73,7 +73,7 @@ describe("RPC economy", () => {
 
   it("the experiment DataFrame with time-series columns writes nothing", async () => {
     fake.resetRpcCounts();
-    await (await Experiment.get("eff", { backend })).getDataFrame();
+    await (await Experiment.get("eff-exp", { backend })).getDataFrame();
     const writes = Object.keys(fake.rpcCounts()).filter((m) => !/^(Get|List|BatchRead|Read|Export)/.test(m));
     expect(writes).toEqual([]);
   });

@@ -1,5 +1,5 @@
 import { Experiment, ExperimentRun } from "@exprun/core";
-import { toStruct, type VertexFake } from "@exprun/vertex-fake";
+import { fromStruct, toStruct, type VertexFake } from "@exprun/vertex-fake";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { VertexBackend } from "../src/index.js";
 import { backendOn, LOCATION, lazyFake, PROJECT } from "./fake.js";
@@ -207,6 +207,32 @@ describe("runs Python wrote read back in TypeScript", () => {
     expect(legacy.state).toBe("COMPLETE");
     expect(await legacy.getParams()).toEqual({ batch_size: 32, lr: 0.1 });
     expect(await legacy.getMetrics()).toEqual({ accuracy: 0.7 });
+  });
+
+  it("a legacy run takes params, metrics and state as Python's SDK writes them to it", async () => {
+    fake.store.putExecution({
+      name: `${MS}/executions/${E}-old-run-2`,
+      displayName: "old-run-2",
+      schemaTitle: "system.Run",
+      schemaVersion: "0.0.1",
+      state: "RUNNING",
+      metadata: toStruct({ lr: 0.5 }),
+    });
+    const run = await ExperimentRun.get("old-run-2", { experiment: E, backend });
+    await run.logParams({ momentum: 0.9 });
+    await run.logMetrics({ accuracy: 0.8 });
+    await run.endRun();
+    expect(fromStruct(fake.store.getExecution(`${MS}/executions/${E}-old-run-2`)!.metadata)).toEqual({
+      lr: 0.5,
+      momentum: 0.9,
+    });
+    expect(fake.store.getExecution(`${MS}/executions/${E}-old-run-2`)!.state).toBe("COMPLETE");
+    const metrics = fake.store.getArtifact(`${MS}/artifacts/${E}-old-run-2-metrics`)!;
+    expect(metrics.schemaTitle).toBe("system.Metrics");
+    expect(fromStruct(metrics.metadata)).toEqual({ accuracy: 0.8 });
+    await run.delete();
+    expect(fake.store.getExecution(`${MS}/executions/${E}-old-run-2`)).toBeUndefined();
+    expect(fake.store.getArtifact(`${MS}/artifacts/${E}-old-run-2-metrics`)).toBeUndefined();
   });
 
   it("the experiment DataFrame has one row per run, legacy ones typed system.Run", async () => {
