@@ -64,7 +64,9 @@ describe("RPC economy", () => {
       await run.logMetrics({ m: i });
     }
     fake.resetRpcCounts();
-    const rows = await (await Experiment.get("eff-exp", { backend })).getDataFrame({ includeTimeSeries: false });
+    const rows = await (await Experiment.get("eff-exp", { backend })).getDataFrame({
+      includeTimeSeries: false,
+    });
     expect(rows.length).toBeGreaterThanOrEqual(33);
     const counts = fake.rpcCounts();
     expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(5);
