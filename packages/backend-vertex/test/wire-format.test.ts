@@ -1,5 +1,5 @@
 import { Execution, Experiment, ExperimentRun, PipelineJob } from "@exprun/core";
-import { fromStruct, type VertexFake } from "@exprun/vertex-fake";
+import { fromStruct, startVertexFake, type VertexFake } from "@exprun/vertex-fake";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { VertexBackend } from "../src/index.js";
 import { backendOn, LOCATION, lazyFake, PROJECT } from "./fake.js";
@@ -137,5 +137,23 @@ describe("metadata written as the Python SDK writes it", () => {
       .listContexts(MS)
       .filter((c) => c.schemaTitle === "system.ExperimentRun" && c.parentContexts.includes(experiment));
     expect(runs.map((c) => c.displayName).sort()).toEqual(["fresh", "wire-run"]);
+  });
+});
+
+describe("the default metadata store", () => {
+  it("is created on first experiment creation when the project has none, as Python does (§1.2)", async () => {
+    const bare = await startVertexFake({ autoCreateDefaultStore: false });
+    const local = backendOn(bare);
+    try {
+      expect(bare.store.getMetadataStore(MS)).toBeUndefined();
+      await Experiment.create("first-exp", { backend: local });
+      expect(bare.store.getMetadataStore(MS)).toBeDefined();
+      expect(bare.rpcCounts().CreateMetadataStore).toBe(1);
+      await Experiment.create("second-exp", { backend: local });
+      expect(bare.rpcCounts().CreateMetadataStore).toBe(1);
+    } finally {
+      await local.close?.();
+      await bare.close();
+    }
   });
 });
