@@ -237,6 +237,28 @@ describe("copy", () => {
     expect(artifacts[1]![0]![1]).toBe("gs://b/model-1");
   });
 
+  it("skips time series a TensorBoard-bound target cannot take without one, and says why", async () => {
+    const root = path.join(tmp.dir, "no-tensorboard");
+    await withBackend(root, async (backend) => {
+      const run = await ExperimentRun.create("plain", { backend, experiment: "no-board" });
+      await run.logParams({ lr: 0.1 });
+      await run.logTimeSeriesMetrics({ loss: 1 }, { step: 1 });
+    });
+    const out = path.join(tmp.dir, "memdump-tb.json");
+    const result = await exprun(["copy", "--from", `file:${root}`, "--to", "memdump-tb:", "--json"], {
+      nodeArgs: ["--import", MEMDUMP],
+      env: { EXPRUN_MEMDUMP_OUT: out },
+    });
+    expect(result.code, result.stderr).toBe(0);
+    const summary = JSON.parse(result.stdout) as Summary;
+    expect(summary.copied).toMatchObject({ params: 1, points: 0 });
+    expect(summary.warnings).toEqual([
+      expect.stringContaining("Time series of no-board/plain were not copied"),
+    ]);
+    const [experiment] = JSON.parse(readFileSync(out, "utf8")) as ExperimentSnapshot[];
+    expect(experiment!.runs[0]).toMatchObject({ name: "plain", params: { lr: 0.1 }, timeSeries: [] });
+  });
+
   it("needs --from and --to", async () => {
     const result = await exprun(["copy", "--from", source]);
     expect(result.code).toBe(1);

@@ -30,7 +30,7 @@ export async function copyRun(
   source: Backend,
   target: Backend,
   run: RunRecord,
-  existing: { record: RunRecord; fresh: boolean; dryRun?: boolean },
+  existing: { record: RunRecord; fresh: boolean; dryRun?: boolean; backingTensorboard?: string | undefined },
   links: RunLinks,
   mapper: ResourceMapper,
   summary: CopySummary,
@@ -57,14 +57,28 @@ export async function copyRun(
     wrote = true;
   }
 
-  if (run.tensorboardRun && !current.tensorboardRun) {
-    if (write) await target.assignRunTensorboard(ref, tensorboardOf(run.tensorboardRun));
+  const points = await missingPoints(source, target, ref, fresh);
+  // A store whose time series need a TensorBoard (Vertex) gets the source's, else the target
+  // experiment's backing TensorBoard, as core does when a run is created there.
+  const tensorboard =
+    run.tensorboardRun !== undefined
+      ? tensorboardOf(run.tensorboardRun)
+      : target.capabilities.requiresTensorboard && points.length
+        ? existing.backingTensorboard
+        : undefined;
+  let hasTensorboard = current.tensorboardRun !== undefined;
+  if (tensorboard && !hasTensorboard) {
+    if (write) await target.assignRunTensorboard(ref, tensorboard);
     summary.copied.tensorboards++;
+    hasTensorboard = true;
     wrote = true;
   }
-
-  const points = await missingPoints(source, target, ref, fresh);
-  if (points.length) {
+  if (points.length && target.capabilities.requiresTensorboard && !hasTensorboard) {
+    summary.warnings.push(
+      `Time series of ${ref.experiment}/${ref.run} were not copied: the target needs a TensorBoard for them. ` +
+        `Give the experiment a backing TensorBoard in the target (exprun experiments create … --tensorboard) and copy again.`,
+    );
+  } else if (points.length) {
     if (write) await target.appendTimeSeries(ref, toWrites(points));
     summary.copied.points += points.length;
     wrote = true;

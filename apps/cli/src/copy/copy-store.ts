@@ -61,6 +61,9 @@ export async function copyStore(
   );
   for (const { experiment, runs } of plan) {
     const inTarget = await copyExperiment(target, experiment, summary, dryRun);
+    const backingTensorboard = inTarget
+      ? (await target.getExperiment(experiment.name))?.backingTensorboard
+      : experiment.backingTensorboard;
     const existing = new Map(
       (inTarget ? await collectPages((page) => target.listRuns(experiment.name, page)) : []).map(
         (r) => [r.name, r] as const,
@@ -90,7 +93,15 @@ export async function copyStore(
           backend: target.name,
         });
       const runLinks = links.get(`${run.experiment}/${run.name}`)!;
-      const wrote = await copyRun(source, target, run, { record, fresh, dryRun }, runLinks, mapper, summary);
+      const wrote = await copyRun(
+        source,
+        target,
+        run,
+        { record, fresh, dryRun, backingTensorboard },
+        runLinks,
+        mapper,
+        summary,
+      );
       if (fresh) summary.runs.created++;
       else if (wrote) summary.runs.updated++;
       else summary.runs.unchanged++;

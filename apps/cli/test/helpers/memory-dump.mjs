@@ -11,6 +11,14 @@ registerBackendScheme("memdump", () => {
   store ??= createMemoryBackend({ pageSize: 3 });
   return store;
 });
+// The same store declaring that time series need a TensorBoard, as Vertex does.
+registerBackendScheme("memdump-tb", () => {
+  if (!store) {
+    const memory = createMemoryBackend({ pageSize: 3 });
+    store = { ...memory, capabilities: { ...memory.capabilities, requiresTensorboard: true } };
+  }
+  return store;
+});
 
 let dumped = false;
 process.on("beforeExit", async () => {
