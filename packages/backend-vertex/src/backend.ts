@@ -27,7 +27,7 @@ import {
   listExecutions,
   updateExecution,
 } from "./resources.js";
-import { toBackendError } from "./rpc.js";
+import { mapLimit, toBackendError } from "./rpc.js";
 import { listRuns } from "./run-listing.js";
 import {
   createRun,
@@ -182,9 +182,8 @@ export function createVertexBackend(options: VertexBackendOptions): VertexBacken
         const all = await listSeries(session, tbRun);
         writer.noteSeries(tbRun, all);
         const series = all.filter((s) => !wanted || wanted.has(s.metric));
-        const points: SeriesPoint[] = [];
-        for (const s of series) points.push(...(await exportSeries(session, s)));
-        return settlePoints(points);
+        const perSeries = await mapLimit(series, session.concurrency, (s) => exportSeries(session, s));
+        return settlePoints(perSeries.flat());
       }),
     latestTimeSeries: (ref) =>
       guard("BatchReadTensorboardTimeSeriesData", async () => {
