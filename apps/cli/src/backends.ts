@@ -36,11 +36,34 @@ export function registerCliBackends(): void {
   registerBackendScheme("s3", async (p: URLParts) => {
     if (!p.host)
       throw new ValidationError(`Invalid S3 URI ${JSON.stringify(p.uri)}: use s3://bucket/prefix.`);
-    return (await load("@exprun/backend-s3", "createS3Backend"))({
-      bucket: p.host,
-      ...(p.path ? { prefix: p.path } : {}),
-    });
+    return (await load("@exprun/backend-s3", "createS3Backend"))(s3Options(p.uri));
   });
+}
+
+/**
+ * `s3://bucket/prefix`, optionally with `?endpoint=URL&region=R&path-style=true` for S3-compatible
+ * services (MinIO, R2, s3rver); credentials always come from the AWS default chain.
+ */
+export function s3Options(uri: string): Record<string, unknown> {
+  const url = new URL(uri);
+  const prefix = decodeURIComponent(url.pathname).replace(/^\/+|\/+$/g, "");
+  const clientConfig: Record<string, unknown> = {};
+  for (const [key, value] of url.searchParams) {
+    if (key === "endpoint") clientConfig.endpoint = value;
+    else if (key === "region") clientConfig.region = value;
+    else if (key === "path-style" || key === "forcePathStyle")
+      clientConfig.forcePathStyle = value !== "false";
+    else {
+      throw new ValidationError(
+        `Unknown S3 URI parameter ${JSON.stringify(key)} in ${JSON.stringify(uri)}: use endpoint, region or path-style.`,
+      );
+    }
+  }
+  return {
+    bucket: url.hostname,
+    ...(prefix ? { prefix } : {}),
+    ...(Object.keys(clientConfig).length ? { clientConfig } : {}),
+  };
 }
 
 async function load(pkg: string, factory: string): Promise<Factory> {
