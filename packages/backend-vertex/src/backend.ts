@@ -7,16 +7,11 @@ import {
   ValidationError,
 } from "@exprun/core";
 import { deleteExperiment, deleteRun } from "./deletion.js";
-import {
-  createExperiment,
-  experimentRecordOf,
-  getExperimentContext,
-  listExperiments,
-  updateExperiment,
-} from "./experiments.js";
+import { createExperiment, getExperimentContext, listExperiments, updateExperiment } from "./experiments.js";
 import { addRunChildren, attributeToRun, listRunChildren } from "./links.js";
 import { ensureStoreOnce } from "./metadata-store.js";
 import { VERTEX_BACKEND_NAME, type VertexBackendOptions } from "./options.js";
+import { experimentRecord } from "./records.js";
 import {
   addExecutionEvents,
   createArtifact,
@@ -129,7 +124,7 @@ export function createVertexBackend(options: VertexBackendOptions): VertexBacken
     getExperiment: (name) =>
       guard("GetContext (experiment)", async () => {
         const context = await getExperimentContext(session, name);
-        return context && experimentRecordOf(context);
+        return context && experimentRecord(context);
       }),
     listExperiments: (page) => guard("ListContexts (experiments)", () => listExperiments(session, page)),
     updateExperiment: (name, patch) =>

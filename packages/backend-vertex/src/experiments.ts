@@ -1,6 +1,7 @@
 import {
   AlreadyExistsError,
   type ExperimentRecord,
+  type Metadata,
   type NewExperiment,
   NotFoundError,
   type Page,
@@ -13,9 +14,7 @@ import { VERTEX_BACKEND_NAME } from "./options.js";
 import { experimentRecord, KEY } from "./records.js";
 import { hasStatus, Status } from "./rpc.js";
 import type { Session } from "./session.js";
-import { fromProtoStruct, toProtoStruct, toProtoValue } from "./struct.js";
-
-export { experimentRecord as experimentRecordOf };
+import { toProtoStruct, toProtoValue } from "./struct.js";
 
 export function experimentContextName(session: Session, experiment: string): string {
   return `${session.store}/contexts/${experiment}`;
@@ -47,8 +46,8 @@ export async function createExperiment(
   session: Session,
   experiment: NewExperiment,
 ): Promise<ExperimentRecord> {
-  const metadata = fromProtoStruct(null);
-  metadata[KEY.experimentDeleted] = false;
+  // Python's EXPERIMENT_METADATA (the console filters on it), then the TensorBoard when given.
+  const metadata: Metadata = { [KEY.experimentDeleted]: false };
   if (experiment.backingTensorboard) metadata[KEY.backingTensorboard] = experiment.backingTensorboard;
   const create = async (): Promise<Context> => {
     const [context] = await session.md.createContext({

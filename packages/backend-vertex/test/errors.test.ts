@@ -1,3 +1,4 @@
+import { openBackend } from "@exprun/core";
 import { describe, expect, it } from "vitest";
 import { createVertexBackend } from "../src/index.js";
 import { toBackendError } from "../src/rpc.js";
@@ -24,6 +25,14 @@ describe("errors", () => {
     expect(() => createVertexBackend({ project: "p", location: "" })).toThrow(
       /Missing required option "location"/,
     );
+  });
+
+  it("vertex://project/location opens this backend through core's openBackend", async () => {
+    const backend = await openBackend("vertex://uri-project/asia-northeast1");
+    expect(backend.name).toBe("vertex");
+    expect(backend.project).toBe("uri-project");
+    expect(backend.location).toBe("asia-northeast1");
+    await backend.close?.();
   });
 
   it("the backend declares Vertex's capabilities and its project and location", async () => {
