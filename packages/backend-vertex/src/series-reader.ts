@@ -51,7 +51,8 @@ function tensorboardOf(name: string): string {
 
 /**
  * The latest point of each series: BatchRead (≤ 20 series a call, grouped by TensorBoard) and, for
- * a series whose read was sampled and missed its `max_step`, a full export of that one series.
+ * a series whose read was sampled and missed its `max_step`, a targeted read of that one point
+ * (a full export of the series only if the service cannot order by step).
  * Series with ids that collide (same id under different runs) never share a BatchRead call.
  */
 export async function readLatest(
@@ -94,8 +95,24 @@ export async function readLatest(
     }
   });
   await mapLimit(needExport, session.concurrency, async (s) => {
-    const latest = latestOf(await exportSeries(session, s));
+    const latest = (await exportLastPoint(session, s)) ?? latestOf(await exportSeries(session, s));
     if (latest) result.set(s, latest);
   });
   return result;
+}
+
+/**
+ * The point at `max_step`, read alone: ExportTensorboardTimeSeriesData ordered by step descending,
+ * one point. Trusted only when it is the step `max_step` announced; otherwise `undefined`.
+ */
+async function exportLastPoint(session: Session, series: SeriesInfo): Promise<SeriesPoint | undefined> {
+  if (series.maxStep === undefined) return undefined;
+  const [points] = await session.call(() =>
+    session.tb.exportTensorboardTimeSeriesData(
+      { tensorboardTimeSeries: series.name, orderBy: "step desc", pageSize: 1 },
+      { autoPaginate: false },
+    ),
+  );
+  const point = points[0] && toPoint(series.metric, points[0]);
+  return point?.step === series.maxStep ? point : undefined;
 }
