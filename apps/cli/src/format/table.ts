@@ -27,39 +27,54 @@ export function visibleWidth(text: string): number {
  * Cells may hold several lines. Written by hand because it renders thousands of rows in a few ms.
  */
 export function renderTable(options: TableOptions): string {
-  const { head, rows } = options;
-  // Each cell as its lines, each line with its width (measured once).
-  type Line = { text: string; width: number };
-  const split = (row: string[]): Line[][] =>
-    head.map((_, i) => (row[i] ?? "").split("\n").map((text) => ({ text, width: visibleWidth(text) })));
-  const body = rows.map(split);
-  const header = split(head);
-  const widths = head.map((_, i) => {
-    let w = 0;
-    for (const line of header[i]!) w = Math.max(w, line.width);
-    for (const row of body) for (const line of row[i]!) w = Math.max(w, line.width);
-    return w;
-  });
-  const pad = (line: Line | undefined, i: number, right: boolean) => {
-    if (!line) return " ".repeat(widths[i]!);
-    const gap = " ".repeat(widths[i]! - line.width);
-    return right ? gap + line.text : line.text + gap;
-  };
-  const rule = (l: string, m: string, r: string) => l + widths.map((w) => "─".repeat(w + 2)).join(m) + r;
-  const out: string[] = [rule("┌", "┬", "┐")];
-  const emit = (cells: Line[][], alignRight: boolean) => {
-    const height = Math.max(1, ...cells.map((c) => c.length));
-    for (let line = 0; line < height; line++) {
-      out.push(
-        `│ ${cells.map((c, i) => pad(c[line], i, alignRight && options.numeric?.[i] === true)).join(" │ ")} │`,
-      );
+  const { head } = options;
+  const columns = head.length;
+  const header = physicalRows(head, columns);
+  const body: string[][] = [];
+  for (const row of options.rows) for (const line of physicalRows(row, columns)) body.push(line);
+  const widths: number[] = new Array(columns).fill(0);
+  const measure = (row: string[]) => {
+    const sizes = new Array<number>(columns);
+    for (let i = 0; i < columns; i++) {
+      const w = visibleWidth(row[i]!);
+      sizes[i] = w;
+      if (w > widths[i]!) widths[i] = w;
     }
+    return sizes;
   };
-  emit(header, false);
+  const headerSizes = header.map(measure);
+  const bodySizes = body.map(measure);
+  const right = head.map((_, i) => options.numeric?.[i] === true);
+  const rule = (l: string, m: string, r: string) => l + widths.map((w) => "─".repeat(w + 2)).join(m) + r;
+  const line = (row: string[], sizes: number[], alignRight: boolean) => {
+    let text = "│";
+    for (let i = 0; i < columns; i++) {
+      const gap = " ".repeat(widths[i]! - sizes[i]!);
+      text += alignRight && right[i] ? ` ${gap}${row[i]} │` : ` ${row[i]}${gap} │`;
+    }
+    return text;
+  };
+  const out: string[] = [rule("┌", "┬", "┐")];
+  header.forEach((row, r) => out.push(line(row, headerSizes[r]!, false)));
   out.push(rule("├", "┼", "┤"));
-  for (const row of body) emit(row, true);
+  body.forEach((row, r) => out.push(line(row, bodySizes[r]!, true)));
   out.push(rule("└", "┴", "┘"));
   return out.join("\n");
+}
+
+/** A row whose cells hold line breaks becomes several single-line rows. */
+function physicalRows(row: readonly string[], columns: number): string[][] {
+  const cells = new Array<string>(columns);
+  let multiLine = false;
+  for (let i = 0; i < columns; i++) {
+    const cell = row[i] ?? "";
+    cells[i] = cell;
+    if (cell.includes("\n")) multiLine = true;
+  }
+  if (!multiLine) return [cells];
+  const split = cells.map((cell) => cell.split("\n"));
+  const height = Math.max(...split.map((lines) => lines.length));
+  return Array.from({ length: height }, (_, k) => split.map((lines) => lines[k] ?? ""));
 }
 
 /** Key/value pairs as a two-column table. */

@@ -12,6 +12,11 @@ export function formatNumber(value: number, precise = false): string {
   if (!Number.isFinite(value)) return value > 0 ? "Infinity" : "-Infinity";
   if (precise || Number.isInteger(value)) return String(value);
   const abs = Math.abs(value);
+  // Fast path: short decimals such as 0.95 print as they are.
+  if (abs >= 1e-4 && abs < 1e9) {
+    const text = String(value);
+    if (text.length <= 8) return text;
+  }
   if (abs !== 0 && (abs < 1e-4 || abs >= 1e9)) return value.toExponential(4);
   return String(Number(value.toPrecision(6)));
 }
