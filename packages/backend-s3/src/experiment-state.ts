@@ -1,12 +1,4 @@
-import {
-  type ExperimentRecord,
-  type RunChild,
-  type RunRecord,
-  type RunState,
-  SCHEMA,
-  type SeriesPoint,
-  type Value,
-} from "@exprun/core";
+import type { ExperimentRecord, RunChild, RunRecord, RunState, SeriesPoint, Value } from "@exprun/core";
 import { versionTime } from "./clock.js";
 import {
   joinClaims,
@@ -287,5 +279,3 @@ export function pruneExperiment(data: ExperimentData): ExperimentData {
     runs,
   };
 }
-
-export const EXPERIMENT_RUN_TYPE: string = SCHEMA.experimentRun;

@@ -6,7 +6,7 @@ import { S3_BACKEND_NAME } from "./options.js";
  *
  * ```
  * <prefix>experiments/<experiment>/experiment.json             marker, so delimiter listings find the folder
- * <prefix>experiments/<experiment>/meta/d/<version>.json        delta: one write to the experiment or its runs
+ * <prefix>experiments/<experiment>/meta/d/<version>[.<run>].json delta: one write (named for its run if it touches one)
  * <prefix>experiments/<experiment>/meta/s/<version>.json        snapshot: deltas folded by compaction
  * <prefix>experiments/<experiment>/series/<run>/<version>.json  time-series chunk
  * <prefix>resources/meta/d/<version>.json                       delta: artifacts and executions
@@ -83,17 +83,25 @@ export class Keys {
   }
 }
 
-const VERSIONED = /^(d|s)\/(\d{13}-[0-9a-f]{8}-\d{8})\.json$/;
+const VERSIONED = /^(d|s)\/(\d{13}-[0-9a-f]{8}-\d{8})(?:\.([A-Za-z0-9][A-Za-z0-9._-]*))?\.json$/;
 
-/** Parses a key below a `meta/` folder: kind (delta or snapshot) and version, or undefined for foreign keys. */
+/**
+ * Parses a key below a `meta/` folder: kind (delta or snapshot), version, and the run a delta only
+ * touches (`d/<version>.<run>.json`), or undefined for foreign keys.
+ */
 export function parseMetaKey(
   metaPrefix: string,
   key: string,
-): { kind: "d" | "s"; version: string } | undefined {
+): { kind: "d" | "s"; version: string; tag: string | undefined } | undefined {
   if (!key.startsWith(metaPrefix)) return undefined;
   const match = VERSIONED.exec(key.slice(metaPrefix.length));
   if (!match) return undefined;
-  return { kind: match[1] as "d" | "s", version: match[2] as string };
+  return { kind: match[1] as "d" | "s", version: match[2] as string, tag: match[3] };
+}
+
+/** The key of a delta; a delta that only touches one run carries its name, so reads of other runs skip it. */
+export function deltaKey(metaPrefix: string, version: string, tag: string | undefined): string {
+  return tag === undefined ? `${metaPrefix}d/${version}.json` : `${metaPrefix}d/${version}.${tag}.json`;
 }
 
 const CHUNK = /^(\d{13}-[0-9a-f]{8}-\d{8})\.json$/;

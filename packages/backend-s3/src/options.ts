@@ -39,9 +39,11 @@ export interface S3BackendOptions {
    */
   flushIntervalMs?: number | undefined;
   /**
-   * A read that finds at least this many delta objects in an experiment's log folds them into one
-   * snapshot (one PUT and one batch DELETE). Lower keeps reads cheaper (one GET per unfolded delta)
-   * at the price of more frequent snapshot rewrites.
+   * A read that finds at least this many objects in an experiment's log folds them into one
+   * snapshot (one PUT and one batch DELETE); a read of a single run waits for 16 times as many,
+   * since it would first have to GET every other run's deltas. Each backend instance adds a fixed random offset below
+   * half of this, so that writers sharing a log rarely compact at once. Lower keeps reads cheaper
+   * (one GET per unfolded delta) at the price of more frequent snapshot rewrites.
    * @default 32
    */
   compactThreshold?: number | undefined;

@@ -4,15 +4,15 @@ import {
   type Backend,
   type ExecutionRecord,
   NotFoundError,
+  newArtifactRecord,
+  newExecutionRecord,
   type Page,
   type ResourceQuery,
-  SCHEMA,
 } from "@exprun/core";
 import { dict } from "./dict.js";
 import { runChildren, runLinks } from "./experiment-state.js";
 import { S3_BACKEND_NAME } from "./options.js";
 import {
-  type ArtifactClaim,
   artifactVersion,
   artifactView,
   type ExecutionClaim,
@@ -113,15 +113,12 @@ export function resourceMethods(store: S3Store): ResourceMethods {
 
   return {
     async createArtifact(artifact) {
-      const claim: ArtifactClaim = {
-        schemaTitle: artifact.schemaTitle,
-        schemaVersion: artifact.schemaVersion ?? SCHEMA.defaultVersion,
-        displayName: artifact.displayName ?? "",
-        uri: artifact.uri ?? "",
-        description: artifact.description ?? "",
-        state: artifact.state ?? "LIVE",
-        metadata: structuredClone(artifact.metadata ?? {}),
-      };
+      const {
+        id: _id,
+        createTime: _c,
+        updateTime: _u,
+        ...claim
+      }: ArtifactRecord = newArtifactRecord(artifact, "", 0);
       const { id, data } = await create("artifacts", "Artifact", artifact.id, claim);
       return artifactView(data, id) as ArtifactRecord;
     },
@@ -144,13 +141,14 @@ export function resourceMethods(store: S3Store): ResourceMethods {
     },
 
     async createExecution(execution) {
+      const record = newExecutionRecord(execution, "", 0);
       const claim: ExecutionClaim = {
-        schemaTitle: execution.schemaTitle,
-        schemaVersion: execution.schemaVersion ?? SCHEMA.defaultVersion,
-        displayName: execution.displayName ?? "",
-        description: execution.description ?? "",
-        state: execution.state ?? "RUNNING",
-        metadata: structuredClone(execution.metadata ?? {}),
+        schemaTitle: record.schemaTitle,
+        schemaVersion: record.schemaVersion,
+        displayName: record.displayName,
+        description: record.description,
+        state: record.state,
+        metadata: record.metadata,
       };
       const { id, data } = await create("executions", "Execution", execution.id, claim);
       return executionView(data, id) as ExecutionRecord;

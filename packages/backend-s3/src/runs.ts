@@ -1,7 +1,8 @@
 import {
   type Backend,
   type ExperimentRecord,
-  NotFoundError,
+  newExperimentRecord,
+  newRunRecord,
   type Page,
   type RunRecord,
   type RunRef,
@@ -9,7 +10,6 @@ import {
 } from "@exprun/core";
 import { type Dict, dict } from "./dict.js";
 import {
-  EXPERIMENT_RUN_TYPE,
   type ExperimentClaim,
   experimentIncarnation,
   experimentView,
@@ -19,7 +19,6 @@ import {
   runIncarnation,
   runView,
 } from "./experiment-state.js";
-import { S3_BACKEND_NAME } from "./options.js";
 import type { RawPoint } from "./series.js";
 import { missingExperiment, type S3Store } from "./store.js";
 import { mapLimit } from "./transport.js";
@@ -74,7 +73,8 @@ function pageAfter<T>(
 }
 
 export function experimentMethods(store: S3Store): ExperimentMethods {
-  const getExperiment = async (name: string) => experimentView(name, (await store.readExperiment(name)).data);
+  const getExperiment = async (name: string) =>
+    experimentView(name, (await store.readExperiment(name, "")).data);
   return {
     async createExperiment(experiment) {
       const log = store.experimentLog(experiment.name);
@@ -89,13 +89,12 @@ export function experimentMethods(store: S3Store): ExperimentMethods {
         (d) => experimentView(experiment.name, d) !== undefined,
         (v) => {
           const claims = dict<ExperimentClaim>();
-          claims[v] = {
-            description: experiment.description ?? "",
-            backingTensorboard: experiment.backingTensorboard,
-          };
+          const record = newExperimentRecord(experiment, 0);
+          claims[v] = { description: record.description, backingTensorboard: record.backingTensorboard };
           return { claims, touched: v };
         },
         (d) => experimentIncarnation(d)?.[0],
+        { read: "" },
       );
       return experimentView(experiment.name, data) as ExperimentRecord;
     },
@@ -125,7 +124,7 @@ export function experimentMethods(store: S3Store): ExperimentMethods {
     },
 
     async updateExperiment(name, patch) {
-      await store.requireExperiment(name);
+      await store.requireExperiment(name, "");
       await store.appendExperiment(name, (v) => ({
         description: patch.description === undefined ? undefined : { v, x: patch.description },
         backingTensorboard:
@@ -138,7 +137,7 @@ export function experimentMethods(store: S3Store): ExperimentMethods {
     },
 
     async deleteExperiment(name) {
-      await store.requireExperiment(name);
+      await store.requireExperiment(name, "");
       store.series.discard(name);
       const log = store.experimentLog(name);
       const version = await store.appendExperiment(name, (v) => ({ deletedAt: v }));
@@ -165,12 +164,14 @@ export function runMethods(store: S3Store): RunMethods {
         },
         (v) => {
           const claims = dict<RunClaim>();
-          claims[v] = { state: run.state, runType: EXPERIMENT_RUN_TYPE };
+          const record = newRunRecord(experiment, run, 0);
+          claims[v] = { state: record.state, runType: record.runType };
           const runs = dict<{ claims: Dict<RunClaim>; touched: string }>();
           runs[run.name] = { claims, touched: v };
           return { runs };
         },
         (d) => runIncarnation(d, run.name)?.[0],
+        { read: run.name, tag: run.name },
       );
       const record = runView(experiment, run.name, data);
       if (!record) throw missingExperiment(experiment);
@@ -180,7 +181,7 @@ export function runMethods(store: S3Store): RunMethods {
 
     async getRun(ref) {
       store.checkRef(ref);
-      const { data } = await store.readExperiment(ref.experiment);
+      const { data } = await store.readExperiment(ref.experiment, ref.run);
       const record = runView(ref.experiment, ref.run, data);
       return record ? stripIncarnation(record) : undefined;
     },
@@ -197,18 +198,18 @@ export function runMethods(store: S3Store): RunMethods {
       return { items, nextPageToken: slice.nextPageToken };
     },
 
+    // A run this backend has seen needs no read before the write: the delta is one PUT, and the
+    // record returned is this backend's last read of the run plus the update.
     async updateRun(ref, patch) {
-      await readRun(ref);
+      await store.runIncarnation(ref);
       await store.appendRun(ref, (v) => ({
         params: stamp(v, patch.params),
         metrics: stamp(v, patch.metrics),
         state: patch.state === undefined ? undefined : { v, x: patch.state },
       }));
-      const record = runView(ref.experiment, ref.run, store.experimentLog(ref.experiment).current());
-      if (!record)
-        throw new NotFoundError(`Run "${ref.run}" was deleted while it was updated.`, {
-          backend: S3_BACKEND_NAME,
-        });
+      const record =
+        runView(ref.experiment, ref.run, store.experimentLog(ref.experiment).current()) ??
+        (await readRun(ref)).run;
       return stripIncarnation(record);
     },
 

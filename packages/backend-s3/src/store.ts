@@ -68,27 +68,36 @@ export class S3Store {
   }
 
   /** Appends a delta to an experiment's log. */
-  async appendExperiment(name: string, build: (version: string) => ExperimentData): Promise<string> {
+  async appendExperiment(
+    name: string,
+    build: (version: string) => ExperimentData,
+    run?: string,
+  ): Promise<string> {
     this.dirty.add(name);
-    return this.experimentLog(name).append(build);
+    return this.experimentLog(name).append(build, run);
   }
 
   /** Appends a delta touching one run; `build` gets the version and returns the run's part. */
   appendRun(ref: RunRef, build: (version: string) => RunData): Promise<string> {
-    return this.appendExperiment(ref.experiment, (v) => {
-      const runs = dict<RunData>();
-      runs[ref.run] = { ...build(v), touched: v };
-      return { runs };
-    });
+    return this.appendExperiment(
+      ref.experiment,
+      (v) => {
+        const runs = dict<RunData>();
+        runs[ref.run] = { ...build(v), touched: v };
+        return { runs };
+      },
+      ref.run,
+    );
   }
 
-  async readExperiment(name: string): Promise<LogRead<ExperimentData>> {
-    return this.experimentLog(name).read();
+  /** Reads the experiment's log: everything, or (with `run`) what that run needs (`""`: the experiment only). */
+  async readExperiment(name: string, run?: string): Promise<LogRead<ExperimentData>> {
+    return this.experimentLog(name).read(run);
   }
 
   /** The experiment's joined state; `NotFoundError` when it does not exist. */
-  async requireExperiment(name: string): Promise<ExperimentData> {
-    const { data } = await this.readExperiment(name);
+  async requireExperiment(name: string, run?: string): Promise<ExperimentData> {
+    const { data } = await this.readExperiment(name, run);
     if (!experimentView(name, data)) throw missingExperiment(name);
     return data;
   }
@@ -96,7 +105,7 @@ export class S3Store {
   /** The run's record (with its creation version); `NotFoundError` when the run or experiment is missing. */
   async requireRun(ref: RunRef): Promise<{ data: ExperimentData; run: RunRecord & { inc: string } }> {
     this.checkRef(ref);
-    const data = await this.requireExperiment(ref.experiment);
+    const data = await this.requireExperiment(ref.experiment, ref.run);
     const run = runView(ref.experiment, ref.run, data);
     if (!run) {
       this.incarnations.delete(incarnationKey(ref));
@@ -153,12 +162,13 @@ export class S3Store {
     taken: (data: D) => boolean,
     build: (version: string) => D,
     winner: (data: D) => string | undefined,
+    scope?: { read: string; tag?: string },
   ): Promise<D> {
-    const before = await log.read();
+    const before = await log.read(scope?.read);
     if (taken(before.data)) throw alreadyExists(what);
-    const version = await log.append(build);
+    const version = await log.append(build, scope?.tag);
     if (this.options.claimSettleMs > 0) await sleep(this.options.claimSettleMs);
-    const after = await log.read();
+    const after = await log.read(scope?.read);
     if (winner(after.data) !== version) throw alreadyExists(what);
     return after.data;
   }

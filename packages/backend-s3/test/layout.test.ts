@@ -36,7 +36,7 @@ describe("layout", () => {
     const v = String.raw`\d{13}-[0-9a-f]{8}-\d{8}`;
     const layout = [
       new RegExp(`^${prefix}/experiments/e/experiment\\.json$`),
-      new RegExp(`^${prefix}/experiments/e/meta/[ds]/${v}\\.json$`),
+      new RegExp(`^${prefix}/experiments/e/meta/(d/${v}(\\.r)?|s/${v})\\.json$`),
       new RegExp(`^${prefix}/experiments/e/series/r/${v}\\.json$`),
       new RegExp(`^${prefix}/resources/meta/[ds]/${v}\\.json$`),
     ];

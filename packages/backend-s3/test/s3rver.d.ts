@@ -22,8 +22,14 @@ declare module "s3rver" {
 
   type Middleware = (ctx: KoaContext, next: () => Promise<void>) => Promise<void> | void;
 
+  interface FilesystemStore {
+    getResourcePath(bucket: string, key: string, resource: string): string;
+    deleteObject(bucket: string, key: string): Promise<void>;
+  }
+
   class S3rver {
     constructor(options: S3rverOptions);
+    store: FilesystemStore;
     middleware: Middleware[];
     httpServer: Server;
     run(): Promise<{ address: string; port: number }>;

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from "node:fs";
+import { unlink } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
@@ -28,6 +29,28 @@ function errorXml(code: string, message: string): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message><RequestId>fault</RequestId></Error>`;
 }
 
+/**
+ * s3rver stores objects as files and removes a directory once its last object is deleted. A PUT
+ * into that directory at the same moment (it has just created the directory) then fails inside
+ * s3rver with an uncaught ENOENT and the request never answers. S3 has no directories, so the test
+ * server keeps them: deletes only remove the object's files.
+ */
+function keepDirectories(server: S3rver): void {
+  const store = server.store;
+  store.deleteObject = async (bucket: string, key: string) => {
+    const files = ["object", "object.md5", "metadata.json"].map((kind) =>
+      store.getResourcePath(bucket, key, kind),
+    );
+    await Promise.all(
+      files.map((file) =>
+        unlink(file).catch((error: NodeJS.ErrnoException) => {
+          if (error.code !== "ENOENT") throw error;
+        }),
+      ),
+    );
+  };
+}
+
 export async function startServer(): Promise<TestServer> {
   const directory = mkdtempSync(path.join(os.tmpdir(), "exprun-s3rver-"));
   const server = new S3rver({
@@ -37,6 +60,7 @@ export async function startServer(): Promise<TestServer> {
     silent: true,
     configureBuckets: [{ name: BUCKET }],
   });
+  keepDirectories(server);
   const requests = { total: 0, byMethod: {} as Record<string, number> };
   const faults: Faults = { rate: 0, injected: 0 };
   // Koa composes middleware when the server starts: these run before s3rver's router.
