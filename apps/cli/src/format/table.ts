@@ -55,9 +55,9 @@ export function renderTable(options: TableOptions): string {
     return text;
   };
   const out: string[] = [rule("┌", "┬", "┐")];
-  header.forEach((row, r) => out.push(line(row, headerSizes[r]!, false)));
+  for (const [r, row] of header.entries()) out.push(line(row, headerSizes[r]!, false));
   out.push(rule("├", "┼", "┤"));
-  body.forEach((row, r) => out.push(line(row, bodySizes[r]!, true)));
+  for (const [r, row] of body.entries()) out.push(line(row, bodySizes[r]!, true));
   out.push(rule("└", "┴", "┘"));
   return out.join("\n");
 }
