@@ -79,4 +79,34 @@ describe("request costs", () => {
     expect(server.requests.total).toBeLessThanOrEqual(50);
     await reader.close();
   }, 300_000);
+
+  it("a read of one run skips the deltas other machines wrote to other runs", async () => {
+    const prefix = uniquePrefix("eff");
+    const a = backend(prefix);
+    const b = backend(prefix);
+    await a.createExperiment({ name: "e" });
+    await a.createRun("e", { name: "mine", state: "RUNNING" });
+    await b.createRun("e", { name: "theirs", state: "RUNNING" });
+    await a.getRun({ experiment: "e", run: "mine" });
+    for (let k = 0; k < 20; k++)
+      await b.updateRun({ experiment: "e", run: "theirs" }, { params: { [`k${k}`]: k } });
+    server.resetCounts();
+    const mine = await a.getRun({ experiment: "e", run: "mine" });
+    expect(mine?.name).toBe("mine");
+    expect(server.requests.total).toBe(1);
+    expect((await a.getRun({ experiment: "e", run: "theirs" }))?.params.k19).toBe(19);
+    await a.close();
+    await b.close();
+  });
+
+  it("updating a run this backend has seen is one PUT", async () => {
+    const b = backend(uniquePrefix("eff"));
+    await b.createExperiment({ name: "e" });
+    await b.createRun("e", { name: "r", state: "RUNNING" });
+    server.resetCounts();
+    const record = await b.updateRun({ experiment: "e", run: "r" }, { params: { a: 1 }, state: "COMPLETE" });
+    expect(record).toMatchObject({ params: { a: 1 }, state: "COMPLETE" });
+    expect(server.requests.byMethod).toEqual({ PUT: 1 });
+    await b.close();
+  });
 });
