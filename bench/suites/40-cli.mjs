@@ -95,10 +95,15 @@ try {
   const row = (measure, m, target) => ({
     measure,
     "median ms": Math.round(m),
+    "ms above node -e ''": Math.round(m - node.ms),
     "× node -e ''": Number((m / node.ms).toFixed(2)),
     target,
   });
-  const verdict = (m) => (m <= TARGET_MS ? `≤ ${TARGET_MS} ms: met` : `MISSED (≤ ${TARGET_MS} ms)`);
+  // On a loaded machine Node's own start-up eats the budget; say so next to a miss.
+  const verdict = (m) =>
+    m <= TARGET_MS
+      ? `≤ ${TARGET_MS} ms: met`
+      : `MISSED (≤ ${TARGET_MS} ms${node.ms > TARGET_MS / 4 ? `; node -e '' alone: ${Math.round(node.ms)} ms` : ""})`;
   const rows = [
     row("node -e '' (baseline)", node.ms, ""),
     row("exprun --version", version.ms, ""),
