@@ -102,4 +102,22 @@ describe("TensorBoard resources written as the Python SDK writes them", () => {
     const again = await ExperimentRun.create("kept-tb", { experiment: "tb-exp", backend });
     expect(again.tensorboardRun).toBe(fake.store.canonical(`${tensorboard}/experiments/tb-exp/runs/kept-tb`));
   });
+
+  it("deleting an experiment with its TensorBoard runs leaves neither contexts nor TensorBoard runs (§6.3)", async () => {
+    await Experiment.create("gone-exp", { backend, backingTensorboard: tensorboard });
+    for (const name of ["one", "two"]) {
+      const run = await ExperimentRun.create(name, { experiment: "gone-exp", backend });
+      await run.logTimeSeriesMetrics({ x: 1 }, { step: 1 });
+    }
+    await backend.flush?.();
+    await (await Experiment.get("gone-exp", { backend })).delete({ deleteBackingTensorboardRuns: true });
+    expect(fake.store.getContext(`${MS}/contexts/gone-exp`)).toBeUndefined();
+    for (const name of ["one", "two"]) {
+      expect(fake.store.getContext(`${MS}/contexts/gone-exp-${name}`)).toBeUndefined();
+      expect(fake.store.getArtifact(`${MS}/artifacts/gone-exp-${name}-tb-run`)).toBeUndefined();
+      expect(
+        fake.store.getTensorboardRun(`${tensorboard}/experiments/gone-exp/runs/${name}`),
+      ).toBeUndefined();
+    }
+  });
 });
