@@ -104,7 +104,8 @@ export function experimentMethods(store: S3Store): ExperimentMethods {
     async listExperiments(page = {}) {
       const root = store.keys.experimentsRoot();
       const { prefixes } = await store.transport.list(root, { delimiter: "/" });
-      const names = prefixes.flatMap((p) => store.keys.experimentFromPrefix(p) ?? []);
+      // Name order (S3 lists "a-b/" before "a/"; tokens compare names).
+      const names = prefixes.flatMap((p) => store.keys.experimentFromPrefix(p) ?? []).sort();
       const after = page.pageToken ? names.filter((name) => name > (page.pageToken as string)) : names;
       const wanted =
         page.pageSize !== undefined && page.pageSize > 0 ? page.pageSize : Number.POSITIVE_INFINITY;
@@ -183,7 +184,12 @@ export function runMethods(store: S3Store): RunMethods {
       store.checkRef(ref);
       const { data } = await store.readExperiment(ref.experiment, ref.run);
       const record = runView(ref.experiment, ref.run, data);
-      return record ? stripIncarnation(record) : undefined;
+      if (!record) {
+        store.forgetRun(ref);
+        return undefined;
+      }
+      store.rememberRun(ref, record.inc);
+      return stripIncarnation(record);
     },
 
     async listRuns(experiment, page = {}) {
