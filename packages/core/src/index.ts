@@ -41,6 +41,7 @@ export {
 export {
   type BackendFactory,
   defaultBackendUri,
+  type OpenOptions,
   openBackend,
   parseBackendUri,
   registerBackendScheme,

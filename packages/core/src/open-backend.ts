@@ -32,6 +32,15 @@ export function registerBackendScheme(scheme: string, factory: BackendFactory): 
   customSchemes.set(scheme, factory);
 }
 
+export interface OpenOptions {
+  /**
+   * Imports a backend package by name. By default core imports it from its own location, then from the
+   * working directory; a tool that ships backends as its own dependencies (a CLI installed globally,
+   * say) passes `(pkg) => import(pkg)` so the import resolves from the tool.
+   */
+  importer?: (pkg: string) => Promise<unknown>;
+}
+
 /** The file store used when nothing else is configured: `$EXPRUN_HOME`, else `./.exprun`. */
 export function defaultBackendUri(env: NodeJS.ProcessEnv = process.env): string {
   if (env.EXPRUN_BACKEND) return env.EXPRUN_BACKEND;
@@ -98,19 +107,25 @@ const builtIns: Record<string, BuiltIn> = {
  * `vertex://project/location`, or a scheme added with {@link registerBackendScheme}. The matching
  * package is imported on demand; when it is not installed the error says which one to install.
  */
-export async function openBackend(uri: string = defaultBackendUri()): Promise<Backend> {
+export async function openBackend(
+  uri: string = defaultBackendUri(),
+  options: OpenOptions = {},
+): Promise<Backend> {
   const parts = parseBackendUri(uri);
   const custom = customSchemes.get(parts.scheme);
   if (custom) return custom(parts);
   const builtIn = builtIns[parts.scheme];
   if (!builtIn) {
-    const known = [...Object.keys(builtIns), ...customSchemes.keys()].join(":, ");
+    const known = [...new Set([...Object.keys(builtIns), ...customSchemes.keys()])].join(":, ");
     throw new ValidationError(
       `Unknown backend URI ${JSON.stringify(uri)}. Use one of ${known}: (or register yours with registerBackendScheme).`,
     );
   }
-  const options = builtIn.options(parts);
-  return call(await importBackendPackage(builtIn.pkg, parts.scheme), builtIn.factory, options);
+  const factoryOptions = builtIn.options(parts);
+  const module = options.importer
+    ? ((await options.importer(builtIn.pkg)) as Record<string, unknown>)
+    : await importBackendPackage(builtIn.pkg, parts.scheme);
+  return call(module, builtIn.factory, factoryOptions);
 }
 
 async function importBackendPackage(pkg: string, scheme: string): Promise<Record<string, unknown>> {

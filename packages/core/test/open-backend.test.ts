@@ -43,6 +43,18 @@ describe("backend URIs", () => {
     expect(await openBackend("mine://here")).toBe(fake);
   });
 
+  it("an importer given by the caller resolves the backend package", async () => {
+    const asked: string[] = [];
+    const backend = await openBackend("memory:", {
+      importer: async (pkg) => {
+        asked.push(pkg);
+        return { createMemoryBackend: () => ({ name: "from-importer" }) };
+      },
+    });
+    expect(asked).toEqual(["@exprun/backend-memory"]);
+    expect(backend.name).toBe("from-importer");
+  });
+
   it("a vertex URI without a location says how to write it", async () => {
     await expect(openBackend("vertex://only-project")).rejects.toThrowError(/vertex:\/\/project\/location/);
   });
