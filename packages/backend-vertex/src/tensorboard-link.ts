@@ -1,4 +1,4 @@
-import { SCHEMA, ValidationError } from "@exprun/core";
+import { NotFoundError, SCHEMA, ValidationError } from "@exprun/core";
 import type { protos } from "@google-cloud/aiplatform";
 import { VERTEX_BACKEND_NAME } from "./options.js";
 import { KEY } from "./records.js";
@@ -72,19 +72,28 @@ export async function assignTensorboard(
   tensorboard: string,
 ): Promise<string> {
   const tbExperimentName = `${tensorboard}/experiments/${experiment}`;
-  await createOrGet(
-    () =>
-      session.call(
-        () =>
-          session.tb.createTensorboardExperiment({
-            parent: tensorboard,
-            tensorboardExperimentId: experiment,
-            tensorboardExperiment: { displayName: experiment, labels: TB_EXPERIMENT_LABELS },
-          }),
-        false,
-      ),
-    () => session.call(() => session.tb.getTensorboardExperiment({ name: tbExperimentName })),
-  );
+  try {
+    await createOrGet(
+      () =>
+        session.call(
+          () =>
+            session.tb.createTensorboardExperiment({
+              parent: tensorboard,
+              tensorboardExperimentId: experiment,
+              tensorboardExperiment: { displayName: experiment, labels: TB_EXPERIMENT_LABELS },
+            }),
+          false,
+        ),
+      () => session.call(() => session.tb.getTensorboardExperiment({ name: tbExperimentName })),
+    );
+  } catch (error) {
+    if (!hasStatus(error, Status.NOT_FOUND)) throw error;
+    throw new NotFoundError(
+      `TensorBoard ${tensorboard} was not found. Create it first (in the console or with ` +
+        "TensorboardServiceClient.createTensorboard); exprun never creates one implicitly.",
+      { backend: VERTEX_BACKEND_NAME, cause: error },
+    );
+  }
   const tbRun = await createOrGet(
     () =>
       session.call(

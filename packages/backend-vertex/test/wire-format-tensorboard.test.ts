@@ -120,4 +120,17 @@ describe("TensorBoard resources written as the Python SDK writes them", () => {
       ).toBeUndefined();
     }
   });
+
+  it("assigning a TensorBoard that does not exist is NOT_FOUND and creates no TensorBoard", async () => {
+    await Experiment.create("plain-exp", { backend });
+    const run = await ExperimentRun.create("no-tb", { experiment: "plain-exp", backend });
+    const missing = `projects/${PROJECT}/locations/${LOCATION}/tensorboards/999999`;
+    const error = await run.assignBackingTensorboard(missing).then(
+      () => undefined,
+      (e: unknown) => e as Error & { code?: string },
+    );
+    expect(error?.code).toBe("NOT_FOUND");
+    expect(error?.message).toMatch(/TensorBoard .*999999 was not found/);
+    expect(fake.store.listTensorboards(`projects/${PROJECT}/locations/${LOCATION}`)).toHaveLength(1);
+  });
 });
