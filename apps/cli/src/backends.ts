@@ -1,43 +1,23 @@
-import {
-  type Backend,
-  BackendError,
-  registerBackendScheme,
-  type URLParts,
-  ValidationError,
-} from "@exprun/core";
-
-type Factory = (options: Record<string, unknown>) => Backend | Promise<Backend>;
+import { type Backend, BackendError, openBackend, parseBackendUri, ValidationError } from "@exprun/core";
 
 /**
- * Makes `memory:`, `file:`, `s3://` and `vertex://` open the backend packages installed with the CLI
- * (`@exprun/backend-vertex` is optional: install it next to the CLI). Core imports
- * a backend package from its own location (or the working directory), which misses packages that
- * are dependencies of the CLI in non-hoisted installs (pnpm, global installs). Each package is
- * imported only when its scheme is used, so the file store never loads the AWS or Google SDKs.
+ * Opens the store a URI names with the backend packages installed with the CLI. Core maps the URI to
+ * the package and its options; the CLI only supplies the import, so that packages which are the CLI's
+ * dependencies resolve in non-hoisted installs (pnpm, global installs). Each package is imported only
+ * when its scheme is used, so the file store never loads the AWS or Google SDKs. `s3://` URIs may carry
+ * `?endpoint=…` parameters, which core's URIs do not have.
  */
-export function registerCliBackends(): void {
-  registerBackendScheme("memory", async () =>
-    (await load("@exprun/backend-memory", "createMemoryBackend"))({}),
-  );
-  registerBackendScheme("file", async (p: URLParts) =>
-    (await load("@exprun/backend-file", "createFileBackend"))(p.path ? { root: p.path } : {}),
-  );
-  registerBackendScheme("vertex", async (p: URLParts) => {
-    if (!p.host || !p.path || p.path.includes("/")) {
-      throw new ValidationError(
-        `Invalid Vertex URI ${JSON.stringify(p.uri)}: use vertex://project/location.`,
-      );
-    }
-    return (await load("@exprun/backend-vertex", "createVertexBackend"))({
-      project: p.host,
-      location: p.path,
-    });
-  });
-  registerBackendScheme("s3", async (p: URLParts) => {
-    if (!p.host)
-      throw new ValidationError(`Invalid S3 URI ${JSON.stringify(p.uri)}: use s3://bucket/prefix.`);
-    return (await load("@exprun/backend-s3", "createS3Backend"))(s3Options(p.uri));
-  });
+export async function openCliBackend(uri: string): Promise<Backend> {
+  const parts = parseBackendUri(uri);
+  if (parts.scheme === "s3" && uri.includes("?")) {
+    if (!parts.host)
+      throw new ValidationError(`Invalid S3 URI ${JSON.stringify(uri)}: use s3://bucket/prefix.`);
+    const { createS3Backend } = (await importPackage("@exprun/backend-s3")) as {
+      createS3Backend: (options: Record<string, unknown>) => Backend | Promise<Backend>;
+    };
+    return createS3Backend(s3Options(uri));
+  }
+  return openBackend(uri, { importer: importPackage });
 }
 
 /**
@@ -66,22 +46,6 @@ export function s3Options(uri: string): Record<string, unknown> {
   };
 }
 
-async function load(pkg: string, factory: string): Promise<Factory> {
-  let module: Record<string, unknown>;
-  try {
-    module = (await importPackage(pkg)) as Record<string, unknown>;
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (code !== "ERR_MODULE_NOT_FOUND" && code !== "MODULE_NOT_FOUND") throw error;
-    throw new BackendError(`This store needs ${pkg}, which is not installed. Run: npm install ${pkg}`, {
-      cause: error,
-    });
-  }
-  const fn = module[factory];
-  if (typeof fn !== "function") throw new BackendError(`${pkg} does not export ${factory}().`);
-  return fn as Factory;
-}
-
 /** A literal specifier per package, so bundlers and readers see exactly what may be loaded. */
 function importPackage(pkg: string): Promise<unknown> {
   switch (pkg) {
@@ -94,7 +58,13 @@ function importPackage(pkg: string): Promise<unknown> {
     default: {
       // Not a dependency of the CLI (install it next to the CLI to use vertex:// stores).
       const optional: string = pkg;
-      return import(optional);
+      return import(optional).catch((error: unknown) => {
+        const code = (error as { code?: unknown }).code;
+        if (code !== "ERR_MODULE_NOT_FOUND" && code !== "MODULE_NOT_FOUND") throw error;
+        throw new BackendError(`This store needs ${pkg}, which is not installed. Run: npm install ${pkg}`, {
+          cause: error,
+        });
+      });
     }
   }
 }

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { type Backend, defaultBackendUri, NotFoundError, openBackend, parseBackendUri } from "@exprun/core";
+import { type Backend, defaultBackendUri, NotFoundError, parseBackendUri } from "@exprun/core";
+import { openCliBackend } from "./backends.js";
 import { type Colors, colorEnabled, makeColors } from "./format/colors.js";
 import { toJson } from "./format/json.js";
 
@@ -48,7 +49,7 @@ export class Context {
   backend(uri: string = this.backendUri): Promise<Backend> {
     let opened = this.#backends.get(uri);
     if (!opened) {
-      opened = openBackend(uri);
+      opened = openCliBackend(uri);
       this.#backends.set(uri, opened);
     }
     return opened;

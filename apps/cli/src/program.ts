@@ -1,6 +1,5 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
-import { registerCliBackends } from "./backends.js";
 import type { CliIo } from "./context.js";
 import { exitCodeOf, shortMessage, verboseMessage } from "./errors.js";
 
@@ -107,7 +106,6 @@ function commandsWithActions(command: Command): Command[] {
 
 /** Runs the CLI with `argv` (without `node` and the script) and resolves the exit code. */
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  registerCliBackends();
   const program = await buildProgram(io, argv);
   try {
     await program.parseAsync(argv, { from: "user" });
