@@ -15,8 +15,8 @@ import {
 import type { protos } from "@google-cloud/aiplatform";
 import { VERTEX_BACKEND_NAME } from "./options.js";
 import { artifactRecord, executionRecord } from "./records.js";
+import { runContextName } from "./resource-names.js";
 import { backoffDelay, hasStatus, mapLimit, Status, sleep } from "./rpc.js";
-import { runContextName } from "./runs.js";
 import { lastSegment, type Session } from "./session.js";
 import { fromProtoStruct, toProtoStruct } from "./struct.js";
 

@@ -13,6 +13,7 @@ import { type Context, ContextWriter, findContext } from "./contexts.js";
 import { experimentContextName, requireExperimentContext } from "./experiments.js";
 import { VERTEX_BACKEND_NAME } from "./options.js";
 import { KEY, legacyRunRecord, runRecord } from "./records.js";
+import { runContextName } from "./resource-names.js";
 import { mergeArtifactMetadata, updateExecution } from "./resources.js";
 import { hasStatus, Status } from "./rpc.js";
 import type { Session } from "./session.js";
@@ -42,11 +43,6 @@ export class RunCache {
 
 export function runKey(ref: RunRef): string {
   return `${ref.experiment}/${ref.run}`;
-}
-
-/** `MS/contexts/{E}-{R}` (VERTEX.md §1.4). */
-export function runContextName(session: Session, ref: RunRef): string {
-  return `${session.store}/contexts/${ref.experiment}-${ref.run}`;
 }
 
 function notFound(ref: RunRef): NotFoundError {
@@ -221,7 +217,7 @@ export async function requireRunContext(session: Session, cache: RunCache, ref: 
   return context;
 }
 
-export { notFound as runNotFound };
+export { notFound as runNotFound, runContextName };
 
 /**
  * Python still updates legacy runs (VERTEX.md §1.6): params merge into the Execution's flat
