@@ -52,7 +52,9 @@ try {
     if (!block) throw new Error(`${path.relative(root, dir)}/README.md has no \`\`\`js example`);
     const code = block[1];
     const file = /^\/\/ file: (\S+)/.exec(code)?.[1] ?? `${path.basename(dir)}-example.mjs`;
-    for (const dep of /^\/\/ needs: (.+)$/m.exec(code)?.[1]?.split(/\s+/) ?? []) extraDeps.add(dep);
+    // `// needs: pkg@1.2.3 …` names extra packages the example installs (for instance a local test server).
+    const needs = /^\/\/ needs: (.+)$/m.exec(code)?.[1]?.split(/\s+/) ?? [];
+    for (const dep of needs.filter((token) => /^@?[\w./-]+@[\w.-]+$/.test(token))) extraDeps.add(dep);
     examples.push({ pkg: path.relative(root, dir), file, code });
   }
 

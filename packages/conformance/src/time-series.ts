@@ -43,6 +43,14 @@ export function timeSeriesTests(ctx: SuiteContext): void {
     expect((await again.getTimeSeriesDataFrame()).map((r) => r.step)).toEqual([7, 8]);
   });
 
+  it("a run obtained from ExperimentRun.list logs time series like the one that created it", async () => {
+    const exp = await ctx.experiment();
+    await ctx.run(exp, "listed");
+    const [listed] = await ExperimentRun.list({ experiment: exp.name, backend: ctx.backend });
+    await listed!.logTimeSeriesMetrics({ loss: 0.5 }, { step: 1, wallTime: 7 });
+    expect(await listed!.getTimeSeriesDataFrame()).toEqual([{ step: 1, wall_time: new Date(7), loss: 0.5 }]);
+  });
+
   it("metrics logged in one call share a row with step and wall_time", async () => {
     const run = await ctx.run();
     const wallTime = new Date(Date.UTC(2024, 5, 1, 12, 0, 0, 123));

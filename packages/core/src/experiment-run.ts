@@ -173,6 +173,10 @@ export class ExperimentRun implements AsyncDisposable {
     if (options.step !== undefined) validateStep(options.step);
     const wallTime = options.wallTime === undefined ? Date.now() : toWallTime(options.wallTime);
     if (this.backend.capabilities.requiresTensorboard && !this.#record.tensorboardRun) {
+      // Listed runs may not carry their TensorBoard run (it costs a read per run): look before refusing.
+      await this.#refresh();
+    }
+    if (this.backend.capabilities.requiresTensorboard && !this.#record.tensorboardRun) {
       throw new ValidationError(
         `Run ${this.name} has no backing TensorBoard, which the ${this.backend.name} backend needs for time series. ` +
           `Pass { tensorboard } to ExperimentRun.create, set init({ experimentTensorboard }), or call ` +

@@ -60,7 +60,10 @@ export interface RunRecord {
   state: RunState;
   params: Record<string, Value>;
   metrics: Record<string, Value>;
-  /** Resource name of the run's TensorBoard run, when one was assigned. */
+  /**
+   * Resource name of the run's TensorBoard run, when one was assigned. `getRun` MUST fill it; `listRuns`
+   * MAY omit it unless asked `withLatestTimeSeries` (on Vertex it costs a read per run).
+   */
   tensorboardRun?: string | undefined;
   createTime: number;
   updateTime: number;
