@@ -9,7 +9,13 @@ import type {
   PageRequest,
   ResourceQuery,
 } from "@exprun/core";
-import { AlreadyExistsError, NotFoundError, SCHEMA, ValidationError } from "@exprun/core";
+import {
+  AlreadyExistsError,
+  NotFoundError,
+  newArtifactRecord,
+  newExecutionRecord,
+  ValidationError,
+} from "@exprun/core";
 import { BACKEND, ensureDir, uid } from "./fsio.js";
 import type { LogView } from "./log-view.js";
 import {
@@ -95,19 +101,7 @@ export class Resources {
   }
 
   async createArtifact(input: NewArtifact): Promise<ArtifactRecord> {
-    const now = Date.now();
-    const record: ArtifactRecord = {
-      id: input.id ?? randomUUID(),
-      schemaTitle: input.schemaTitle,
-      schemaVersion: input.schemaVersion ?? SCHEMA.defaultVersion,
-      displayName: input.displayName ?? "",
-      uri: input.uri ?? "",
-      description: input.description ?? "",
-      state: input.state ?? "LIVE",
-      metadata: input.metadata ?? {},
-      createTime: now,
-      updateTime: now,
-    };
+    const record = newArtifactRecord(input, input.id ?? randomUUID(), Date.now());
     const entry = await this.createIn(this.store.artifacts, "Artifact", "artifact", record, encodeArtifact);
     return copyArtifact(entry.record);
   }
@@ -158,20 +152,7 @@ export class Resources {
   }
 
   async createExecution(input: NewExecution): Promise<ExecutionRecord> {
-    const now = Date.now();
-    const record: ExecutionRecord = {
-      id: input.id ?? randomUUID(),
-      schemaTitle: input.schemaTitle,
-      schemaVersion: input.schemaVersion ?? SCHEMA.defaultVersion,
-      displayName: input.displayName ?? "",
-      description: input.description ?? "",
-      state: input.state ?? "NEW",
-      metadata: input.metadata ?? {},
-      inputArtifacts: [],
-      outputArtifacts: [],
-      createTime: now,
-      updateTime: now,
-    };
+    const record = newExecutionRecord(input, input.id ?? randomUUID(), Date.now());
     const entry = await this.createIn(
       this.store.executions,
       "Execution",

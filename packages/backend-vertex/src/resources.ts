@@ -8,6 +8,8 @@ import {
   type NewArtifact,
   type NewExecution,
   NotFoundError,
+  newArtifactRecord,
+  newExecutionRecord,
   type Page,
   type ResourceQuery,
   SCHEMA,
@@ -40,6 +42,7 @@ function missing(kind: string, id: string, cause?: unknown): NotFoundError {
 
 /** CreateArtifact; without an id the service generates one (a UUID), as for Python's metrics artifacts. */
 export async function createArtifact(session: Session, artifact: NewArtifact): Promise<ArtifactRecord> {
+  const fields = newArtifactRecord(artifact, "", 0); // core's defaults; id and times are the service's
   try {
     const [created] = await session.call(
       () =>
@@ -47,13 +50,13 @@ export async function createArtifact(session: Session, artifact: NewArtifact): P
           parent: session.store,
           ...(artifact.id ? { artifactId: artifact.id } : {}),
           artifact: {
-            schemaTitle: artifact.schemaTitle,
-            schemaVersion: artifact.schemaVersion ?? SCHEMA.defaultVersion,
-            displayName: artifact.displayName ?? "",
-            uri: artifact.uri ?? "",
-            description: artifact.description ?? "",
-            state: artifact.state ?? "LIVE",
-            metadata: toProtoStruct(artifact.metadata ?? {}),
+            schemaTitle: fields.schemaTitle,
+            schemaVersion: fields.schemaVersion,
+            displayName: fields.displayName,
+            uri: fields.uri,
+            description: fields.description,
+            state: fields.state,
+            metadata: toProtoStruct(fields.metadata),
           },
         }),
       false,
@@ -118,6 +121,7 @@ export async function listArtifacts(
 }
 
 export async function createExecution(session: Session, execution: NewExecution): Promise<ExecutionRecord> {
+  const fields = newExecutionRecord(execution, "", 0); // core's defaults; id and times are the service's
   try {
     const [created] = await session.call(
       () =>
@@ -125,12 +129,12 @@ export async function createExecution(session: Session, execution: NewExecution)
           parent: session.store,
           ...(execution.id ? { executionId: execution.id } : {}),
           execution: {
-            schemaTitle: execution.schemaTitle,
-            schemaVersion: execution.schemaVersion ?? SCHEMA.defaultVersion,
-            displayName: execution.displayName ?? "",
-            description: execution.description ?? "",
-            state: execution.state ?? "RUNNING",
-            metadata: toProtoStruct(execution.metadata ?? {}),
+            schemaTitle: fields.schemaTitle,
+            schemaVersion: fields.schemaVersion,
+            displayName: fields.displayName,
+            description: fields.description,
+            state: fields.state,
+            metadata: toProtoStruct(fields.metadata),
           },
         }),
       false,
