@@ -165,13 +165,33 @@ export class ExperimentRun implements AsyncDisposable {
    * Logs several metrics at one step. An explicit step (0 included) is used as given; without one the
    * step is the largest step logged to the run so far + 1 (1 on a new run). Wall time defaults to now (UTC, ms).
    */
-  async logTimeSeriesMetrics(
+  logTimeSeriesMetrics(
     metrics: Record<string, number>,
     options: { step?: number; wallTime?: Date | number } = {},
   ): Promise<void> {
-    const values = copySeriesValues(metrics);
-    if (options.step !== undefined) validateStep(options.step);
-    const wallTime = options.wallTime === undefined ? Date.now() : toWallTime(options.wallTime);
+    // Called once per training step, often 10^5-10^6 times: the common case (the step is given, or
+    // already known) goes straight to the backend without an extra async frame.
+    try {
+      const values = copySeriesValues(metrics);
+      if (options.step !== undefined) validateStep(options.step);
+      const wallTime = options.wallTime === undefined ? Date.now() : toWallTime(options.wallTime);
+      const needsLookup =
+        (this.backend.capabilities.requiresTensorboard && !this.#record.tensorboardRun) ||
+        (options.step === undefined && this.#largestStep === undefined);
+      if (needsLookup) return this.#logTimeSeriesAfterLookup(values, options.step, wallTime);
+      const step = options.step ?? this.#largestStep! + 1;
+      this.#noteStep(step);
+      return this.backend.appendTimeSeries(this.#ref, [{ step, wallTime, values }]);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  async #logTimeSeriesAfterLookup(
+    values: Record<string, number>,
+    explicitStep: number | undefined,
+    wallTime: number,
+  ): Promise<void> {
     if (this.backend.capabilities.requiresTensorboard && !this.#record.tensorboardRun) {
       // Listed runs may not carry their TensorBoard run (it costs a read per run): look before refusing.
       await this.#refresh();
@@ -184,10 +204,15 @@ export class ExperimentRun implements AsyncDisposable {
         { backend: this.backend.name },
       );
     }
-    const step = options.step ?? (await this.#nextStep());
+    const step = explicitStep ?? (await this.#nextStep());
+    this.#noteStep(step);
+    await this.backend.appendTimeSeries(this.#ref, [{ step, wallTime, values }]);
+  }
+
+  /** Every logged step counts towards "the largest step so far". */
+  #noteStep(step: number): void {
     if (step > this.#localLargestStep) this.#localLargestStep = step;
     if (this.#largestStep !== undefined && step > this.#largestStep) this.#largestStep = step;
-    await this.backend.appendTimeSeries(this.#ref, [{ step, wallTime, values }]);
   }
 
   /** Rows `{ step, wall_time, <metric>: value }`, one per (step, wall time), sorted by step. */
