@@ -1,25 +1,10 @@
 import { AlreadyExistsError, NotFoundError, settlePoints } from "@exprun/core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createS3Backend, S3_BACKEND_NAME, type S3Backend } from "../src/index.js";
-import { BUCKET, startServer, type TestServer, uniquePrefix } from "./server.js";
+import { describe, expect, it } from "vitest";
+import { createS3Backend, S3_BACKEND_NAME } from "../src/index.js";
+import { BUCKET, useTestServer } from "./server.js";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer();
-});
-afterAll(async () => {
-  await server.close();
-});
-
-function backend(prefix = uniquePrefix()): S3Backend {
-  return createS3Backend({
-    bucket: BUCKET,
-    prefix,
-    client: server.client(),
-    claimSettleMs: 5,
-    flushIntervalMs: 0,
-  });
-}
+const s3 = useTestServer();
+const backend = s3.backend;
 
 describe("s3 backend basics", () => {
   it("declares its name and capabilities", () => {
@@ -65,7 +50,7 @@ describe("s3 backend basics", () => {
       { params: { lr: 0.2 }, metrics: { nan: Number.NaN, inf: -Infinity, ok: true } },
     );
     expect(after.params).toEqual({ lr: 0.2, opt: "adam" });
-    const fresh = createS3Backend({ bucket: BUCKET, prefix: b.prefix, client: server.client() });
+    const fresh = createS3Backend({ bucket: BUCKET, prefix: b.prefix, client: s3.server.client() });
     const read = await fresh.getRun({ experiment: "e", run: "r" });
     expect(read?.metrics.nan).toBeNaN();
     expect(read?.metrics.inf).toBe(-Infinity);

@@ -1,25 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createS3Backend, type S3Backend } from "../src/index.js";
-import { BUCKET, startServer, type TestServer, uniquePrefix } from "./server.js";
+import { describe, expect, it } from "vitest";
+import { uniquePrefix, useTestServer } from "./server.js";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer();
-});
-afterAll(async () => {
-  await server.close();
-});
-
-function backend(prefix: string): S3Backend {
-  return createS3Backend({
-    bucket: BUCKET,
-    prefix,
-    client: server.client(),
-    claimSettleMs: 5,
-    flushIntervalMs: 0,
-    compactThreshold: 2,
-  });
-}
+const s3 = useTestServer({ compactThreshold: 2 });
+const backend = s3.backend;
 
 describe("compaction", () => {
   it("racing compactors never lose a delta", async () => {
@@ -41,7 +24,7 @@ describe("compaction", () => {
     );
     const reader = backend(prefix);
     expect(Object.keys((await reader.getRun(ref))?.params ?? {})).toHaveLength(48);
-    const meta = await server.keys(`${prefix}/experiments/e/meta/`);
+    const meta = await s3.server.keys(`${prefix}/experiments/e/meta/`);
     expect(meta.length).toBeLessThanOrEqual(8);
     for (const b of [...writers, reader]) await b.close();
   });

@@ -1,24 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createS3Backend, type S3Backend } from "../src/index.js";
-import { BUCKET, startServer, type TestServer, uniquePrefix } from "./server.js";
+import { describe, expect, it } from "vitest";
+import { uniquePrefix, useTestServer } from "./server.js";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer();
-});
-afterAll(async () => {
-  await server.close();
-});
-
-function backend(prefix: string): S3Backend {
-  return createS3Backend({
-    bucket: BUCKET,
-    prefix,
-    client: server.client(),
-    claimSettleMs: 5,
-    flushIntervalMs: 0,
-  });
-}
+const s3 = useTestServer();
+const backend = s3.backend;
 
 async function inBatches(count: number, size: number, fn: (i: number) => Promise<unknown>): Promise<void> {
   for (let start = 0; start < count; start += size) {
@@ -32,13 +16,13 @@ describe("request costs", () => {
     await b.createExperiment({ name: "e" });
     await b.createRun("e", { name: "r", state: "RUNNING" });
     const ref = { experiment: "e", run: "r" };
-    server.resetCounts();
+    s3.server.resetCounts();
     for (let step = 0; step < 10_000; step++) {
       await b.appendTimeSeries(ref, [{ step, wallTime: 1_000 + step, values: { loss: 1 / (step + 1) } }]);
     }
     await b.flush();
-    const writes = server.requests.byMethod.PUT ?? 0;
-    const total = server.requests.total;
+    const writes = s3.server.requests.byMethod.PUT ?? 0;
+    const total = s3.server.requests.total;
     console.log(`10,000 points: ${total} requests (${writes} PUT)`);
     expect(writes).toBeLessThanOrEqual(6);
     expect(total).toBeLessThanOrEqual(12);
@@ -61,7 +45,7 @@ describe("request costs", () => {
     });
     await writer.close();
 
-    server.resetCounts();
+    s3.server.resetCounts();
     const reader = backend(prefix);
     const runs = [];
     let pageToken: string | undefined;
@@ -70,13 +54,13 @@ describe("request costs", () => {
       runs.push(...page.items);
       pageToken = page.nextPageToken;
     } while (pageToken);
-    console.log(`1,000-run experiment read: ${server.requests.total} requests`);
+    console.log(`1,000-run experiment read: ${s3.server.requests.total} requests`);
     expect(runs).toHaveLength(1000);
     expect(runs.find((r) => r.name === "run-999")).toMatchObject({
       params: { index: 999, parity: "odd" },
       metrics: { score: 0.999 },
     });
-    expect(server.requests.total).toBeLessThanOrEqual(50);
+    expect(s3.server.requests.total).toBeLessThanOrEqual(50);
     await reader.close();
   }, 300_000);
 
@@ -90,10 +74,10 @@ describe("request costs", () => {
     await a.getRun({ experiment: "e", run: "mine" });
     for (let k = 0; k < 20; k++)
       await b.updateRun({ experiment: "e", run: "theirs" }, { params: { [`k${k}`]: k } });
-    server.resetCounts();
+    s3.server.resetCounts();
     const mine = await a.getRun({ experiment: "e", run: "mine" });
     expect(mine?.name).toBe("mine");
-    expect(server.requests.total).toBe(1);
+    expect(s3.server.requests.total).toBe(1);
     expect((await a.getRun({ experiment: "e", run: "theirs" }))?.params.k19).toBe(19);
     await a.close();
     await b.close();
@@ -103,10 +87,10 @@ describe("request costs", () => {
     const b = backend(uniquePrefix("eff"));
     await b.createExperiment({ name: "e" });
     await b.createRun("e", { name: "r", state: "RUNNING" });
-    server.resetCounts();
+    s3.server.resetCounts();
     const record = await b.updateRun({ experiment: "e", run: "r" }, { params: { a: 1 }, state: "COMPLETE" });
     expect(record).toMatchObject({ params: { a: 1 }, state: "COMPLETE" });
-    expect(server.requests.byMethod).toEqual({ PUT: 1 });
+    expect(s3.server.requests.byMethod).toEqual({ PUT: 1 });
     await b.close();
   });
 });

@@ -1,25 +1,10 @@
 import { ValidationError } from "@exprun/core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createS3Backend, type S3Backend } from "../src/index.js";
-import { BUCKET, startServer, type TestServer, uniquePrefix } from "./server.js";
+import { describe, expect, it } from "vitest";
+import { createS3Backend } from "../src/index.js";
+import { BUCKET, uniquePrefix, useTestServer } from "./server.js";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer();
-});
-afterAll(async () => {
-  await server.close();
-});
-
-function backend(prefix: string): S3Backend {
-  return createS3Backend({
-    bucket: BUCKET,
-    prefix,
-    client: server.client(),
-    claimSettleMs: 5,
-    flushIntervalMs: 0,
-  });
-}
+const s3 = useTestServer();
+const backend = s3.backend;
 
 const HOSTILE = ["..", "../x", "a/b", "a/../../b", "/abs", ".hidden", "a\\b", "", "x/", "%2e%2e"];
 
@@ -32,7 +17,7 @@ describe("layout", () => {
     await b.appendTimeSeries({ experiment: "e", run: "r" }, [{ step: 1, wallTime: 1, values: { loss: 1 } }]);
     await b.createArtifact({ schemaTitle: "system.Model" });
     await b.close();
-    const keys = await server.keys(prefix.split("/")[0]);
+    const keys = await s3.server.keys(prefix.split("/")[0]);
     const v = String.raw`\d{13}-[0-9a-f]{8}-\d{8}`;
     const layout = [
       new RegExp(`^${prefix}/experiments/e/experiment\\.json$`),
@@ -72,7 +57,7 @@ describe("layout", () => {
       ).rejects.toBeInstanceOf(ValidationError);
     }
     await b.close();
-    const everything = await server.keys();
+    const everything = await s3.server.keys();
     const outside = everything.filter((key) => !key.startsWith("layout-") && !key.startsWith(`${prefix}/`));
     expect(outside.filter((key) => key.startsWith("escape-"))).toEqual([]);
     expect(everything.filter((key) => key.includes("..") || key.includes("//"))).toEqual([]);

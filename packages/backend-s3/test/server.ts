@@ -4,6 +4,8 @@ import os from "node:os";
 import path from "node:path";
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import S3rver from "s3rver";
+import { afterAll, beforeAll } from "vitest";
+import { createS3Backend, type S3Backend, type S3BackendOptions } from "../src/index.js";
 
 export const BUCKET = "exprun-test";
 
@@ -137,4 +139,38 @@ let counter = 0;
 export function uniquePrefix(label = "t"): string {
   counter++;
   return `${label}-${process.pid}-${Date.now().toString(36)}-${counter}`;
+}
+
+/**
+ * One server for the calling test file (started in `beforeAll`, closed in `afterAll`), and a factory of
+ * backends on it with test timings (5 ms claim window, no flush timer) plus `defaults`.
+ */
+export function useTestServer(defaults: Partial<S3BackendOptions> = {}) {
+  let server: TestServer | undefined;
+  beforeAll(async () => {
+    server = await startServer();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+  const running = (): TestServer => {
+    if (!server) throw new Error("the test server starts in beforeAll; use it inside tests");
+    return server;
+  };
+  return {
+    get server(): TestServer {
+      return running();
+    },
+    backend(prefix: string = uniquePrefix(), extra: Partial<S3BackendOptions> = {}): S3Backend {
+      return createS3Backend({
+        bucket: BUCKET,
+        prefix,
+        client: running().client(),
+        claimSettleMs: 5,
+        flushIntervalMs: 0,
+        ...defaults,
+        ...extra,
+      });
+    },
+  };
 }
