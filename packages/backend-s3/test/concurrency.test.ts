@@ -3,33 +3,21 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { isExprunError, settlePoints } from "@exprun/core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createS3Backend, type S3Backend } from "../src/index.js";
-import { BUCKET, startServer, type TestServer, uniquePrefix } from "./server.js";
+import { describe, expect, it } from "vitest";
+import type { S3Backend } from "../src/index.js";
+import { BUCKET, uniquePrefix, useTestServer } from "./server.js";
 
 const WRITERS = 8;
 const ROUNDS = 8;
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer();
+const s3 = useTestServer({
+  claimSettleMs: 50,
+  flushIntervalMs: 0,
+  compactThreshold: 8,
+  seriesChunkPoints: 50,
+  seriesCompactThreshold: 3,
 });
-afterAll(async () => {
-  await server.close();
-});
-
 /** One writer as a separate machine would be: its own S3Client and backend. */
-function writer(prefix: string): S3Backend {
-  return createS3Backend({
-    bucket: BUCKET,
-    prefix,
-    client: server.client(),
-    claimSettleMs: 50,
-    flushIntervalMs: 0,
-    compactThreshold: 8,
-    seriesChunkPoints: 50,
-    seriesCompactThreshold: 3,
-  });
-}
+const writer = (prefix: string): S3Backend => s3.backend(prefix);
 
 async function outcomes(promises: Promise<unknown>[]): Promise<{ won: number; lost: number }> {
   const results = await Promise.allSettled(promises);
@@ -82,7 +70,7 @@ describe(`${WRITERS} concurrent writers with separate S3 clients`, () => {
     await backends[0]?.createExperiment({ name: "exp" });
     await backends[0]?.createRun("exp", { name: "shared", state: "RUNNING" });
     const ref = { experiment: "exp", run: "shared" };
-    server.resetCounts();
+    s3.server.resetCounts();
     await Promise.all(
       backends.map(async (b, w) => {
         for (let k = 0; k < ROUNDS; k++) {
@@ -108,8 +96,8 @@ describe(`${WRITERS} concurrent writers with separate S3 clients`, () => {
     );
     for (const b of backends) await b.close();
     console.log(
-      `${WRITERS} writers x ${ROUNDS} rounds: ${server.requests.total} requests`,
-      server.requests.byMethod,
+      `${WRITERS} writers x ${ROUNDS} rounds: ${s3.server.requests.total} requests`,
+      s3.server.requests.byMethod,
     );
 
     const reader = writer(prefix);
@@ -147,7 +135,15 @@ describe(`${WRITERS} concurrent writer processes`, () => {
       Array.from({ length: WRITERS }, (_, w) =>
         run(
           process.execPath,
-          ["--openssl-legacy-provider", script, server.endpoint, BUCKET, prefix, String(w), String(startAt)],
+          [
+            "--openssl-legacy-provider",
+            script,
+            s3.server.endpoint,
+            BUCKET,
+            prefix,
+            String(w),
+            String(startAt),
+          ],
           {
             env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
             timeout: 120_000,

@@ -1,30 +1,18 @@
 import { settlePoints } from "@exprun/core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createS3Backend, type S3Backend } from "../src/index.js";
-import { BUCKET, startServer, type TestServer, uniquePrefix } from "./server.js";
+import { describe, expect, it } from "vitest";
+import type { S3Backend } from "../src/index.js";
+import { uniquePrefix, useTestServer } from "./server.js";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer();
+const s3 = useTestServer({
+  claimSettleMs: 20,
+  flushIntervalMs: 0,
+  compactThreshold: 8,
+  seriesChunkPoints: 40,
+  seriesCompactThreshold: 4,
+  retryBaseDelayMs: 5,
+  maxRetries: 8,
 });
-afterAll(async () => {
-  await server.close();
-});
-
-function writer(prefix: string): S3Backend {
-  return createS3Backend({
-    bucket: BUCKET,
-    prefix,
-    client: server.client(),
-    claimSettleMs: 20,
-    flushIntervalMs: 0,
-    compactThreshold: 8,
-    seriesChunkPoints: 40,
-    seriesCompactThreshold: 4,
-    retryBaseDelayMs: 5,
-    maxRetries: 8,
-  });
-}
+const writer = (prefix: string): S3Backend => s3.backend(prefix);
 
 describe("faults", () => {
   it("with 15% of requests answering 500, 503 or SlowDown, every write lands and every call returns", async () => {
@@ -35,9 +23,9 @@ describe("faults", () => {
     await setup.close();
     const ref = { experiment: "exp", run: "shared" };
 
-    server.resetCounts();
-    server.faults.injected = 0;
-    server.faults.rate = 0.15;
+    s3.server.resetCounts();
+    s3.server.faults.injected = 0;
+    s3.server.faults.rate = 0.15;
     const backends = Array.from({ length: 4 }, () => writer(prefix));
     try {
       await Promise.all(
@@ -59,11 +47,11 @@ describe("faults", () => {
         }),
       );
     } finally {
-      server.faults.rate = 0;
+      s3.server.faults.rate = 0;
     }
-    const { total } = server.requests;
-    console.log(`faults: ${server.faults.injected} of ${total} requests failed on purpose`);
-    expect(server.faults.injected / total).toBeGreaterThanOrEqual(0.1);
+    const { total } = s3.server.requests;
+    console.log(`faults: ${s3.server.faults.injected} of ${total} requests failed on purpose`);
+    expect(s3.server.faults.injected / total).toBeGreaterThanOrEqual(0.1);
 
     const reader = writer(prefix);
     const run = await reader.getRun(ref);
