@@ -7,15 +7,23 @@ import {
   decodeClassificationMetrics,
   encodeClassificationMetrics,
 } from "./classification-metrics.js";
-import { type CommonOptions, resolveBackend, resolveExperimentName, resolveLocation } from "./config.js";
+import { type CommonOptions, resolveLocation } from "./config.js";
 import { buildTimeSeriesDataFrame, type TimeSeriesDataFrameRow } from "./dataframe.js";
-import { AlreadyExistsError, InvalidTypeError, NotFoundError, ValidationError } from "./errors.js";
+import { AlreadyExistsError, InvalidTypeError, ValidationError } from "./errors.js";
 import { Experiment } from "./experiment.js";
 import { getLoggableSchema } from "./loggable-schemas.js";
 import { runResourceId, validateName } from "./names.js";
-import { runNotFound } from "./not-found.js";
+import { experimentNotFound, runNotFound } from "./not-found.js";
 import { collectPages } from "./paging.js";
 import { Artifact, Execution, idOf, idsOf, type PipelineJob } from "./resources.js";
+import {
+  experimentNameOf,
+  isAlreadyExists,
+  refOf,
+  runExists,
+  target,
+  tensorboardName,
+} from "./run-addressing.js";
 import { activeRuns } from "./run-lifecycle.js";
 import { generateRunName } from "./run-names.js";
 import { describeCredentials, protectCredentials } from "./secrets.js";
@@ -137,11 +145,8 @@ export class ExperimentRun implements AsyncDisposable {
   static async list(options: RunOptions = {}): Promise<ExperimentRun[]> {
     const opts = optionsObject(options, "ExperimentRun.list options") as RunOptions;
     const { experiment, backend } = await target(opts);
-    if (!(await backend.getExperiment(experiment))) {
-      throw new NotFoundError(`Experiment ${JSON.stringify(experiment)} was not found.`, {
-        backend: backend.name,
-      });
-    }
+    if (!(await backend.getExperiment(experiment)))
+      throw experimentNotFound(experiment, { backend: backend.name });
     const records = await collectPages((page) => backend.listRuns(experiment, page));
     return records.map((r) => new ExperimentRun(backend, r, opts));
   }
@@ -497,47 +502,3 @@ export class ExperimentRun implements AsyncDisposable {
 
 /** @internal Lets the module-level tracker forget a run ended directly. */
 export const runEndListeners = new Set<(run: ExperimentRun) => void>();
-
-function refOf(record: RunRecord): RunRef {
-  return record.incarnation
-    ? { experiment: record.experiment, run: record.name, incarnation: record.incarnation }
-    : { experiment: record.experiment, run: record.name };
-}
-
-function isAlreadyExists(error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === "ALREADY_EXISTS";
-}
-
-function runExists(name: string, experiment: string, backend: string, cause: unknown): AlreadyExistsError {
-  return new AlreadyExistsError(
-    `Run ${JSON.stringify(name)} already exists in experiment ${JSON.stringify(experiment)}. To continue it, use ` +
-      `startRun(${JSON.stringify(name)}, { resume: true }) or ExperimentRun.get(${JSON.stringify(name)}, { experiment: ` +
-      `${JSON.stringify(experiment)} }); to start another, pick a new name or leave the name out to get a generated one.`,
-    { backend, cause },
-  );
-}
-
-function experimentNameOf(experiment: string | Experiment | undefined): string {
-  return experiment instanceof Experiment ? experiment.name : resolveExperimentName(experiment);
-}
-
-/** The experiment name and backend a call addresses (an `Experiment` object brings its own backend). */
-async function target(options: RunOptions): Promise<{ experiment: string; backend: CheckedBackend }> {
-  const experiment = experimentNameOf(options.experiment);
-  const backend =
-    options.experiment instanceof Experiment ? options.experiment.backend : await resolveBackend(options);
-  return { experiment, backend };
-}
-
-function tensorboardName(tensorboard: string | { resourceName: string }): string {
-  const name =
-    typeof tensorboard === "string"
-      ? tensorboard
-      : (tensorboard as { resourceName?: unknown } | null)?.resourceName;
-  if (typeof name !== "string" || name === "") {
-    throw new ValidationError(
-      "tensorboard must be a TensorBoard resource name or an object with resourceName.",
-    );
-  }
-  return name;
-}

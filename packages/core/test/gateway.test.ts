@@ -120,7 +120,7 @@ describe("checkBackend", () => {
     const seen: unknown[] = [];
     const backend = checkBackend(
       rawStore({
-        async updateRun(ref, patch) {
+        async updateRun(_ref, patch) {
           seen.push(patch);
           throw new Error("unreachable");
         },
@@ -269,7 +269,13 @@ describe("tags, note and times", () => {
     });
     const run = await ExperimentRun.create("r", { experiment: "exp1", backend });
     await run.setTags({ team: "vision_2-a" });
-    for (const tags of [{ Team: "x" }, { team: "Vision" }, { team: "a b" }, { ["k".repeat(64)]: "v" }]) {
+    const bad: Record<string, string>[] = [
+      { Team: "x" },
+      { team: "Vision" },
+      { team: "a b" },
+      { ["k".repeat(64)]: "v" },
+    ];
+    for (const tags of bad) {
       await expect(run.setTags(tags)).rejects.toThrowError(
         /label rules.*at most 63 lowercase letters, digits/,
       );
