@@ -37,11 +37,32 @@ export class Gate {
     );
   }
 
+  get refuses(): boolean {
+    return this.closed || this.#closing !== undefined;
+  }
+
+  closedError(): Promise<never> {
+    return Promise.reject(new BackendClosedError(this.backend));
+  }
+
+  /**
+   * Remembers the latest hot-path call for `close()` to wait for, at the cost of one field write: the
+   * store's promise goes back to the caller as it is (no promise in between, no allocation). Appends
+   * to one store settle in the order they were made, so the latest is the one to wait for.
+   */
+  track<T>(result: Promise<T>): Promise<T> {
+    this.#lastFast = result;
+    return result;
+  }
+
+  #lastFast: Promise<unknown> | undefined;
+
   close(release: () => Promise<void>): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.#closing ??= (async () => {
       try {
         if (this.#inflight > 0) await new Promise<void>((resolve) => (this.#idle = resolve));
+        await this.#lastFast?.catch(() => undefined);
         await release();
         this.closed = true;
       } catch (error) {

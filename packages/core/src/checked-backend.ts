@@ -351,8 +351,10 @@ function createGateway(raw: Backend): CheckedBackend {
   });
   Object.defineProperty(checked, TRUSTED, {
     value: Object.freeze({
+      // The hot path (core checked the arguments): the store's own promise goes back to the caller,
+      // without a second promise in between; still refused when closed, still counted for close().
       appendTimeSeries: (ref: RunRef, writes: TimeSeriesWrite[]) =>
-        call("appendTimeSeries", () => raw.appendTimeSeries(ref, writes)),
+        gate.refuses ? gate.closedError() : gate.track(raw.appendTimeSeries(ref, writes)),
     } satisfies TrustedBackend),
   });
   copyExtras(raw, checked, gate);

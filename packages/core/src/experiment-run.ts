@@ -1,5 +1,5 @@
 import type { CheckedBackend } from "./checked-backend.js";
-import { trustedOf } from "./checked-backend.js";
+import { type TrustedBackend, trustedOf } from "./checked-backend.js";
 import {
   type ClassificationMetrics,
   type ClassificationMetricsInput,
@@ -72,10 +72,13 @@ export class ExperimentRun implements AsyncDisposable {
   #record: RunRecord;
   readonly #steps: StepCounter;
   readonly #ref: RunRef;
+  /** The gateway's entry for appends core checked itself (absent on a backend from an older core). */
+  readonly #trusted: TrustedBackend | undefined;
 
   /** @internal Use {@link ExperimentRun.create} or {@link ExperimentRun.get}. */
   constructor(backend: CheckedBackend, record: RunRecord, options: CommonOptions = {}) {
     this.backend = backend;
+    this.#trusted = trustedOf(backend);
     this.#record = record;
     this.experiment = record.experiment;
     this.name = record.name;
