@@ -253,7 +253,7 @@ export class ExperimentRun implements AsyncDisposable {
 
   #append(step: number, wallTime: number, values: Record<string, number>): Promise<void> {
     const writes = [{ step, wallTime, values }];
-    const trusted = trustedOf(this.backend);
+    const trusted = this.#trusted;
     return trusted
       ? trusted.appendTimeSeries(this.#ref, writes)
       : this.backend.appendTimeSeries(this.#ref, writes);
