@@ -1,0 +1,421 @@
+import { readdir, readFile, stat } from "node:fs/promises";
+import path from "node:path";
+import { type RunState, SCHEMA, type Value } from "@exprun/core";
+import { parse as parseYaml } from "yaml";
+import { UnsupportedSourceError } from "../errors.js";
+import type { ImportedExperiment, ImportedRun, ImportSource } from "../model.js";
+import { ImportNames } from "../names.js";
+import { Report } from "../report.js";
+import { SeriesSettler, type SettleOptions } from "../settle.js";
+import { parsePythonJson } from "../values.js";
+import { NotAWandbLogError, readWandbLog, WANDB_VERSION } from "./leveldb-log.js";
+import { decodeRecord, int64, SKIPPED_RECORDS, type WbItem, type WbRecord } from "./proto.js";
+
+export interface WandbOptions extends SettleOptions {
+  /** Sees each warning as it happens (the CLI prints them). */
+  onWarning?: (message: string) => void;
+}
+
+/** W&B's project for runs logged without one. */
+const DEFAULT_PROJECT = "uncategorized";
+
+/** History keys W&B writes itself: step, seconds since start, wall time (seconds). */
+const STEP_KEY = "_step";
+const RUNTIME_KEY = "_runtime";
+const TIMESTAMP_KEY = "_timestamp";
+
+interface RunFile {
+  /** The run folder (`offline-run-…` or `run-…`), holding `files/`. */
+  dir: string;
+  file: string;
+}
+
+/**
+ * Opens W&B runs for import: an offline run folder (`wandb/offline-run-<date>_<time>-<id>`, holding
+ * `run-<id>.wandb`), a `wandb` folder of such folders (or the project folder above it), or a
+ * `.wandb` file. Throws {@link UnsupportedSourceError} when none is found.
+ */
+export async function openWandb(source: string, options: WandbOptions = {}): Promise<ImportSource> {
+  const resolved = path.resolve(source);
+  const files = await findRunFiles(resolved);
+  if (files.length === 0) {
+    throw new UnsupportedSourceError(
+      `${resolved} is not a W&B run. Expected a W&B offline run folder (offline-run-<date>_<time>-<id>, ` +
+        "holding run-<id>.wandb), a wandb folder of them, or a .wandb file.",
+    );
+  }
+  const report = new Report(options.onWarning);
+  const names = new ImportNames();
+  return {
+    kind: "wandb",
+    path: resolved,
+    runCount: files.length,
+    report,
+    async *runs() {
+      for (const run of files) {
+        const imported = await readRun(run, names, report, options);
+        if (!imported) continue;
+        try {
+          yield imported;
+        } finally {
+          await imported.close();
+        }
+      }
+    },
+    async close() {},
+  };
+}
+
+async function wandbFilesIn(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  return entries
+    .filter((e) => e.isFile() && e.name.endsWith(".wandb"))
+    .map((e) => path.join(dir, e.name))
+    .sort();
+}
+
+/** The `.wandb` files of a run folder, a folder of run folders, or a project folder holding `wandb/`. */
+async function findRunFiles(source: string): Promise<RunFile[]> {
+  const info = await stat(source).catch(() => undefined);
+  if (!info) return [];
+  if (info.isFile()) return source.endsWith(".wandb") ? [{ dir: path.dirname(source), file: source }] : [];
+  const direct = await wandbFilesIn(source);
+  if (direct.length > 0) return direct.map((file) => ({ dir: source, file }));
+  for (const parent of [source, path.join(source, "wandb")]) {
+    const entries = await readdir(parent, { withFileTypes: true }).catch(() => []);
+    const out: RunFile[] = [];
+    // Real folders only: `latest-run` is a symlink to one of them.
+    for (const entry of entries.filter((e) => e.isDirectory()).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const dir = path.join(parent, entry.name);
+      for (const file of await wandbFilesIn(dir)) out.push({ dir, file });
+    }
+    if (out.length > 0) return out;
+  }
+  return [];
+}
+
+/** What replaying one transaction log collects. */
+class Replay {
+  runId = "";
+  entity = "";
+  project = "";
+  displayName = "";
+  notes = "";
+  tags: string[] = [];
+  extraTags: Record<string, string> = {};
+  startTime: number | undefined;
+  config = new Map<string, Value>();
+  summary = new Map<string, Value | undefined>();
+  /** `files/wandb-summary.json`, used only for keys the log lacks. */
+  fileSummary = new Map<string, Value>();
+  exit: { code: number; runtime: number; notComplete: boolean } | undefined;
+  lastStep = -1;
+  lastWall: number | undefined;
+  records = 0;
+}
+
+async function readRun(
+  run: RunFile,
+  names: ImportNames,
+  report: Report,
+  options: WandbOptions,
+): Promise<ImportedRun | undefined> {
+  const settler = new SeriesSettler(options);
+  const st = new Replay();
+  let undecodable = 0;
+  try {
+    for await (const record of readWandbLog(run.file, {
+      onDamage: (message) => {
+        report.skip("damagedRecords");
+        report.warn(message);
+      },
+      onVersion: (version) =>
+        report.warn(
+          `${run.file}: transaction-log format version ${version} (this reader knows ${WANDB_VERSION}); ` +
+            "reading it as version 0 — check the result",
+        ),
+    })) {
+      let decoded: WbRecord;
+      try {
+        decoded = decodeRecord(record.data);
+      } catch {
+        undecodable++;
+        continue;
+      }
+      st.records++;
+      apply(decoded, st, settler, report, run.file);
+    }
+  } catch (error) {
+    await settler.close();
+    if (error instanceof NotAWandbLogError) {
+      report.warn(`${error.message}; file skipped`);
+      report.skip("unreadableRuns");
+      return undefined;
+    }
+    throw error;
+  }
+  if (undecodable > 0) {
+    report.skip("undecodableRecords", undecodable);
+    report.warn(`${run.file}: ${undecodable} record(s) with a valid CRC are not W&B records; skipped`);
+  }
+  await fillFromFiles(run.dir, st, report);
+
+  const runId = st.runId || path.basename(run.file, ".wandb").replace(/^run-/, "");
+  const projectName = st.project || DEFAULT_PROJECT;
+  const experimentId = `${st.entity}/${projectName}`;
+  const experiment: ImportedExperiment = {
+    name: names.experiment(experimentId, projectName, `wandb-${projectName}`),
+    sourceName: projectName,
+    sourceId: experimentId,
+    description: "",
+  };
+  const sourceName = st.displayName || runId;
+  // Summary: the last history value of each key (W&B's default summary), then the log's summary updates.
+  const metrics: Record<string, Value> = {};
+  for (const [key, point] of Object.entries(settler.latest())) metrics[key] = point.value;
+  for (const [key, value] of st.summary) {
+    if (value === undefined) delete metrics[key];
+    else metrics[key] = value;
+  }
+  for (const [key, value] of st.fileSummary)
+    if (!(key in metrics) && !st.summary.has(key)) metrics[key] = value;
+  const tags: Record<string, string> = {};
+  for (const tag of st.tags) tags[tag] = "";
+  Object.assign(tags, st.extraTags);
+  let state: RunState = "RUNNING";
+  if (!st.exit) {
+    report.warn(
+      `${run.file}: no exit record (the run crashed, was killed, or is still running); imported as RUNNING`,
+    );
+  } else if (!st.exit.notComplete) {
+    state = st.exit.code === 0 ? "COMPLETE" : "FAILED";
+  }
+  const createTime = st.startTime;
+  const updateTime =
+    st.exit && createTime !== undefined && st.exit.runtime > 0
+      ? Math.max(createTime + st.exit.runtime * 1000, st.lastWall ?? 0)
+      : (st.lastWall ?? createTime);
+  return {
+    experiment,
+    name: names.run(experiment.name, runId, sourceName, runId),
+    sourceId: runId,
+    sourceName,
+    location: run.file,
+    state,
+    runType: SCHEMA.experimentRun,
+    params: Object.fromEntries(st.config),
+    metrics,
+    tags,
+    description: st.notes,
+    ...(createTime !== undefined ? { createTime } : {}),
+    ...(updateTime !== undefined ? { updateTime } : {}),
+    seriesKeys: settler.keys,
+    series: () => settler.chunks(),
+    close: () => settler.close(),
+  };
+}
+
+function itemKey(item: WbItem): string {
+  return item.key || item.nested_key.join(".");
+}
+
+function parseItem(item: WbItem, file: string, report: Report): unknown {
+  try {
+    return parsePythonJson(item.value_json);
+  } catch {
+    report.skip("unreadableValues");
+    report.warn(`${file}: value of ${JSON.stringify(itemKey(item))} is not JSON; skipped`);
+    return undefined;
+  }
+}
+
+/** Replays one record. */
+function apply(record: WbRecord, st: Replay, settler: SeriesSettler, report: Report, file: string): void {
+  if (record.run) {
+    const run = record.run;
+    st.runId = run.run_id || st.runId;
+    st.entity = run.entity || st.entity;
+    st.project = run.project || st.project;
+    st.displayName = run.display_name || st.displayName;
+    st.notes = run.notes || st.notes;
+    if (run.tags.length > 0) st.tags = [...run.tags];
+    const extra: [string, string][] = [
+      ["wandb.run_id", run.run_id],
+      ["wandb.entity", run.entity],
+      ["wandb.group", run.run_group],
+      ["wandb.job_type", run.job_type],
+      ["wandb.sweep_id", run.sweep_id],
+      ["wandb.host", run.host],
+      ["wandb.git.commit", run.git?.commit ?? ""],
+      ["wandb.git.remote", run.git?.remote_url ?? ""],
+    ];
+    for (const [key, value] of extra) if (value) st.extraTags[key] = value;
+    const seconds = run.start_time ? int64(run.start_time.seconds) : undefined;
+    if (seconds !== undefined && seconds > 0) {
+      st.startTime = seconds * 1000 + Math.floor((run.start_time?.nanos ?? 0) / 1e6);
+    }
+    if (run.config) applyConfig(run.config, st, report, file);
+    if (run.summary) applySummary(run.summary, st, report, file);
+    return;
+  }
+  if (record.history) applyHistory(record.history, st, settler, report, file);
+  else if (record.config) applyConfig(record.config, st, report, file);
+  else if (record.summary) applySummary(record.summary, st, report, file);
+  else if (record.exit) {
+    st.exit = {
+      code: record.exit.exit_code,
+      runtime: record.exit.runtime,
+      notComplete: record.exit.not_complete,
+    };
+  } else {
+    const field = Object.keys(SKIPPED_RECORDS).find((f) => Object.hasOwn(record, f));
+    if (field) report.skip(SKIPPED_RECORDS[field]!);
+  }
+}
+
+function applyHistory(
+  history: NonNullable<WbRecord["history"]>,
+  st: Replay,
+  settler: SeriesSettler,
+  report: Report,
+  file: string,
+): void {
+  const values: [string, unknown][] = [];
+  let step = history.step ? int64(history.step.num) : undefined;
+  let wall: number | undefined;
+  for (const item of history.item) {
+    const key = itemKey(item);
+    const value = parseItem(item, file, report);
+    if (key === STEP_KEY) {
+      if (step === undefined && typeof value === "number") step = value;
+    } else if (key === TIMESTAMP_KEY) {
+      if (typeof value === "number" && Number.isFinite(value)) wall = Math.round(value * 1000);
+    } else if (key === RUNTIME_KEY) {
+      // seconds since start: wall time is `_timestamp`
+    } else if (value !== undefined) {
+      values.push([key, value]);
+    }
+  }
+  // A row without a step (never written by wandb itself) follows the previous one.
+  if (step === undefined) step = st.lastStep + 1;
+  if (!Number.isSafeInteger(step) || step < 0) {
+    report.skip("invalidSteps", values.length);
+    report.warn(`${file}: history row with step ${step} skipped (exprun steps are non-negative integers)`);
+    return;
+  }
+  st.lastStep = Math.max(st.lastStep, step);
+  const wallTime = wall ?? st.lastWall ?? st.startTime ?? 0;
+  if (st.lastWall === undefined || wallTime > st.lastWall) st.lastWall = wallTime;
+  for (const [key, value] of values) {
+    for (const [k, v] of flatten(key, value)) {
+      if (typeof v === "number") settler.add(k, step, wallTime, v);
+      else report.skip(skippedKind(v));
+    }
+  }
+}
+
+function applyConfig(
+  config: { update: WbItem[]; remove: WbItem[] },
+  st: Replay,
+  report: Report,
+  file: string,
+): void {
+  for (const item of config.update) {
+    const key = itemKey(item);
+    if (key === "_wandb" || key.startsWith("_wandb.")) continue;
+    setParam(st, key, parseItem(item, file, report), report);
+  }
+  for (const item of config.remove) {
+    const key = itemKey(item);
+    for (const existing of [...st.config.keys()]) {
+      if (existing === key || existing.startsWith(`${key}.`)) st.config.delete(existing);
+    }
+  }
+}
+
+function setParam(st: Replay, key: string, value: unknown, report: Report): void {
+  for (const [k, v] of flatten(key, value)) {
+    if (typeof v === "number" || typeof v === "string" || typeof v === "boolean") st.config.set(k, v);
+    else if (Array.isArray(v)) st.config.set(k, JSON.stringify(v));
+    else report.skip(v === null ? "nullConfigValues" : skippedKind(v));
+  }
+}
+
+function applySummary(
+  summary: { update: WbItem[]; remove: WbItem[] },
+  st: Replay,
+  report: Report,
+  file: string,
+): void {
+  for (const item of summary.update) {
+    const key = itemKey(item);
+    if (key.startsWith("_")) continue; // _wandb, _step, _runtime, _timestamp: W&B's own
+    for (const [k, v] of flatten(key, parseItem(item, file, report))) {
+      if (typeof v === "number" || typeof v === "string" || typeof v === "boolean") st.summary.set(k, v);
+      else if (v !== undefined && v !== null) report.skip(skippedKind(v));
+    }
+  }
+  for (const item of summary.remove) st.summary.set(itemKey(item), undefined);
+}
+
+/**
+ * Nested objects become dotted keys ({"train": {"loss": 1}} → "train.loss"), as W&B's UI shows
+ * them; W&B media objects (with a `_type`) and lists are kept whole.
+ */
+function* flatten(key: string, value: unknown): Generator<[string, unknown]> {
+  if (value && typeof value === "object" && !Array.isArray(value) && !("_type" in value)) {
+    for (const [k, v] of Object.entries(value)) yield* flatten(`${key}.${k}`, v);
+  } else {
+    yield [key, value];
+  }
+}
+
+/** The summary kind for a history, summary or config value exprun has no place for. */
+function skippedKind(value: unknown): string {
+  if (value && typeof value === "object" && "_type" in value) {
+    const type = String((value as { _type: unknown })._type);
+    if (type.startsWith("image")) return "images";
+    if (type.startsWith("histogram")) return "histograms";
+    if (type.startsWith("table") || type.startsWith("joined-table") || type.startsWith("partitioned-table"))
+      return "tables";
+    if (type.startsWith("audio")) return "audio";
+    if (type.startsWith("video")) return "videos";
+    return "media";
+  }
+  if (Array.isArray(value)) return "listValues";
+  return "nonNumericHistory";
+}
+
+/** `files/config.yaml` and `files/wandb-summary.json` fill keys the log does not have. */
+async function fillFromFiles(dir: string, st: Replay, report: Report): Promise<void> {
+  const configFile = path.join(dir, "files", "config.yaml");
+  const configText = await readFile(configFile, "utf8").catch(() => undefined);
+  if (configText !== undefined) {
+    try {
+      const config = parseYaml(configText) as Record<string, unknown> | null;
+      for (const [key, entry] of Object.entries(config ?? {})) {
+        if (key === "wandb_version" || key === "_wandb" || st.config.has(key)) continue;
+        const value = entry && typeof entry === "object" && "value" in entry ? entry.value : entry;
+        if (![...st.config.keys()].some((k) => k.startsWith(`${key}.`))) setParam(st, key, value, report);
+      }
+    } catch (error) {
+      report.warn(`${configFile}: not valid YAML (${(error as Error).message.split("\n")[0]}); not used`);
+    }
+  }
+  const summaryFile = path.join(dir, "files", "wandb-summary.json");
+  const summaryText = await readFile(summaryFile, "utf8").catch(() => undefined);
+  if (summaryText !== undefined) {
+    try {
+      const summary = parsePythonJson(summaryText) as Record<string, unknown> | null;
+      for (const [key, value] of Object.entries(summary ?? {})) {
+        if (key.startsWith("_")) continue;
+        for (const [k, v] of flatten(key, value)) {
+          if (typeof v === "number" || typeof v === "string" || typeof v === "boolean")
+            st.fileSummary.set(k, v);
+        }
+      }
+    } catch (error) {
+      report.warn(`${summaryFile}: not valid JSON (${(error as Error).message}); not used`);
+    }
+  }
+}
