@@ -38,7 +38,8 @@ export async function collect(source: ImportSource): Promise<CollectedRun[]> {
     for await (const run of source.runs()) {
       const series: CollectedRun["series"] = {};
       for await (const chunk of run.series()) {
-        const s = (series[chunk.metric] ??= { steps: [], wallTimes: [], values: [] });
+        series[chunk.metric] ??= { steps: [], wallTimes: [], values: [] };
+        const s = series[chunk.metric]!;
         s.steps.push(...chunk.steps);
         s.wallTimes.push(...chunk.wallTimes);
         s.values.push(...chunk.values);

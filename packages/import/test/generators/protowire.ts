@@ -60,7 +60,8 @@ export class Pb {
   /** A packed repeated float field. */
   packedFloats(field: number, values: number[]): this {
     const b = new Uint8Array(values.length * 4);
-    values.forEach((v, i) => new DataView(b.buffer).setFloat32(i * 4, v, true));
+    const view = new DataView(b.buffer);
+    for (const [i, v] of values.entries()) view.setFloat32(i * 4, v, true);
     return this.bytes(field, b);
   }
 

@@ -26,7 +26,7 @@ export function writeEventFile(file: string, events: Uint8Array[]): { offsets: n
     length += f.length;
   }
   const bytes = new Uint8Array(length);
-  frames.forEach((f, i) => bytes.set(f, offsets[i]!));
+  for (const [i, f] of frames.entries()) bytes.set(f, offsets[i]!);
   writeFileSync(file, bytes);
   return { offsets, bytes };
 }
