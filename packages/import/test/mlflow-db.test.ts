@@ -25,7 +25,11 @@ async function sampleDb(dir: string): Promise<string> {
             start: 1_700_000_000_000,
             end: 1_700_000_009_000,
             params: { lr: "0.01", epochs: "10", kind: "cnn" },
-            tags: { "mlflow.user": "bo", "mlflow.note.content": "**markdown** note", "mlflow.parentRunId": id(9) },
+            tags: {
+              "mlflow.user": "bo",
+              "mlflow.note.content": "**markdown** note",
+              "mlflow.parentRunId": id(9),
+            },
             points: [
               { key: "loss", value: 2, timestamp: 1_700_000_001_000, step: 0 },
               { key: "loss", value: 1, timestamp: 1_700_000_002_000, step: 1 },
@@ -43,7 +47,13 @@ async function sampleDb(dir: string): Promise<string> {
         ],
       },
       { id: "1", name: "Old Stuff", deleted: true, runs: [{ id: id(6), name: "old-run" }] },
-      { id: "2", name: "GenAI App", loggedModels: 2, traces: 4, runs: [{ id: id(7), name: "scheduled", status: 2 }] },
+      {
+        id: "2",
+        name: "GenAI App",
+        loggedModels: 2,
+        traces: 4,
+        runs: [{ id: id(7), name: "scheduled", status: 2 }],
+      },
     ],
     { registeredModels: 1 },
   );
@@ -68,7 +78,11 @@ describe("mlflow.db (MLflow's SQLite store) through sql.js", () => {
     const owl = runs[0]!;
     expect(owl.experiment.description).toBe("default experiment");
     expect(owl.params).toEqual({ lr: 0.01, epochs: 10, kind: "cnn" });
-    expect(owl.tags).toEqual({ "mlflow.user": "bo", "mlflow.parentRunId": id(9), "mlflow.runName": "calm-owl-3" });
+    expect(owl.tags).toEqual({
+      "mlflow.user": "bo",
+      "mlflow.parentRunId": id(9),
+      "mlflow.runName": "calm-owl-3",
+    });
     expect(owl.description).toBe("**markdown** note");
     expect(owl.series.loss).toEqual({
       steps: [0, 1],

@@ -57,8 +57,19 @@ function sample(): GenExperiment[] {
           status: 3,
           start: 1_700_000_000_000,
           end: 1_700_000_100_000,
-          params: { lr: "0.001", batch_size: "32", optimizer: "adam", nested: "True", seed: "007", "model/depth": "4" },
-          tags: { "mlflow.user": "ana", "mlflow.source.git.commit": "abc123", "mlflow.note.content": "first try" },
+          params: {
+            lr: "0.001",
+            batch_size: "32",
+            optimizer: "adam",
+            nested: "True",
+            seed: "007",
+            "model/depth": "4",
+          },
+          tags: {
+            "mlflow.user": "ana",
+            "mlflow.source.git.commit": "abc123",
+            "mlflow.note.content": "first try",
+          },
           metrics: {
             loss: ["1700000000100 1.5 0", "1700000000200 1.2 1", "1700000000300 0.9 2"],
             "val/acc": ["1700000000150 0.5 0", "1700000000250 0.75 1"],
@@ -70,7 +81,14 @@ function sample(): GenExperiment[] {
         { id: id(2), name: "bright-fox-1", status: 4, start: 1_700_000_200_000 }, // same name: made unique
         { id: id(3), name: "sched", status: 2, start: 1_700_000_300_000, end: null },
         { id: id(4), name: "killed", status: 5, start: 1_700_000_400_000 },
-        { id: id(5), name: "live", status: 1, start: 1_700_000_500_000, end: null, metrics: { m: ["1700000600000 1 5"] } },
+        {
+          id: id(5),
+          name: "live",
+          status: 1,
+          start: 1_700_000_500_000,
+          end: null,
+          metrics: { m: ["1700000600000 1 5"] },
+        },
         { id: id(6), name: "gone", status: 3, deleted: true, start: 1_700_000_600_000 },
       ],
     },
@@ -93,7 +111,14 @@ describe("generated mlruns folders", () => {
       ["live", "RUNNING"],
     ]);
     const [fox, , sched, , live] = runs;
-    expect(fox!.params).toEqual({ lr: 0.001, batch_size: 32, optimizer: "adam", nested: true, seed: "007", "model/depth": 4 });
+    expect(fox!.params).toEqual({
+      lr: 0.001,
+      batch_size: 32,
+      optimizer: "adam",
+      nested: true,
+      seed: "007",
+      "model/depth": 4,
+    });
     expect(fox!.tags).toEqual({
       "mlflow.user": "ana",
       "mlflow.source.git.commit": "abc123",
@@ -152,7 +177,11 @@ describe("generated mlruns folders", () => {
       },
     ]);
     const [run] = await collect(await openMlflow(dir));
-    expect(run!.series.m).toEqual({ steps: [0, 1, 2, 3], wallTimes: [1000, 3000, 4000, 100], values: [1, 2, 5, 7] });
+    expect(run!.series.m).toEqual({
+      steps: [0, 1, 2, 3],
+      wallTimes: [1000, 3000, 4000, 100],
+      values: [1, 2, 5, 7],
+    });
     expect(run!.metrics.m).toBe(7);
   });
 
@@ -185,8 +214,19 @@ describe("generated mlruns folders", () => {
     const source = await openMlflow(dir);
     const runs = await collect(source);
     expect(runs.map((r) => r.name)).toEqual(["run-a"]);
-    expect(runs[0]!.experiment).toEqual({ name: "genai", sourceName: "GenAI", sourceId: "123", description: "the experiment's note" });
-    expect(source.report.skipped).toEqual({ loggedModels: 2, traces: 3, datasets: 1, registeredModels: 2, experimentTags: 1 });
+    expect(runs[0]!.experiment).toEqual({
+      name: "genai",
+      sourceName: "GenAI",
+      sourceId: "123",
+      description: "the experiment's note",
+    });
+    expect(source.report.skipped).toEqual({
+      loggedModels: 2,
+      traces: 3,
+      datasets: 1,
+      registeredModels: 2,
+      experimentTags: 1,
+    });
   });
 
   it("makes experiment names valid: lowercase, [a-z0-9-], at least 4 characters, unique", async () => {
@@ -215,7 +255,11 @@ describe("generated mlruns folders", () => {
         id: "0",
         name: "Default",
         runs: [
-          { id: id(1), name: "ok", metrics: { m: ["1 1 0", "garbage", "2 2 1 extra", "3 x 2", "4 4 -1", "5 5 3"] } },
+          {
+            id: id(1),
+            name: "ok",
+            metrics: { m: ["1 1 0", "garbage", "2 2 1 extra", "3 x 2", "4 4 -1", "5 5 3"] },
+          },
           { id: id(2), name: "torn" },
         ],
       },
@@ -236,7 +280,9 @@ describe("generated mlruns folders", () => {
 
   it("with inferParamTypes: false every param stays text", async () => {
     const dir = tempDir();
-    writeMlruns(dir, [{ id: "0", name: "Default", runs: [{ id: id(1), name: "r", params: { lr: "0.1", on: "True" } }] }]);
+    writeMlruns(dir, [
+      { id: "0", name: "Default", runs: [{ id: id(1), name: "r", params: { lr: "0.1", on: "True" } }] },
+    ]);
     const [run] = await collect(await openMlflow(dir, { inferParamTypes: false }));
     expect(run!.params).toEqual({ lr: "0.1", on: "True" });
   });
@@ -246,6 +292,8 @@ describe("generated mlruns folders", () => {
     mkdirSync(path.join(dir, "something"));
     await expect(openMlflow(dir)).rejects.toThrow(UnsupportedSourceError);
     await expect(openMlflow(dir)).rejects.toThrow(/is not an MLflow store\. Expected an mlruns folder/);
-    await expect(openMlflow(path.join(dir, "nope"))).rejects.toThrow(/does not exist\. Expected an MLflow store/);
+    await expect(openMlflow(path.join(dir, "nope"))).rejects.toThrow(
+      /does not exist\. Expected an MLflow store/,
+    );
   });
 });

@@ -59,7 +59,10 @@ export async function* readWandbLog(file: string, options: LogOptions): AsyncGen
 
     let parts: Uint8Array[] = [];
     let partsStart = -1;
+    /** After damage: the rest of a record cut by it is skipped quietly until the next full or first chunk. */
+    let resyncing = false;
     const drop = (why: string, at: number) => {
+      resyncing = true;
       if (partsStart >= 0) {
         options.onDamage(
           `${file}: ${why} at byte ${at}; the record that began at byte ${partsStart} was dropped`,
@@ -100,23 +103,25 @@ export async function* readWandbLog(file: string, options: LogOptions): AsyncGen
         }
         if (type === FULL) {
           if (partsStart >= 0) drop("record without its last chunk", position);
+          resyncing = false;
           yield { offset: position, data };
         } else if (type === FIRST) {
           if (partsStart >= 0) drop("record without its last chunk", position);
+          resyncing = false;
           parts = [data];
           partsStart = position;
         } else if (type === MIDDLE || type === LAST) {
-          if (partsStart < 0) {
-            options.onDamage(
-              `${file}: chunk continuing a record that did not start, at byte ${position}; skipped`,
-            );
-          } else {
+          if (partsStart >= 0) {
             parts.push(data);
             if (type === LAST) {
               yield { offset: partsStart, data: concat(parts) };
               parts = [];
               partsStart = -1;
             }
+          } else if (!resyncing) {
+            options.onDamage(
+              `${file}: chunk continuing a record that did not start, at byte ${position}; skipped`,
+            );
           }
         } else {
           drop(`unknown chunk type ${type}`, position);

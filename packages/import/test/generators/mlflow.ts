@@ -57,7 +57,11 @@ function writeTree(dir: string, values: Record<string, string>): void {
 }
 
 /** Writes an `mlruns` folder (and `.trash` for deleted experiments). */
-export function writeMlruns(root: string, experiments: GenExperiment[], options: { registeredModels?: number } = {}): void {
+export function writeMlruns(
+  root: string,
+  experiments: GenExperiment[],
+  options: { registeredModels?: number } = {},
+): void {
   mkdirSync(path.join(root, ".trash"), { recursive: true });
   for (const exp of experiments) {
     const dir = path.join(root, exp.deleted ? ".trash" : "", exp.id);
@@ -214,7 +218,9 @@ export interface DbPoint {
 /** Writes an `mlflow.db` with the experiments and runs given (metrics as points, not lines). */
 export async function writeMlflowDb(
   file: string,
-  experiments: (Omit<GenExperiment, "runs"> & { runs: (Omit<GenRun, "metrics"> & { points?: DbPoint[]; inputs?: number })[] })[],
+  experiments: (Omit<GenExperiment, "runs"> & {
+    runs: (Omit<GenRun, "metrics"> & { points?: DbPoint[]; inputs?: number })[];
+  })[],
   options: { registeredModels?: number } = {},
 ): Promise<void> {
   const SQL = await initSqlJs();
@@ -233,7 +239,10 @@ export async function writeMlflowDb(
       db.run("INSERT INTO experiment_tags VALUES (?, ?, ?)", [key, value, Number(exp.id)]);
     }
     for (let i = 0; i < (exp.loggedModels ?? 0); i++) {
-      db.run("INSERT INTO logged_models VALUES (?, ?, 'model', '/x', 1, 1, 1, 'active')", [`m-${exp.id}-${i}`, Number(exp.id)]);
+      db.run("INSERT INTO logged_models VALUES (?, ?, 'model', '/x', 1, 1, 1, 'active')", [
+        `m-${exp.id}-${i}`,
+        Number(exp.id),
+      ]);
     }
     for (let i = 0; i < (exp.traces ?? 0); i++) {
       db.run("INSERT INTO trace_info VALUES (?, ?, 1, 1, 'OK')", [`tr-${exp.id}-${i}`, Number(exp.id)]);
@@ -253,17 +262,35 @@ export async function writeMlflowDb(
       ]);
       const tags = { ...(run.tags ?? {}) };
       if (!run.legacy && run.name) tags["mlflow.runName"] = run.name;
-      for (const [key, value] of Object.entries(tags)) db.run("INSERT INTO tags VALUES (?, ?, ?)", [key, value, run.id]);
+      for (const [key, value] of Object.entries(tags))
+        db.run("INSERT INTO tags VALUES (?, ?, ?)", [key, value, run.id]);
       for (const [key, value] of Object.entries(run.params ?? {})) {
         db.run("INSERT INTO params VALUES (?, ?, ?)", [key, value, run.id]);
       }
       for (const p of run.points ?? []) {
         const isNan = Number.isNaN(p.value);
-        const value = isNan ? 0 : p.value === Infinity ? 1.7976931348623157e308 : p.value === -Infinity ? -1.7976931348623157e308 : p.value;
-        db.run("INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?)", [p.key, value, p.timestamp, run.id, p.step, isNan ? 1 : 0]);
+        const value = isNan
+          ? 0
+          : p.value === Infinity
+            ? 1.7976931348623157e308
+            : p.value === -Infinity
+              ? -1.7976931348623157e308
+              : p.value;
+        db.run("INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?)", [
+          p.key,
+          value,
+          p.timestamp,
+          run.id,
+          p.step,
+          isNan ? 1 : 0,
+        ]);
       }
       for (let i = 0; i < (run.inputs ?? 0); i++) {
-        db.run("INSERT INTO inputs VALUES (?, 'DATASET', ?, 'RUN', ?)", [`in-${run.id}-${i}`, `ds-${i}`, run.id]);
+        db.run("INSERT INTO inputs VALUES (?, 'DATASET', ?, 'RUN', ?)", [
+          `in-${run.id}-${i}`,
+          `ds-${i}`,
+          run.id,
+        ]);
       }
     }
   }
