@@ -23,8 +23,9 @@ export function encodeLog(records: Uint8Array[], version = 0): LogLayout {
   for (const record of records) {
     let rest = record;
     let first = true;
+    let done = false;
     offsets.push(-1);
-    do {
+    while (!done) {
       const left = BLOCK - (out.length % BLOCK);
       if (left < 7) {
         for (let i = 0; i < left; i++) out.push(0);
@@ -48,8 +49,8 @@ export function encodeLog(records: Uint8Array[], version = 0): LogLayout {
       );
       for (const b of piece) out.push(b);
       first = false;
-      if (last) break;
-    } while (true);
+      done = last;
+    }
   }
   return { bytes: Uint8Array.from(out), offsets };
 }
