@@ -10,7 +10,7 @@ import {
   SeriesSettler,
   slug,
 } from "../src/index.js";
-import { Report, MAX_WARNINGS } from "../src/report.js";
+import { MAX_WARNINGS, Report } from "../src/report.js";
 import { crc32c, crc32cBytewise, maskCrc } from "../src/shared/crc32c.js";
 import { float32ToNumber } from "../src/shared/float32.js";
 import { tempDir } from "./helpers.js";
@@ -19,7 +19,12 @@ describe("CRC-32C", () => {
   it("matches the standard check value and the byte-at-a-time form", () => {
     expect(crc32c(new TextEncoder().encode("123456789"))).toBe(0xe3069283);
     const data = Uint8Array.from({ length: 10_007 }, (_, i) => (i * 2654435761) >>> 24);
-    for (const [start, end] of [[0, data.length], [3, 10_000], [5, 12], [0, 0]] as const) {
+    for (const [start, end] of [
+      [0, data.length],
+      [3, 10_000],
+      [5, 12],
+      [0, 0],
+    ] as const) {
       expect(crc32c(data, start, end)).toBe(crc32cBytewise(data, start, end));
     }
   });
@@ -89,7 +94,18 @@ describe("values as Python writes them", () => {
     expect(inferParamValue("1e-05")).toBe(1e-5);
     expect(inferParamValue("True")).toBe(true);
     expect(inferParamValue("False")).toBe(false);
-    for (const text of ["007", "1_000", "nan", "inf", "None", "adam", "12345678901234567890", "1.", ".5", ""]) {
+    for (const text of [
+      "007",
+      "1_000",
+      "nan",
+      "inf",
+      "None",
+      "adam",
+      "12345678901234567890",
+      "1.",
+      ".5",
+      "",
+    ]) {
       expect(inferParamValue(text)).toBe(text);
     }
   });
@@ -119,7 +135,8 @@ async function settle(settler: SeriesSettler) {
   const out: Record<string, [number, number, number][]> = {};
   for await (const c of settler.chunks()) {
     out[c.metric] ??= [];
-    for (let i = 0; i < c.steps.length; i++) out[c.metric]!.push([c.steps[i]!, c.wallTimes[i]!, c.values[i]!]);
+    for (let i = 0; i < c.steps.length; i++)
+      out[c.metric]!.push([c.steps[i]!, c.wallTimes[i]!, c.values[i]!]);
   }
   return out;
 }
@@ -134,10 +151,25 @@ describe("SeriesSettler", () => {
     s.add("b", 2, 10, 5); // same time, later: wins
     s.add("a", 1, 11, 6); // later: wins
     expect(s.keys).toEqual(["b", "a"]);
-    expect(await settle(s)).toEqual({ b: [[1, 10, 3], [2, 10, 5]], a: [[1, 11, 6]] });
-    expect(s.latest()).toEqual({ b: { step: 2, wallTime: 10, value: 5 }, a: { step: 1, wallTime: 11, value: 6 } });
+    expect(await settle(s)).toEqual({
+      b: [
+        [1, 10, 3],
+        [2, 10, 5],
+      ],
+      a: [[1, 11, 6]],
+    });
+    expect(s.latest()).toEqual({
+      b: { step: 2, wallTime: 10, value: 5 },
+      a: { step: 1, wallTime: 11, value: 6 },
+    });
     // a second read gives the same
-    expect(await settle(s)).toEqual({ b: [[1, 10, 3], [2, 10, 5]], a: [[1, 11, 6]] });
+    expect(await settle(s)).toEqual({
+      b: [
+        [1, 10, 3],
+        [2, 10, 5],
+      ],
+      a: [[1, 11, 6]],
+    });
   });
 
   it("spills to a temporary folder past its memory budget, merges to the same result, and removes it on close", async () => {

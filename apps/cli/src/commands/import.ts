@@ -188,10 +188,8 @@ function plural(count: number, word: string): string {
 }
 
 /** Source text made safe for a terminal: control characters are shown escaped, never sent. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters being escaped.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
 function printable(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: this is the set being escaped.
-  return text.replace(
-    /[\u0000-\u001f\u007f-\u009f]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
+  return text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
