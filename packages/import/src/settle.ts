@@ -174,8 +174,8 @@ export class SeriesSettler {
 
   *#memoryChunks(): Generator<SeriesChunk> {
     const order = this.#sortedOrder();
-    const out = new ChunkBuilder(this.keys, this.#chunkSize);
     const n = order.length;
+    const out = new ChunkBuilder(this.keys, Math.min(this.#chunkSize, Math.max(1, n)));
     for (let k = 0; k < n; k++) {
       const i = order[k]!;
       const next = k + 1 < n ? order[k + 1]! : -1;
@@ -223,21 +223,29 @@ export class SeriesSettler {
     try {
       const heap = new CursorHeap(cursors.filter((c) => !c.done));
       const out = new ChunkBuilder(this.keys, this.#chunkSize);
-      let pending: number[] | undefined;
+      let has = false;
+      let metric = 0;
+      let step = 0;
+      let wall = 0;
+      let value = 0;
       while (heap.size > 0) {
         const cursor = heap.top();
-        const record = cursor.current();
-        if (pending && (pending[0] !== record[0] || pending[1] !== record[1])) {
-          const full = out.push(pending[0]!, pending[1]!, pending[2]!, pending[4]!);
+        // Sorted by (metric, step, wall time, arrival): the last of equal (metric, step) is kept.
+        if (has && (metric !== cursor.metric || step !== cursor.step)) {
+          const full = out.push(metric, step, wall, value);
           if (full) yield full;
         }
-        pending = record;
-        await cursor.advance();
+        has = true;
+        metric = cursor.metric;
+        step = cursor.step;
+        wall = cursor.wall;
+        value = cursor.value;
+        if (!cursor.next()) await cursor.refill();
         if (cursor.done) heap.pop();
         else heap.siftDown();
       }
-      if (pending) {
-        const full = out.push(pending[0]!, pending[1]!, pending[2]!, pending[4]!);
+      if (has) {
+        const full = out.push(metric, step, wall, value);
         if (full) yield full;
       }
       const last = out.flush();
@@ -298,7 +306,7 @@ class BlockCursor {
   readonly #handle: FileHandle;
   readonly #records = new Float64Array(BLOCK_RECORDS * FIELDS);
   #count = 0;
-  #index = 0;
+  #at = 0;
   #position = 0;
   done = false;
 
@@ -308,37 +316,39 @@ class BlockCursor {
 
   static async open(file: string): Promise<BlockCursor> {
     const cursor = new BlockCursor(await open(file, "r"));
-    await cursor.#fill();
+    await cursor.refill();
     return cursor;
   }
 
-  /** metric, step, wall time, arrival, value of the current record. */
-  current(): number[] {
-    const o = this.#index * FIELDS;
-    return [
-      this.#records[o]!,
-      this.#records[o + 1]!,
-      this.#records[o + 2]!,
-      this.#records[o + 3]!,
-      this.#records[o + 4]!,
-    ];
+  get metric(): number {
+    return this.#records[this.#at]!;
+  }
+  get step(): number {
+    return this.#records[this.#at + 1]!;
+  }
+  get wall(): number {
+    return this.#records[this.#at + 2]!;
+  }
+  get value(): number {
+    return this.#records[this.#at + 4]!;
   }
 
   /** Compares the current records of two cursors: metric, step, wall time, arrival. */
   compare(other: BlockCursor): number {
     const a = this.#records;
     const b = other.#records;
-    const i = this.#index * FIELDS;
-    const j = other.#index * FIELDS;
+    const i = this.#at;
+    const j = other.#at;
     return a[i]! - b[j]! || a[i + 1]! - b[j + 1]! || a[i + 2]! - b[j + 2]! || a[i + 3]! - b[j + 3]!;
   }
 
-  async advance(): Promise<void> {
-    this.#index++;
-    if (this.#index >= this.#count) await this.#fill();
+  /** Moves to the next record; false when the block in memory is used up (then call {@link refill}). */
+  next(): boolean {
+    this.#at += FIELDS;
+    return this.#at < this.#count * FIELDS;
   }
 
-  async #fill(): Promise<void> {
+  async refill(): Promise<void> {
     const bytes = new Uint8Array(this.#records.buffer);
     let filled = 0;
     while (filled < bytes.length) {
@@ -348,7 +358,7 @@ class BlockCursor {
       this.#position += bytesRead;
     }
     this.#count = Math.floor(filled / (FIELDS * 8));
-    this.#index = 0;
+    this.#at = 0;
     if (this.#count === 0) this.done = true;
   }
 

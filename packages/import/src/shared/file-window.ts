@@ -17,7 +17,8 @@ export class FileWindow {
     this.path = path;
     this.#handle = handle;
     this.size = size;
-    this.#buffer = new Uint8Array(windowBytes);
+    // A small file gets a buffer of its own size (mlruns holds thousands of tiny files).
+    this.#buffer = new Uint8Array(Math.max(1, Math.min(windowBytes, size)));
   }
 
   static async open(path: string, windowBytes = 1 << 20): Promise<FileWindow> {
@@ -29,6 +30,18 @@ export class FileWindow {
       await handle.close();
       throw error;
     }
+  }
+
+  /**
+   * The bytes `[position, position + length)` when the window already holds them (no I/O, no
+   * promise: the per-record fast path of the readers), else `undefined`.
+   */
+  cached(position: number, length: number): Uint8Array | undefined {
+    const end = Math.min(this.size, position + length);
+    if (position >= this.#start && end <= this.#end) {
+      return this.#buffer.subarray(position - this.#start, end - this.#start);
+    }
+    return undefined;
   }
 
   /**

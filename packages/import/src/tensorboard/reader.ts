@@ -19,7 +19,7 @@ import {
   type TbSummaryValue,
   type TbTensor,
 } from "./proto.js";
-import { readTFRecords } from "./tfrecord.js";
+import { readTFRecords, type TFRecord } from "./tfrecord.js";
 
 export interface TensorBoardOptions extends SettleOptions {
   /** The exprun experiment every run goes into (a valid name). */
@@ -190,23 +190,24 @@ class RunReader {
     let badSteps = 0;
     let undecodable = 0;
     let firstBad = -1;
-    for await (const record of readTFRecords(file, {
-      onDamage: (message) => {
-        this.#report.skip("damagedRecords");
-        this.#report.warn(message);
-      },
-      onOversized: () => this.#report.skip("oversizedRecords"),
-    })) {
+    const onRecord = (record: TFRecord) => {
       let event: TbEvent;
       try {
         event = decodeEvent(record.data);
       } catch {
         undecodable++;
         if (firstBad < 0) firstBad = record.offset;
-        continue;
+        return;
       }
       badSteps += this.#event(event);
-    }
+    };
+    await readTFRecords(file, onRecord, {
+      onDamage: (message) => {
+        this.#report.skip("damagedRecords");
+        this.#report.warn(message);
+      },
+      onOversized: () => this.#report.skip("oversizedRecords"),
+    });
     if (undecodable > 0) {
       this.#report.skip("undecodableRecords", undecodable);
       this.#report.warn(

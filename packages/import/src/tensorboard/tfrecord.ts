@@ -4,7 +4,7 @@ import { FileWindow } from "../shared/file-window.js";
 /** One record of a TFRecord file: its payload and the byte offset where its frame starts. */
 export interface TFRecord {
   offset: number;
-  /** Valid only until the next record is read. */
+  /** Valid only during the `onRecord` call. */
   data: Uint8Array;
 }
 
@@ -41,14 +41,20 @@ function headerIsValid(bytes: Uint8Array, at: number): boolean {
 
 /**
  * Reads the records of a TFRecord file (TensorBoard event files), verifying both masked CRC-32Cs of
- * every frame, with memory bounded by a 1 MiB window (plus records up to `maxRecordBytes`).
+ * every frame, with memory bounded by a 1 MiB window (plus records up to `maxRecordBytes`). Each
+ * record goes to `onRecord` synchronously (a callback, not an async iterator: a million records
+ * would otherwise cost a million promises — measured at about a third of the read time).
  *
  * Damage never ends the read early without saying so: a record whose data fails its CRC is skipped
  * (its length was verified, so the next frame is known); a header that fails its CRC is skipped by
  * scanning forward for the next frame whose header and data both verify; a file that ends inside a
  * frame (a writer killed mid-record) keeps every record before it. Each case calls `onDamage`.
  */
-export async function* readTFRecords(file: string, options: TFRecordOptions): AsyncGenerator<TFRecord> {
+export async function readTFRecords(
+  file: string,
+  onRecord: (record: TFRecord) => void,
+  options: TFRecordOptions,
+): Promise<void> {
   const maxRecord = options.maxRecordBytes ?? 64 << 20;
   const window = await FileWindow.open(file);
   try {
@@ -62,7 +68,7 @@ export async function* readTFRecords(file: string, options: TFRecordOptions): As
         );
         return;
       }
-      const header = await window.bytes(position, HEADER);
+      const header = window.cached(position, HEADER) ?? (await window.bytes(position, HEADER));
       const length = headerIsValid(header, 0) ? lengthOf(header, 0) : -1;
       if (length < 0) {
         const next = await findNextFrame(window, position + 1);
@@ -92,11 +98,13 @@ export async function* readTFRecords(file: string, options: TFRecordOptions): As
         position = end;
         continue;
       }
-      const frame = await window.bytes(position + HEADER, length + FOOTER);
+      const frame =
+        window.cached(position + HEADER, length + FOOTER) ??
+        (await window.bytes(position + HEADER, length + FOOTER));
       if (maskCrc(crc32c(frame, 0, length)) !== u32(frame, length)) {
         options.onDamage(`${file}: damaged record data at byte ${position} (CRC mismatch); record skipped`);
       } else {
-        yield { offset: position, data: frame.subarray(0, length) };
+        onRecord({ offset: position, data: frame.subarray(0, length) });
       }
       position = end;
     }
