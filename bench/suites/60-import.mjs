@@ -31,9 +31,10 @@ const MiB = 1 << 20;
 const here = fileURLToPath(import.meta.url);
 let scratch = "";
 
-function measure(mode, target) {
+/** Median of `repeats` runs of a worker, each in a fresh process. */
+function measure(mode, target, repeats = 3) {
   const runs = [];
-  for (let k = 0; k < (mode === "idle" ? 1 : 3); k++) {
+  for (let k = 0; k < repeats; k++) {
     const child = spawnSync(process.execPath, ["--expose-gc", here, "--worker", mode, target], {
       encoding: "utf8",
       maxBuffer: 16 * MiB,
@@ -53,7 +54,7 @@ async function eventFiles(idle) {
   const big = writeEventFile(path.join(scratch, "tb-3m", "run"), TB_POINTS_BIG);
   const decode = measure("decode-tb", small.file);
   const imported = measure("import-tb", path.join(scratch, "tb-1m"));
-  const importedBig = measure("import-tb", path.join(scratch, "tb-3m"));
+  const importedBig = measure("import-tb", path.join(scratch, "tb-3m"), 1); // for its peak RSS
   if (imported.points !== TB_POINTS || importedBig.points !== TB_POINTS_BIG) {
     throw new Error(
       `imported ${imported.points} / ${importedBig.points} points, expected ${TB_POINTS} / ${TB_POINTS_BIG}`,
@@ -325,7 +326,7 @@ async function main() {
   }
   scratch = mkdtempSync(path.join(os.tmpdir(), "exprun-bench-import-"));
   try {
-    const idle = measure("idle", "-").maxRssMiB;
+    const idle = measure("idle", "-", 1).maxRssMiB;
     await eventFiles(idle);
     await mlruns(idle);
   } finally {
