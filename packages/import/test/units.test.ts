@@ -150,26 +150,29 @@ describe("SeriesSettler", () => {
     s.add("b", 2, 9, 4); // older: loses
     s.add("b", 2, 10, 5); // same time, later: wins
     s.add("a", 1, 11, 6); // later: wins
-    expect(s.keys).toEqual(["b", "a"]);
-    expect(await settle(s)).toEqual({
+    s.add("c", 5, 1, 7);
+    s.add("c", 2, 2, 8); // added later but at a smaller step: not the latest
+    s.add("c", 5, 0, 9); // same step, older wall time: not the latest either
+    expect(s.keys).toEqual(["b", "a", "c"]);
+    const settled = {
       b: [
         [1, 10, 3],
         [2, 10, 5],
       ],
       a: [[1, 11, 6]],
-    });
+      c: [
+        [2, 2, 8],
+        [5, 1, 7],
+      ],
+    };
+    expect(await settle(s)).toEqual(settled);
     expect(s.latest()).toEqual({
       b: { step: 2, wallTime: 10, value: 5 },
       a: { step: 1, wallTime: 11, value: 6 },
+      c: { step: 5, wallTime: 1, value: 7 },
     });
     // a second read gives the same
-    expect(await settle(s)).toEqual({
-      b: [
-        [1, 10, 3],
-        [2, 10, 5],
-      ],
-      a: [[1, 11, 6]],
-    });
+    expect(await settle(s)).toEqual(settled);
   });
 
   it("spills to a temporary folder past its memory budget, merges to the same result, and removes it on close", async () => {
