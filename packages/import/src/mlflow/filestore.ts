@@ -16,7 +16,8 @@ const TRASH = ".trash";
 /** Metric files up to this size are read whole; larger ones line by line (bounded memory). */
 const STREAM_METRICS_ABOVE = 4 << 20;
 
-function listDir(dir: string): Dirent[] {
+function listDir(dir: string | undefined): Dirent[] {
+  if (dir === undefined) return [];
   try {
     return readdirSync(dir, { withFileTypes: true });
   } catch {
@@ -235,18 +236,25 @@ async function readRun(
     report.skip("unreadableRuns");
     return undefined;
   }
-  const rawTags = readTree(path.join(run.dir, "tags"));
+  // One listing of the run folder, so absent sub-folders (inputs/, outputs/, …) cost no failed calls.
+  const present = new Set(
+    listDir(run.dir)
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name),
+  );
+  const sub = (name: string) => (present.has(name) ? path.join(run.dir, name) : undefined);
+  const rawTags = readTree(sub("tags"));
   const { tags, note } = splitNote(rawTags);
-  const params = paramsOf(readTree(path.join(run.dir, "params")), options.inferParamTypes ?? true);
-  report.skip("artifacts", listDir(path.join(run.dir, "artifacts")).length);
-  report.skip("runInputs", listDir(path.join(run.dir, "inputs")).length);
-  report.skip("runOutputs", listDir(path.join(run.dir, "outputs")).length);
+  const params = paramsOf(readTree(sub("params")), options.inferParamTypes ?? true);
+  report.skip("artifacts", listDir(sub("artifacts")).length);
+  report.skip("runInputs", listDir(sub("inputs")).length);
+  report.skip("runOutputs", listDir(sub("outputs")).length);
   const settler = new SeriesSettler(options);
   let lastTimestamp: number | undefined;
   try {
-    const metricsDir = path.join(run.dir, "metrics");
+    const metricsDir = sub("metrics");
     for (const key of treeKeys(metricsDir)) {
-      const last = await readMetricFile(path.join(metricsDir, ...key.split("/")), key, settler, report);
+      const last = await readMetricFile(path.join(metricsDir!, ...key.split("/")), key, settler, report);
       if (last !== undefined && (lastTimestamp === undefined || last > lastTimestamp)) lastTimestamp = last;
     }
   } catch (error) {
@@ -334,7 +342,7 @@ function metricLines(file: string): Iterable<string> | AsyncIterable<string> {
 }
 
 /** Keys of a params/tags/metrics folder: file paths relative to it, `/`-separated (MLflow keys may hold `/`). */
-function treeKeys(dir: string): string[] {
+function treeKeys(dir: string | undefined): string[] {
   const out: string[] = [];
   const walk = (sub: string, prefix: string) => {
     for (const entry of listDir(sub).sort(byName)) {
@@ -342,14 +350,14 @@ function treeKeys(dir: string): string[] {
       else if (entry.isFile()) out.push(`${prefix}${entry.name}`);
     }
   };
-  walk(dir, "");
+  if (dir !== undefined) walk(dir, "");
   return out;
 }
 
 /** A params or tags folder as key → file content (MLflow writes the value as is, no newline). */
-function readTree(dir: string): Record<string, string> {
+function readTree(dir: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const key of treeKeys(dir)) out[key] = readFileSync(path.join(dir, ...key.split("/")), "utf8");
+  for (const key of treeKeys(dir)) out[key] = readFileSync(path.join(dir!, ...key.split("/")), "utf8");
   return out;
 }
 
