@@ -13,15 +13,21 @@ const NON_FINITE: Record<string, number> = {
   "-infinity": Number.NEGATIVE_INFINITY,
 };
 
-const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-
 /**
  * A float as Python's `str(float)` writes it, `nan`, `inf` and `-inf` included (JavaScript's
- * `Number("inf")` is NaN). `undefined` for text that is not a number.
+ * `Number("inf")` is NaN). `undefined` for text that is not a number. Called once per metric line,
+ * so the common case is one `Number()`.
  */
 export function parsePythonFloat(text: string): number | undefined {
   const trimmed = text.trim();
-  if (DECIMAL.test(trimmed)) return Number(trimmed);
+  if (trimmed === "") return undefined;
+  const n = Number(trimmed);
+  if (!Number.isNaN(n)) {
+    // Number() also reads "0x1f", "0b1", "0o7", which are not Python floats.
+    const c1 = trimmed.charCodeAt(1) | 32;
+    if (trimmed.charCodeAt(0) === 48 && (c1 === 120 || c1 === 98 || c1 === 111)) return undefined;
+    return n;
+  }
   return NON_FINITE[trimmed.toLowerCase()];
 }
 

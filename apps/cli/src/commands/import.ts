@@ -146,7 +146,7 @@ async function runImport(
     progress.stop();
     const seconds = (Date.now() - started) / 1000;
     if (ctx.json) {
-      ctx.printJson({ ...plan, backend: target, dryRun, written: null, seconds });
+      ctx.printJson({ ...plan, backend: target, dryRun, seconds });
       return;
     }
     printPlan(ctx, plan, target, seconds);

@@ -1,13 +1,13 @@
 import { type Dirent, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { SCHEMA, type Value } from "@exprun/core";
-import { parse as parseYaml } from "yaml";
 import { UnsupportedSourceError } from "../errors.js";
 import type { ImportedExperiment, ImportedRun, ImportSource } from "../model.js";
 import { ImportNames } from "../names.js";
 import { Report } from "../report.js";
 import { SeriesSettler } from "../settle.js";
 import { readLines } from "../shared/lines.js";
+import { parseYaml } from "../shared/yaml.js";
 import { parsePythonFloat } from "../values.js";
 import { msOf, NOTE_TAG, paramsOf, runDisplayName, splitNote, stateOf } from "./mapping.js";
 import type { MlflowOptions } from "./options.js";
@@ -303,8 +303,8 @@ async function readMetricFile(
   let last: number | undefined;
   for await (const line of metricLines(file)) {
     lineNo++;
-    if (line.trim() === "") continue;
-    const parts = line.trim().split(/\s+/);
+    const parts = splitFields(line);
+    if (parts.length === 0) continue;
     const timestamp = parts.length === 2 || parts.length === 3 ? Number(parts[0]) : Number.NaN;
     const value = parsePythonFloat(parts[1] ?? "");
     const step = parts.length === 3 ? Number(parts[2]) : 0;
@@ -333,6 +333,14 @@ async function readMetricFile(
     );
   }
   return last;
+}
+
+/** The space-separated fields of a metric line (MLflow writes single spaces; any whitespace is accepted). */
+function splitFields(line: string): string[] {
+  const trimmed = line.trim();
+  if (trimmed === "") return [];
+  const parts = trimmed.split(" ");
+  return parts.includes("") || /[\t\r\f\v]/.test(trimmed) ? trimmed.split(/\s+/) : parts;
 }
 
 /** A metric file's lines: read whole when small, streamed when large. */

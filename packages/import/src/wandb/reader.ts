@@ -1,12 +1,12 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { type RunState, SCHEMA, type Value } from "@exprun/core";
-import { parse as parseYaml } from "yaml";
 import { UnsupportedSourceError } from "../errors.js";
 import type { ImportedExperiment, ImportedRun, ImportSource } from "../model.js";
 import { ImportNames } from "../names.js";
 import { Report } from "../report.js";
 import { SeriesSettler, type SettleOptions } from "../settle.js";
+import { parseYaml } from "../shared/yaml.js";
 import { parsePythonJson } from "../values.js";
 import { NotAWandbLogError, readWandbLog, WANDB_VERSION } from "./leveldb-log.js";
 import { decodeRecord, int64, SKIPPED_RECORDS, type WbItem, type WbRecord } from "./proto.js";
