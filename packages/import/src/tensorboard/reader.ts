@@ -1,3 +1,4 @@
+import type { Dirent } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import type { RunState, Value } from "@exprun/core";
@@ -62,7 +63,8 @@ export async function openTensorBoard(logdir: string, options: TensorBoardOption
         "(events.out.tfevents*) or folders of them.",
     );
   }
-  const runDirs = await findRunDirs(root);
+  const unreadable: string[] = [];
+  const runDirs = await findRunDirs(root, unreadable);
   if (runDirs.length === 0) {
     throw new UnsupportedSourceError(
       `No event files under ${root}. Expected a TensorBoard log directory: a folder holding ` +
@@ -70,6 +72,7 @@ export async function openTensorBoard(logdir: string, options: TensorBoardOption
     );
   }
   const report = new Report(options.onWarning);
+  for (const message of unreadable) report.warn(message);
   const experiment: ImportedExperiment = {
     name: options.experiment,
     sourceName: options.experiment,
@@ -105,10 +108,18 @@ interface RunDir {
 }
 
 /** Directories under `root` (itself included) holding event files, in path order; symlinked folders are not followed. */
-async function findRunDirs(root: string): Promise<RunDir[]> {
+async function findRunDirs(root: string, unreadable: string[]): Promise<RunDir[]> {
   const out: RunDir[] = [];
   const walk = async (dir: string): Promise<void> => {
-    const entries = await readdir(dir, { withFileTypes: true });
+    let entries: Dirent[];
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (error) {
+      unreadable.push(
+        `${dir}: cannot be listed (${(error as NodeJS.ErrnoException).code ?? String(error)}); skipped`,
+      );
+      return;
+    }
     const files = entries
       .filter((e) => (e.isFile() || e.isSymbolicLink()) && EVENT_FILE.test(e.name))
       .map((e) => path.join(dir, e.name))
