@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { SCHEMA, type Value } from "@exprun/core";
-import initSqlJs from "sql.js";
+import type initSqlJs from "sql.js";
 import { UnsupportedSourceError } from "../errors.js";
 import type { ImportedExperiment, ImportedRun, ImportSource } from "../model.js";
 import { ImportNames } from "../names.js";
@@ -46,7 +46,8 @@ export async function openMlflowDatabase(file: string, options: MlflowOptions = 
       `${file} is not a SQLite database. Expected an MLflow store: an mlflow.db file (MLflow's SQLite store) or an mlruns folder.`,
     );
   }
-  sqlJs ??= initSqlJs();
+  // Loaded only for an mlflow.db (the WebAssembly module is the largest thing the importers load).
+  sqlJs ??= import("sql.js").then(({ default: init }) => init());
   const SQL = await sqlJs;
   const db = new SQL.Database(await readFile(file));
   try {
