@@ -122,6 +122,22 @@ describe("generated W&B offline runs", () => {
     expect(source.report.warnings).toEqual([]);
   });
 
+  it("applies summary and config removals, and nested history dicts become dotted keys", async () => {
+    const wandb = tempDir();
+    writeOfflineRun(wandb, "20240101_120000", "rm1", [
+      runRecord({ runId: "rm1", project: "p", config: { keep: 1, drop: { a: 1, b: 2 } } }),
+      configRecord({}, ["drop"]),
+      historyRecord({ eval: { loss: 0.5, top1: 0.9 }, _timestamp: T0 }, 0),
+      summaryRecord({ note: "text summary", gone: 1 }),
+      summaryRecord({}, ["gone", "eval.top1"]),
+      exitRecord(0),
+    ]);
+    const [run] = await collect(await openWandb(wandb));
+    expect(run!.params).toEqual({ keep: 1 });
+    expect(Object.keys(run!.series)).toEqual(["eval.loss", "eval.top1"]);
+    expect(run!.metrics).toEqual({ "eval.loss": 0.5, note: "text summary" });
+  });
+
   it("older logs: the step comes from the _step item", async () => {
     const wandb = tempDir();
     writeOfflineRun(wandb, "20240101_120000", "old1", [
