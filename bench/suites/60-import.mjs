@@ -31,19 +31,30 @@ const MiB = 1 << 20;
 const here = fileURLToPath(import.meta.url);
 let scratch = "";
 
-/** Median of `repeats` runs of a worker, each in a fresh process. */
-function measure(mode, target, repeats = 3) {
-  const runs = [];
+/** One run of a worker in a fresh process (a clean peak RSS). */
+function once(mode, target) {
+  const child = spawnSync(process.execPath, ["--expose-gc", here, "--worker", mode, target], {
+    encoding: "utf8",
+    maxBuffer: 16 * MiB,
+  });
+  if (child.status !== 0) throw new Error(`${mode} worker exited ${child.status}: ${child.stderr}`);
+  return JSON.parse(child.stdout);
+}
+
+const median = (runs) => [...runs].sort((a, b) => a.ms - b.ms)[Math.floor(runs.length / 2)];
+
+/**
+ * Medians of `repeats` runs of a baseline and a measure, taken in turn (A B A B …) so that load from
+ * other processes on a shared machine weighs on both alike.
+ */
+function measurePair(baseline, measured, repeats = 3) {
+  const a = [];
+  const b = [];
   for (let k = 0; k < repeats; k++) {
-    const child = spawnSync(process.execPath, ["--expose-gc", here, "--worker", mode, target], {
-      encoding: "utf8",
-      maxBuffer: 16 * MiB,
-    });
-    if (child.status !== 0) throw new Error(`${mode} worker exited ${child.status}: ${child.stderr}`);
-    runs.push(JSON.parse(child.stdout));
+    a.push(once(...baseline));
+    b.push(once(...measured));
   }
-  runs.sort((a, b) => (a.ms ?? 0) - (b.ms ?? 0));
-  return runs[Math.floor(runs.length / 2)]; // the median run
+  return [median(a), median(b)];
 }
 
 const fmt = (n, digits = 0) => Number(n.toFixed(digits)).toLocaleString("en-US");
@@ -53,9 +64,11 @@ const signed = (n) => `${n >= 0 ? "+" : "−"}${fmt(Math.abs(n))}`;
 async function eventFiles(idle) {
   const small = writeEventFile(path.join(scratch, "tb-1m", "run"), TB_POINTS);
   const big = writeEventFile(path.join(scratch, "tb-3m", "run"), TB_POINTS_BIG);
-  const decode = measure("decode-tb", small.file);
-  const imported = measure("import-tb", path.join(scratch, "tb-1m"));
-  const importedBig = measure("import-tb", path.join(scratch, "tb-3m"), 1); // for its peak RSS
+  const [decode, imported] = measurePair(
+    ["decode-tb", small.file],
+    ["import-tb", path.join(scratch, "tb-1m")],
+  );
+  const importedBig = once("import-tb", path.join(scratch, "tb-3m")); // for its peak RSS
   if (imported.points !== TB_POINTS || importedBig.points !== TB_POINTS_BIG) {
     throw new Error(
       `imported ${imported.points} / ${importedBig.points} points, expected ${TB_POINTS} / ${TB_POINTS_BIG}`,
@@ -98,8 +111,7 @@ async function eventFiles(idle) {
 async function mlruns(idle) {
   const root = path.join(scratch, "mlruns");
   const points = writeMlruns(root);
-  const raw = measure("raw-mlruns", root);
-  const imported = measure("import-mlruns", root);
+  const [raw, imported] = measurePair(["raw-mlruns", root], ["import-mlruns", root]);
   if (imported.points !== points || imported.runs !== RUNS) {
     throw new Error(
       `imported ${imported.runs} runs / ${imported.points} points, expected ${RUNS} / ${points}`,
@@ -327,7 +339,7 @@ async function main() {
   }
   scratch = mkdtempSync(path.join(os.tmpdir(), "exprun-bench-import-"));
   try {
-    const idle = measure("idle", "-", 1).maxRssMiB;
+    const idle = once("idle", "-").maxRssMiB;
     await eventFiles(idle);
     await mlruns(idle);
   } finally {
