@@ -377,3 +377,41 @@ describe("long series", () => {
     expect(small[0]!.series.a!.values[0]).toBe(n - 1);
   }, 60_000);
 });
+
+describe("files tensorboardX 2.6.5 wrote, checked against TensorBoard 2.21's own reader", () => {
+  // fixtures/tensorboard/tensorboardx-local: write.py wrote logs/ with tensorboardX; read.py wrote
+  // expected.json with tensorboard's EventAccumulator (every scalar as [step, wall ms, repr(value)]).
+  it("gives the same scalars (one per step, the later), hparams as params, add_scalars sub-runs, skips counted", async () => {
+    const dir = copyFixture("tensorboard/tensorboardx-local");
+    const expected = JSON.parse(readFileSync(path.join(dir, "expected.json"), "utf8")) as Record<
+      string,
+      { scalars: Record<string, [number, number, string][]> }
+    >;
+    const source = await open(path.join(dir, "logs"));
+    const runs = await collect(source);
+    expect(runs.map((r) => r.sourceId).sort()).toEqual(Object.keys(expected).sort());
+    for (const run of runs) {
+      const want = expected[run.sourceId]!.scalars;
+      expect(Object.keys(run.series).sort()).toEqual(Object.keys(want).sort());
+      for (const [tag, points] of Object.entries(want)) {
+        const byStep = new Map(points.map((p) => [p[0], p] as const)); // TensorBoard keeps all; the later wins
+        const settled = [...byStep.values()].sort((a, b) => a[0] - b[0]);
+        const python = (repr: string) =>
+          repr === "nan" ? Number.NaN : repr === "inf" ? Infinity : Number(repr);
+        expect(run.series[tag]!.steps).toEqual(settled.map((p) => p[0]));
+        expect(run.series[tag]!.wallTimes).toEqual(settled.map((p) => p[1]));
+        expect(run.series[tag]!.values.map((v) => Math.fround(v))).toEqual(
+          settled.map((p) => Math.fround(python(p[2]))),
+        );
+      }
+    }
+    const main = runs.find((r) => r.sourceId === "run-a")!;
+    expect(main.series["train/loss"]!.values[2]).toBe(0.5); // step 10 logged twice: the later value
+    expect(main.series["train/acc"]!.values[1]).toBe(0.1);
+    const hparams = runs.find((r) => r.sourceId.startsWith("run-a/17"))!;
+    expect(hparams.params).toEqual({ lr: 0.01, opt: "adam", bn: true });
+    expect(hparams.metrics).toEqual({ "hparam/acc": 0.9 });
+    expect(source.report.skipped).toEqual({ text: 1, histograms: 1, images: 1, hparamsConfigs: 1 });
+    expect(source.report.warnings).toEqual([]);
+  });
+});
