@@ -35,6 +35,40 @@ describe("a transaction log written by wandb-core", () => {
   });
 });
 
+describe("an offline run written by wandb 0.30 (wandb-core) on this machine", () => {
+  it("maps project, name, config, history, summary, notes, tags, exit and times", async () => {
+    const dir = copyFixture("wandb/wandb-0.30-local/wandb");
+    const before = fingerprint(dir);
+    const source = await openWandb(dir);
+    const [run, ...rest] = await collect(source);
+    expect(rest).toEqual([]);
+    expect(run!.experiment.name).toBe("real-project");
+    expect(run!.experiment.sourceName).toBe("Real Project");
+    expect(run!.name).toBe("tiny-offline");
+    expect(run!.sourceId).toBe("6j360tii");
+    expect(run!.params).toEqual({
+      lr: 0.01,
+      "optimizer.name": "adam",
+      "optimizer.betas": "[0.9,0.999]",
+      epochs: 3,
+    });
+    expect(run!.series.loss!.steps).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(run!.series.loss!.values).toEqual([1, 0.5, 1 / 3, 0.25, 0.2, Number.NaN]);
+    expect(run!.series.acc!.values).toEqual([0, 0.2, 0.4, 0.6, 0.8]);
+    expect(run!.series["train.lr"]!.values[4]).toBeCloseTo(0.006561, 12);
+    expect(run!.metrics).toMatchObject({ acc: 0.8, best_acc: 0.8, loss: Number.NaN });
+    expect(run!.description).toBe("written offline by wandb");
+    expect(run!.tags).toMatchObject({ baseline: "", cpu: "", "wandb.run_id": "6j360tii" });
+    expect(run!.state).toBe("COMPLETE");
+    expect(run!.createTime).toBeGreaterThan(1_700_000_000_000);
+    expect(run!.updateTime).toBeGreaterThanOrEqual(run!.createTime!);
+    const wall = run!.series.loss!.wallTimes;
+    expect(wall.every((t) => t >= run!.createTime! && t <= run!.updateTime!)).toBe(true);
+    expect(source.report.warnings).toEqual([]);
+    expect(fingerprint(dir)).toEqual(before);
+  });
+});
+
 const T0 = 1_700_000_000;
 
 function fullRun(runId = "abc123xy"): Uint8Array[] {
