@@ -415,3 +415,33 @@ describe("files tensorboardX 2.6.5 wrote, checked against TensorBoard 2.21's own
     expect(source.report.warnings).toEqual([]);
   });
 });
+
+describe("files TensorFlow 2.21 wrote (tf.summary, the hparams API), checked against TensorBoard's own reader", () => {
+  // fixtures/tensorboard/tf2-local: write.py wrote logs/ with tensorflow-cpu 2.21; read.py wrote
+  // expected.json with tensorboard's EventAccumulator ("scalars"-plugin tensors as [step, wall ms, repr]).
+  it("gives the same scalar tensors, hparams.hparams() as params, text/image/histogram counted", async () => {
+    const dir = copyFixture("tensorboard/tf2-local");
+    const expected = JSON.parse(readFileSync(path.join(dir, "expected.json"), "utf8")) as Record<
+      string,
+      { scalars: Record<string, [number, number, string][]> }
+    >;
+    const source = await open(path.join(dir, "logs"));
+    const runs = await collect(source);
+    expect(runs.map((r) => r.sourceId)).toEqual(["hparams-run", "train"]);
+    for (const run of runs) {
+      const want = expected[run.sourceId]!.scalars;
+      expect(Object.keys(run.series).sort()).toEqual(Object.keys(want).sort());
+      for (const [tag, points] of Object.entries(want)) {
+        expect(run.series[tag]!.steps).toEqual(points.map((p) => p[0]));
+        expect(run.series[tag]!.wallTimes).toEqual(points.map((p) => p[1]));
+        expect(run.series[tag]!.values.map((v) => Math.fround(v))).toEqual(
+          points.map((p) => Math.fround(Number(p[2]))),
+        );
+      }
+    }
+    expect(runs[0]!.params).toEqual({ learning_rate: 0.001, optimizer: "adam", dropout: true, units: 64 });
+    expect(runs[1]!.metrics).toEqual({ loss: 0.125, "epoch/accuracy": 0.875, double: 0.1 });
+    expect(source.report.skipped).toEqual({ text: 1, images: 1, histograms: 1 });
+    expect(source.report.warnings).toEqual([]);
+  });
+});
