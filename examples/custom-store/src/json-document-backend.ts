@@ -11,6 +11,7 @@ import {
   AlreadyExistsError,
   type ArtifactRecord,
   type Backend,
+  chunksFromPoints,
   type ExecutionRecord,
   type ExperimentRecord,
   latestPoints,
@@ -189,10 +190,13 @@ export async function createJsonDocumentBackend(options: { path: string }): Prom
       }
       dirty = true;
     },
-    async readTimeSeries(ref, options) {
+    async *readSeries(ref, query) {
       runOf(ref);
+      // The whole document is in memory already, so chunks of its points are this store's stream
+      // (a store on real storage reads and yields a bounded slice at a time).
       const points = doc.points[key(ref)] ?? [];
-      return copy(options?.metrics ? points.filter((p) => options.metrics!.includes(p.metric)) : points);
+      const wanted = query?.metrics ? new Set(query.metrics) : undefined;
+      yield* chunksFromPoints(wanted ? points.filter((p) => wanted.has(p.metric)) : points);
     },
     async latestTimeSeries(ref) {
       runOf(ref);

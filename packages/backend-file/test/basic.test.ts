@@ -1,3 +1,4 @@
+import { readSeriesPoints } from "@exprun/core";
 import { describe, expect, it } from "vitest";
 import { createFileBackend } from "../src/index.js";
 import { tempDir } from "./helpers.js";
@@ -20,7 +21,7 @@ describe("file backend basics", () => {
     const run = await again.getRun({ experiment: "exp", run: "r1" });
     expect(run?.params).toEqual({ lr: 0.1, opt: "sgd" });
     expect(run?.metrics).toEqual({ acc: Number.NaN, flag: true });
-    const points = await again.readTimeSeries({ experiment: "exp", run: "r1" });
+    const points = await readSeriesPoints(again, { experiment: "exp", run: "r1" });
     expect(points).toEqual([
       { metric: "loss", step: 1, wallTime: 10, value: 1 },
       { metric: "acc", step: 1, wallTime: 10, value: 0.5 },

@@ -4,7 +4,6 @@ import {
   type Backend,
   type ExecutionRecord,
   type ExperimentRecord,
-  latestPoints,
   NotFoundError,
   newArtifactRecord,
   newExecutionRecord,
@@ -16,9 +15,8 @@ import {
   type RunChild,
   type RunRecord,
   type RunRef,
-  type SeriesPoint,
-  type TimeSeriesWrite,
 } from "@exprun/core";
+import { DEFAULT_SERIES_CHUNK_POINTS, RunSeries } from "./memory-series.js";
 
 export const MEMORY_BACKEND_NAME = "memory";
 
@@ -28,12 +26,18 @@ export interface MemoryBackendOptions {
    * @default 1000
    */
   pageSize?: number;
+  /**
+   * Most points per chunk `readSeries` yields (each chunk is a copy, so a reader holds at most one
+   * chunk of 24 bytes a point beyond what it keeps). Small values exercise chunk boundaries in tests.
+   * @default 65536
+   */
+  seriesChunkPoints?: number;
 }
 
 interface StoredRun {
   record: RunRecord;
-  /** As written: one entry per call, expanded into points on read (fewer allocations on the hot path). */
-  writes: TimeSeriesWrite[];
+  /** Columns per metric, in series creation order. */
+  series: RunSeries;
   artifacts: Set<string>;
   executions: Set<string>;
   children: Map<string, RunChild>;
@@ -50,6 +54,7 @@ interface StoredExperiment {
  */
 export function createMemoryBackend(options: MemoryBackendOptions = {}): Backend {
   const maxPage = options.pageSize ?? 1000;
+  const chunkPoints = Math.max(1, options.seriesChunkPoints ?? DEFAULT_SERIES_CHUNK_POINTS);
   const experiments = new Map<string, StoredExperiment>();
   const artifacts = new Map<string, ArtifactRecord>();
   const executions = new Map<string, ExecutionRecord>();
@@ -133,7 +138,7 @@ export function createMemoryBackend(options: MemoryBackendOptions = {}): Backend
       const record = newRunRecord(experiment, input, now());
       runs.set(input.name, {
         record,
-        writes: [],
+        series: new RunSeries(),
         artifacts: new Set(),
         executions: new Set(),
         children: new Map(),
@@ -151,7 +156,7 @@ export function createMemoryBackend(options: MemoryBackendOptions = {}): Backend
         nextPageToken: result.nextPageToken,
         items: result.items.map((run) =>
           request?.withLatestTimeSeries
-            ? { ...copyRun(run.record), latestTimeSeries: latestPoints(pointsOf(run.writes)) }
+            ? { ...copyRun(run.record), latestTimeSeries: run.series.latest() }
             : copyRun(run.record),
         ),
       };
@@ -176,15 +181,14 @@ export function createMemoryBackend(options: MemoryBackendOptions = {}): Backend
     },
 
     async appendTimeSeries(ref, writes) {
-      const stored = runOf(ref).writes;
-      for (const write of writes) stored.push(write);
+      const series = runOf(ref).series;
+      for (const write of writes) series.append(write);
     },
-    async readTimeSeries(ref, options) {
-      const wanted = options?.metrics ? new Set(options.metrics) : undefined;
-      return [...pointsOf(runOf(ref).writes)].filter((p) => !wanted || wanted.has(p.metric));
+    async *readSeries(ref, query) {
+      yield* runOf(ref).series.read(query, chunkPoints);
     },
     async latestTimeSeries(ref) {
-      return latestPoints(pointsOf(runOf(ref).writes));
+      return runOf(ref).series.latest();
     },
 
     async createArtifact(input) {
@@ -279,12 +283,6 @@ function matching<T extends { id: string; schemaTitle: string }>(
   return [...stored.values()]
     .filter((r) => (!only || only.has(r.id)) && (!schemaTitle || r.schemaTitle === schemaTitle))
     .map((r) => structuredClone(r));
-}
-
-function* pointsOf(writes: readonly TimeSeriesWrite[]): Generator<SeriesPoint> {
-  for (const { step, wallTime, values } of writes) {
-    for (const metric in values) yield { metric, step, wallTime, value: values[metric]! };
-  }
 }
 
 function copyRun(record: RunRecord): RunRecord {

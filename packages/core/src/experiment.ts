@@ -10,6 +10,7 @@ import { buildExperimentDataFrame, type ExperimentDataFrameRow } from "./datafra
 import { AlreadyExistsError, NotFoundError, ValidationError } from "./errors.js";
 import { validateName } from "./names.js";
 import { collectPages } from "./paging.js";
+import { fillLatestTimeSeries } from "./series-stream.js";
 import type { ExperimentRecord } from "./types.js";
 
 export interface ExperimentOptions extends CommonOptions {
@@ -162,6 +163,7 @@ export class Experiment {
     const runs = await collectPages((page) =>
       this.backend.listRuns(this.name, { ...page, withLatestTimeSeries: includeTimeSeries }),
     );
+    if (includeTimeSeries) await fillLatestTimeSeries(this.backend, runs); // listRuns MAY omit it
     return buildExperimentDataFrame(this.name, runs);
   }
 
