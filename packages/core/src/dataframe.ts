@@ -99,65 +99,141 @@ function rowsFromColumns(byMetric: Map<string, SeriesColumns[]>): TimeSeriesData
     byMetric.set(name, []); // the chunks can go now
     return settled;
   });
-  const m = names.length;
+  // Every row is a copy of one template: the same keys in the same order (one hidden class, and a
+  // copy is faster than adding keys one by one).
+  const template: Record<string, number | Date | undefined> = { step: 0, wall_time: undefined };
+  for (const name of names) if (name !== "step" && name !== "wall_time") template[name] = undefined;
+  const rows: TimeSeriesDataFrameRow[] = [];
+  const next = names.length <= 64 ? scanOrder(columns) : heapOrder(columns);
+  const cursor = next.cursor;
+  for (let head = next(); head >= 0; head = next()) {
+    const step = columns[head]!.steps[cursor[head]!]!;
+    const wallTime = columns[head]!.wallTimes[cursor[head]!]!;
+    const row = { ...template };
+    row.step = step;
+    row.wall_time = new Date(wallTime);
+    // Every metric whose next point is at this (step, wall time) gives its value to the row.
+    for (let j = head; j >= 0; j = next.same(step, wallTime)) {
+      const k = cursor[j]!;
+      row[names[j]!] = columns[j]!.values[k]!;
+      next.advance(j);
+    }
+    rows.push(row as TimeSeriesDataFrameRow);
+  }
+  return rows;
+}
+
+/**
+ * The metrics' settled columns walked in (step, wall time) order: `()` gives the metric whose next
+ * point comes first (-1 when all are done), `same(step, wallTime)` another metric whose next point is
+ * at that key (-1 when none), `advance(j)` moves metric `j` past its next point.
+ */
+interface RowOrder {
+  (): number;
+  same(step: number, wallTime: number): number;
+  advance(metric: number): void;
+  cursor: Int32Array;
+}
+
+/** Few metrics: scan every metric's next point (no heap bookkeeping). */
+function scanOrder(columns: readonly SeriesColumns[]): RowOrder {
+  const m = columns.length;
   const cursor = new Int32Array(m);
-  // A binary heap of metric indices, ordered by the (step, wall time) of each metric's next point.
+  const order = (() => {
+    let best = -1;
+    let step = 0;
+    let wallTime = 0;
+    for (let j = 0; j < m; j++) {
+      const c = columns[j]!;
+      const k = cursor[j]!;
+      if (k >= c.steps.length) continue;
+      const s = c.steps[k]!;
+      const t = c.wallTimes[k]!;
+      if (best < 0 || s < step || (s === step && t < wallTime)) {
+        best = j;
+        step = s;
+        wallTime = t;
+      }
+    }
+    return best;
+  }) as RowOrder;
+  let from = 0;
+  order.same = (step, wallTime) => {
+    for (let j = from; j < m; j++) {
+      const c = columns[j]!;
+      const k = cursor[j]!;
+      if (k < c.steps.length && c.steps[k] === step && c.wallTimes[k] === wallTime) {
+        from = j + 1;
+        return j;
+      }
+    }
+    from = 0;
+    return -1;
+  };
+  order.advance = (j) => {
+    cursor[j]! += 1;
+  };
+  order.cursor = cursor;
+  return order;
+}
+
+/** Many metrics: a binary heap of metric indices, ordered by the (step, wall time) of each one's next point. */
+function heapOrder(columns: readonly SeriesColumns[]): RowOrder {
+  const m = columns.length;
+  const cursor = new Int32Array(m);
   const heap: number[] = [];
   const before = (a: number, b: number) => {
     const sa = columns[a]!.steps[cursor[a]!]!;
     const sb = columns[b]!.steps[cursor[b]!]!;
     return sa < sb || (sa === sb && columns[a]!.wallTimes[cursor[a]!]! < columns[b]!.wallTimes[cursor[b]!]!);
   };
-  const push = (j: number) => {
-    let i = heap.push(j) - 1;
+  const up = (i: number) => {
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!before(heap[i]!, heap[parent]!)) break;
+      if (!before(heap[i]!, heap[parent]!)) return;
       [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
       i = parent;
     }
   };
-  const pop = (): number => {
-    const top = heap[0]!;
-    const last = heap.pop()!;
-    if (heap.length > 0) {
-      heap[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let best = i;
-        if (l < heap.length && before(heap[l]!, heap[best]!)) best = l;
-        if (r < heap.length && before(heap[r]!, heap[best]!)) best = r;
-        if (best === i) break;
-        [heap[i], heap[best]] = [heap[best]!, heap[i]!];
-        i = best;
+  const down = (i: number) => {
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let best = i;
+      if (l < heap.length && before(heap[l]!, heap[best]!)) best = l;
+      if (r < heap.length && before(heap[r]!, heap[best]!)) best = r;
+      if (best === i) return;
+      [heap[i], heap[best]] = [heap[best]!, heap[i]!];
+      i = best;
+    }
+  };
+  for (let j = 0; j < m; j++) {
+    if (columns[j]!.steps.length === 0) continue;
+    heap.push(j);
+    up(heap.length - 1);
+  }
+  const order = (() => (heap.length > 0 ? heap[0]! : -1)) as RowOrder;
+  order.same = (step, wallTime) => {
+    if (heap.length === 0) return -1;
+    const j = heap[0]!;
+    const k = cursor[j]!;
+    return columns[j]!.steps[k] === step && columns[j]!.wallTimes[k] === wallTime ? j : -1;
+  };
+  order.advance = (j) => {
+    // j is always the heap's top (order() or same() returned it)
+    cursor[j]! += 1;
+    if (cursor[j]! < columns[j]!.steps.length) {
+      down(0);
+    } else {
+      const last = heap.pop()!;
+      if (heap.length > 0) {
+        heap[0] = last;
+        down(0);
       }
     }
-    return top;
   };
-  for (let j = 0; j < m; j++) if (columns[j]!.steps.length > 0) push(j);
-  const blank = names.filter((name) => name !== "step" && name !== "wall_time");
-  const rows: TimeSeriesDataFrameRow[] = [];
-  while (heap.length > 0) {
-    const head = heap[0]!;
-    const step = columns[head]!.steps[cursor[head]!]!;
-    const wallTime = columns[head]!.wallTimes[cursor[head]!]!;
-    const row: Record<string, number | Date | undefined> = { step, wall_time: new Date(wallTime) };
-    for (const name of blank) row[name] = undefined; // same keys, same order, in every row
-    while (heap.length > 0) {
-      const j = heap[0]!;
-      const c = columns[j]!;
-      const k = cursor[j]!;
-      if (c.steps[k] !== step || c.wallTimes[k] !== wallTime) break;
-      pop();
-      row[names[j]!] = c.values[k]!;
-      cursor[j] = k + 1;
-      if (k + 1 < c.steps.length) push(j);
-    }
-    rows.push(row as TimeSeriesDataFrameRow);
-  }
-  return rows;
+  order.cursor = cursor;
+  return order;
 }
 
 function concatColumns(parts: readonly SeriesColumns[]): SeriesColumns {

@@ -87,8 +87,9 @@ export interface DownsampledTimeSeries {
   /** The bucket count asked for: the most any metric has. */
   buckets: number;
   /**
-   * One entry per metric, in the order the metrics' series were created (a requested metric with no
-   * point in the range comes last, with `count: 0`).
+   * One entry per metric, in the order the metrics' series were created. Without `metrics`, a metric
+   * appears when the range holds a point of it; a metric asked for by name always appears (with
+   * `count: 0` and no buckets when the range holds none of its points, after the others).
    */
   series: DownsampledMetric[];
 }
@@ -247,69 +248,159 @@ class MetricState {
   }
 
   firstPass(chunk: SeriesChunk): void {
-    const { steps, wallTimes, values } = chunk;
-    const byStep = this.#byStep;
-    const from = this.#from;
-    const to = this.#to;
+    const steps = chunk.steps;
+    let maxStep = this.#maxStep;
+    let clean = this.repeated === undefined;
     for (let i = 0; i < steps.length; i++) {
       const s = steps[i]!;
-      if (s <= this.#maxStep) {
-        this.repeated ??= new Set();
-        this.repeated.add(s);
+      if (s > maxStep) {
+        maxStep = s;
         continue;
       }
-      this.#maxStep = s;
-      if (this.repeated) continue; // this metric is read again; only the repeated steps matter now
-      const t = wallTimes[i]!;
-      const x = byStep ? s : t;
-      if (x >= from && x <= to) this.#add(x, s, t, values[i]!);
+      this.repeated ??= new Set();
+      this.repeated.add(s);
+      clean = false;
     }
+    this.#maxStep = maxStep;
+    // A metric with a repeated step is read again; until then only its repeated steps matter.
+    if (clean) this.#aggregate(chunk, undefined);
   }
 
   secondPass(chunk: SeriesChunk): void {
-    const { steps, wallTimes, values } = chunk;
-    const defer = this.#deferSteps!;
-    const byStep = this.#byStep;
-    for (let i = 0; i < steps.length; i++) {
-      const s = steps[i]!;
-      const t = wallTimes[i]!;
-      if (defer.has(s)) {
-        this.#deferred.set(s, [t, values[i]!]); // a later write of the step replaces the earlier
-        continue;
-      }
-      const x = byStep ? s : t;
-      if (x >= this.#from && x <= this.#to) this.#add(x, s, t, values[i]!);
-    }
+    this.#aggregate(chunk, this.#deferSteps);
   }
 
   finishSecondPass(): void {
+    const n = this.#deferred.size;
+    const chunk = { steps: new Float64Array(n), wallTimes: new Float64Array(n), values: new Float64Array(n) };
+    let k = 0;
     for (const [s, [t, v]] of this.#deferred) {
-      const x = this.#byStep ? s : t;
-      if (x >= this.#from && x <= this.#to) this.#add(x, s, t, v);
+      chunk.steps[k] = s;
+      chunk.wallTimes[k] = t;
+      chunk.values[k] = v;
+      k++;
     }
     this.#deferred.clear();
+    this.#aggregate(chunk, undefined);
   }
 
-  #add(x: number, s: number, t: number, v: number): void {
+  /**
+   * Adds the chunk's points in the range to their buckets (points whose step is in `defer` are kept
+   * aside, the last write of each step winning). Consecutive points of one bucket are folded in local
+   * variables first and merged into the bucket once: series arrive mostly in x order, so this touches
+   * the bucket array once per bucket rather than once per point.
+   */
+  #aggregate(chunk: SeriesColumns, defer: Set<number> | undefined): void {
+    const { steps, wallTimes, values } = chunk;
+    const byStep = this.#byStep;
+    const xs = byStep ? steps : wallTimes;
+    const from = this.#from;
+    const to = this.#to;
+    const fixed = this.#fixed;
+    const scale = this.#scale;
+    const last = this.#n - 1;
+    let width = this.#width;
+    let key = Number.NaN;
+    let count = 0;
+    let first = 0;
+    let latest = 0;
+    let min = 0;
+    let max = 0;
+    let firstX = 0;
+    let lastX = 0;
+    let minV = 0;
+    let maxV = 0;
+    for (let i = 0; i < steps.length; i++) {
+      const s = steps[i]!;
+      if (defer?.has(s)) {
+        this.#deferred.set(s, [wallTimes[i]!, values[i]!]); // a later write of the step replaces the earlier
+        continue;
+      }
+      const x = xs[i]!;
+      if (!(x >= from && x <= to)) continue;
+      let k: number;
+      if (fixed) {
+        k = Math.floor((x - from) * scale);
+        if (k > last) k = last;
+      } else {
+        k = Math.floor(x / width);
+      }
+      const v = values[i]!;
+      if (k !== key) {
+        if (count > 0) {
+          this.#mergeRun(key, chunk, count, first, latest, min, max);
+          width = this.#width; // merging may have doubled the width
+          if (!fixed) k = Math.floor(x / width);
+        }
+        key = k;
+        count = 1;
+        first = latest = min = max = i;
+        firstX = lastX = x;
+        minV = maxV = v;
+        continue;
+      }
+      count++;
+      if (x < firstX || (x === firstX && s < steps[first]!)) {
+        first = i;
+        firstX = x;
+      }
+      if (x > lastX || (x === lastX && s > steps[latest]!)) {
+        latest = i;
+        lastX = x;
+      }
+      if (beats(v, x, s, minV, xs[min]!, steps[min]!, -1)) {
+        min = i;
+        minV = v;
+      }
+      if (beats(v, x, s, maxV, xs[max]!, steps[max]!, 1)) {
+        max = i;
+        maxV = v;
+      }
+    }
+    if (count > 0) this.#mergeRun(key, chunk, count, first, latest, min, max);
+  }
+
+  /** Merges a run of points of one bucket (`key`: its index at the current width) into the buckets. */
+  #mergeRun(
+    key: number,
+    chunk: SeriesColumns,
+    count: number,
+    first: number,
+    latest: number,
+    min: number,
+    max: number,
+  ): void {
     let slot: number;
     if (this.#fixed) {
-      slot = Math.floor((x - this.#from) * this.#scale);
-      if (slot >= this.#n) slot = this.#n - 1;
+      slot = key;
     } else {
-      let a = Math.floor(x / this.#width);
+      let a = key;
       if (this.#hi < this.#lo) {
         this.#lo = this.#hi = a;
       } else if (a < this.#lo || a > this.#hi) {
         const lo = Math.min(this.#lo, a);
         const hi = Math.max(this.#hi, a);
+        const before = this.#width;
         if (hi - lo >= this.#slots.length / STRIDE) this.#regrid(lo, hi);
-        a = Math.floor(x / this.#width);
+        a = Math.floor(a / (this.#width / before));
         this.#lo = Math.min(this.#lo, a);
         this.#hi = Math.max(this.#hi, a);
       }
       slot = mod(a, this.#slots.length / STRIDE);
     }
-    addPoint(this.#slots, slot * STRIDE, this.#byStep, x, s, t, v);
+    const run = RUN;
+    run[COUNT] = count;
+    for (const [role, i] of [
+      [FIRST, first],
+      [LAST, latest],
+      [MIN, min],
+      [MAX, max],
+    ] as const) {
+      run[role] = chunk.steps[i]!;
+      run[role + 1] = chunk.wallTimes[i]!;
+      run[role + 2] = chunk.values[i]!;
+    }
+    mergeBucket(this.#slots, slot * STRIDE, run, 0, this.#byStep);
   }
 
   /**
@@ -412,6 +503,9 @@ class MetricState {
   }
 }
 
+/** Scratch bucket for one run of points (this code never awaits while it is in use). */
+const RUN = new Float64Array(STRIDE);
+
 function mod(a: number, n: number): number {
   const r = a % n;
   return r < 0 ? r + n : r;
@@ -423,50 +517,17 @@ function setRole(slots: Float64Array, at: number, s: number, t: number, v: numbe
   slots[at + 2] = v;
 }
 
-/** Adds one point to the bucket at `base`. */
-function addPoint(
-  slots: Float64Array,
-  base: number,
-  byStep: boolean,
-  x: number,
-  s: number,
-  t: number,
-  v: number,
-): void {
-  if (slots[base + COUNT] === 0) {
-    slots[base + COUNT] = 1;
-    setRole(slots, base + FIRST, s, t, v);
-    setRole(slots, base + LAST, s, t, v);
-    setRole(slots, base + MIN, s, t, v);
-    setRole(slots, base + MAX, s, t, v);
-    return;
-  }
-  slots[base + COUNT]! += 1;
-  const xOf = (at: number) => (byStep ? slots[at]! : slots[at + 1]!);
-  const fx = xOf(base + FIRST);
-  if (x < fx || (x === fx && s < slots[base + FIRST]!)) setRole(slots, base + FIRST, s, t, v);
-  const lx = xOf(base + LAST);
-  if (x > lx || (x === lx && s > slots[base + LAST]!)) setRole(slots, base + LAST, s, t, v);
-  if (Number.isNaN(v)) return; // NaN is never a min or max while the bucket has a number
-  if (beats(v, x, s, slots, base + MIN, byStep, -1)) setRole(slots, base + MIN, s, t, v);
-  if (beats(v, x, s, slots, base + MAX, byStep, 1)) setRole(slots, base + MAX, s, t, v);
-}
-
-/** Whether (value v at x, step s) replaces the extreme at `at`: `sign` -1 for min, 1 for max. */
-function beats(
-  v: number,
-  x: number,
-  s: number,
-  slots: Float64Array,
-  at: number,
-  byStep: boolean,
-  sign: number,
-): boolean {
-  const cv = slots[at + 2]!;
-  if (Number.isNaN(cv)) return true;
-  if (v !== cv) return sign < 0 ? v < cv : v > cv;
-  const cx = byStep ? slots[at]! : slots[at + 1]!;
-  return x < cx || (x === cx && s < slots[at]!);
+/**
+ * Whether the point (value v, at x, step s) replaces the extreme (cv, cx, cs): `sign` -1 for the min,
+ * 1 for the max. NaN loses to any number; between equal values (or two NaN) the smaller x wins, then
+ * the smaller step, so the result does not depend on the order points arrive in.
+ */
+function beats(v: number, x: number, s: number, cv: number, cx: number, cs: number, sign: number): boolean {
+  const vNaN = Number.isNaN(v);
+  const cNaN = Number.isNaN(cv);
+  if (vNaN !== cNaN) return cNaN;
+  if (!vNaN && v !== cv) return sign < 0 ? v < cv : v > cv;
+  return x < cx || (x === cx && s < cs);
 }
 
 /** Folds the bucket at `from` in `src` into the bucket at `base` in `dst` (used when buckets double). */
@@ -495,8 +556,8 @@ function mergeBucket(
     [MIN, -1],
     [MAX, 1],
   ] as const) {
-    const v = src[from + role + 2]!;
-    if (Number.isNaN(v)) continue;
-    if (beats(v, xOf(src, from + role), src[from + role]!, dst, base + role, byStep, sign)) copy(role);
+    const at = from + role;
+    const to = base + role;
+    if (beats(src[at + 2]!, xOf(src, at), src[at]!, dst[to + 2]!, xOf(dst, to), dst[to]!, sign)) copy(role);
   }
 }
