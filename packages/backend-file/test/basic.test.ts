@@ -24,8 +24,8 @@ describe("file backend basics", () => {
     const points = await readSeriesPoints(again, { experiment: "exp", run: "r1" });
     expect(points).toEqual([
       { metric: "loss", step: 1, wallTime: 10, value: 1 },
-      { metric: "acc", step: 1, wallTime: 10, value: 0.5 },
       { metric: "loss", step: 2, wallTime: 20, value: Number.POSITIVE_INFINITY },
+      { metric: "acc", step: 1, wallTime: 10, value: 0.5 },
     ]);
     const listed = await again.listRuns("exp", { withLatestTimeSeries: true });
     expect(listed.items[0]?.latestTimeSeries?.loss?.step).toBe(2);
