@@ -308,7 +308,7 @@ function vertexStore() {
 function largeSeries() {
   if (!large) {
     push(
-      "file: ≥ 600 MB series (≈ 16 M points) read back streaming",
+      "file: ≥ 600 MB series (≈ 17.5 M points) read back streaming",
       {},
       {
         target: "skipped: opt-in, EXPRUN_BENCH_LARGE=1 (target peak RSS ≤ 300 MB)",
@@ -317,22 +317,27 @@ function largeSeries() {
     return;
   }
   const root = path.join(scratch, "file-large");
-  const setup = child("setup-file", [root, 1_600_000]);
+  const steps = 1_750_000; // × 10 metrics: ≈ 610 MB in today's JSON Lines layout
+  const setup = child("setup-file", [root, steps]);
   if (setup.error) return failed("file: ≥ 600 MB series", setup, "setup");
   const r = child("stream-file", [root]);
-  const label = `file: ${fmt(setup.bytes / 1e6)} MB series (16 M points) read back streaming`;
+  const label = `file: ${fmt(setup.bytes / 1e6)} MB series (${fmt((steps * METRICS) / 1e6, 1)} M points) read back streaming`;
   if (r.error) failed(label, r, "peak RSS ≤ 300 MB");
-  else
+  else {
+    const why = [
+      r.peak > 300e6 ? `${fmt(r.peak / 1e6)} MB` : "",
+      r.points === steps * METRICS ? "" : `${fmt(r.points)} points`,
+      setup.bytes >= 600e6 ? "" : `only ${fmt(setup.bytes / 1e6)} MB written`,
+    ]
+      .filter(Boolean)
+      .join(", ");
     push(label, {
       ms: fmt(r.ms),
       rate: `${fmt(r.points / (r.ms / 1000))} points/s`,
       "peak RSS": `${fmt(r.peak / 1e6)} MB`,
-      target: target(
-        r.peak <= 300e6 && r.points === 16e6,
-        "peak RSS ≤ 300 MB, every point",
-        `${fmt(r.peak / 1e6)} MB, ${fmt(r.points)} points`,
-      ),
+      target: target(!why, "≥ 600 MB, every point, peak RSS ≤ 300 MB", why),
     });
+  }
   rmSync(root, { recursive: true, force: true });
 }
 

@@ -225,7 +225,10 @@ class MetricState {
   readonly #fixed: boolean;
   readonly #scale: number;
   #width = 1;
-  /** Doubling grid: absolute bucket indices (floor(x / width)) occupied, lo..hi, fewer than N apart. */
+  /**
+   * Bucket indices in use, lo..hi, fewer than N apart (fixed grid: 0..N-1; otherwise floor(x / width)),
+   * kept in `#slots` modulo its capacity.
+   */
   #lo = 0;
   #hi = -1;
   #slots: Float64Array;
@@ -243,7 +246,8 @@ class MetricState {
     this.#to = query.range?.to ?? Number.POSITIVE_INFINITY;
     this.#fixed = query.range?.from !== undefined && query.range?.to !== undefined;
     this.#scale = this.#fixed && this.#to > this.#from ? this.#n / (this.#to - this.#from) : 0;
-    this.#slots = new Float64Array(this.#fixed ? this.#n * STRIDE : Math.min(this.#n, 64) * STRIDE);
+    // Slots grow with the span of buckets in use (up to N), so a metric with few points stays small.
+    this.#slots = new Float64Array(Math.min(this.#n, 64) * STRIDE);
     this.#deferSteps = deferSteps;
   }
 
@@ -370,24 +374,19 @@ class MetricState {
     min: number,
     max: number,
   ): void {
-    let slot: number;
-    if (this.#fixed) {
-      slot = key;
-    } else {
-      let a = key;
-      if (this.#hi < this.#lo) {
-        this.#lo = this.#hi = a;
-      } else if (a < this.#lo || a > this.#hi) {
-        const lo = Math.min(this.#lo, a);
-        const hi = Math.max(this.#hi, a);
-        const before = this.#width;
-        if (hi - lo >= this.#slots.length / STRIDE) this.#regrid(lo, hi);
-        a = Math.floor(a / (this.#width / before));
-        this.#lo = Math.min(this.#lo, a);
-        this.#hi = Math.max(this.#hi, a);
-      }
-      slot = mod(a, this.#slots.length / STRIDE);
+    let a = key;
+    if (this.#hi < this.#lo) {
+      this.#lo = this.#hi = a;
+    } else if (a < this.#lo || a > this.#hi) {
+      const lo = Math.min(this.#lo, a);
+      const hi = Math.max(this.#hi, a);
+      const before = this.#width;
+      if (hi - lo >= this.#slots.length / STRIDE) this.#regrid(lo, hi); // a fixed grid only grows
+      a = Math.floor(a / (this.#width / before));
+      this.#lo = Math.min(this.#lo, a);
+      this.#hi = Math.max(this.#hi, a);
     }
+    const slot = mod(a, this.#slots.length / STRIDE);
     const run = RUN;
     run[COUNT] = count;
     for (const [role, i] of [
@@ -435,24 +434,14 @@ class MetricState {
   result(metric: string): DownsampledMetric {
     const occupied: number[] = [];
     const starts: number[] = [];
-    let width: number;
-    if (this.#fixed) {
-      width = this.#to > this.#from ? (this.#to - this.#from) / this.#n : 0;
-      for (let k = 0; k < this.#n; k++) {
-        if (this.#slots[k * STRIDE + COUNT]! > 0) {
-          occupied.push(k * STRIDE);
-          starts.push(this.#from + k * width);
-        }
-      }
-    } else {
-      width = this.#width;
-      const capacity = this.#slots.length / STRIDE;
-      for (let a = this.#lo; a <= this.#hi; a++) {
-        const base = mod(a, capacity) * STRIDE;
-        if (this.#slots[base + COUNT]! > 0) {
-          occupied.push(base);
-          starts.push(a * width);
-        }
+    const fixed = this.#fixed;
+    const width = fixed ? (this.#to > this.#from ? (this.#to - this.#from) / this.#n : 0) : this.#width;
+    const capacity = this.#slots.length / STRIDE;
+    for (let a = this.#lo; a <= this.#hi; a++) {
+      const base = mod(a, capacity) * STRIDE;
+      if (this.#slots[base + COUNT]! > 0) {
+        occupied.push(base);
+        starts.push(fixed ? this.#from + a * width : a * width);
       }
     }
     const n = occupied.length;
