@@ -59,15 +59,18 @@ function child(task, args = [], node = []) {
     },
   );
   const line = result.stdout.split("\n").find((l) => l.startsWith("@@result "));
-  if (result.status !== 0 || !line) {
-    const why = (result.stderr || result.stdout || `exit ${result.status}`)
-      .trim()
-      .split("\n")
-      .slice(-3)
-      .join(" | ");
-    return { error: why.slice(0, 300) };
-  }
+  if (result.status !== 0 || !line) return { error: errorOf(result) };
   return JSON.parse(line.slice("@@result ".length));
+}
+
+/** The error line of a failed child (not its stack, not Node's version banner). */
+function errorOf(result) {
+  const lines = `${result.stderr}\n${result.stdout}`
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith("at ") && !l.startsWith("Node.js v") && !/^[{}]$/.test(l));
+  const line = lines.find((l) => /Error|ERR_/.test(l)) ?? lines.at(-1) ?? `exit ${result.status}`;
+  return line.slice(0, 300);
 }
 
 function target(ok, text, why) {
@@ -207,8 +210,7 @@ process.on("exit", () => writeFileSync(process.env.EXPRUN_BENCH_RSS_OUT, String(
       env: { ...process.env, NO_COLOR: "1", EXPRUN_BENCH_RSS_OUT: out },
     });
     const ms = performance.now() - t0;
-    if (result.status !== 0)
-      return { error: (result.stderr || `exit ${result.status}`).trim().split("\n").slice(-2).join(" | ") };
+    if (result.status !== 0) return { error: errorOf(result) };
     return { ms, rss: Number(readFileSync(out, "utf8")) };
   };
   const size = setup.bytes;
