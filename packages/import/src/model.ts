@@ -1,18 +1,13 @@
-import type { RunState, Value } from "@exprun/core";
+import type { RunState, SeriesChunk, Value } from "@exprun/core";
 
 /** The trackers exprun imports from. */
 export type SourceKind = "mlflow" | "tensorboard" | "wandb";
 
 /**
- * Points of one metric, in columns: `steps[i]`, `wallTimes[i]` (ms since the epoch, UTC) and
- * `values[i]` are one point. The same shape as core's series chunks.
+ * Points of one metric, in columns: core's `SeriesChunk` (the shape every exprun series read uses),
+ * so an importer's chunks can be written as they are.
  */
-export interface SeriesChunk {
-  metric: string;
-  steps: Float64Array;
-  wallTimes: Float64Array;
-  values: Float64Array;
-}
+export type { SeriesChunk } from "@exprun/core";
 
 /** An experiment as it will be named in exprun, with where it came from. */
 export interface ImportedExperiment {
