@@ -18,7 +18,7 @@ export const CONTRACT_KEYS = new Set<string>([
   "deleteRun",
   "assignRunTensorboard",
   "appendTimeSeries",
-  "readTimeSeries",
+  "readSeries",
   "latestTimeSeries",
   "createArtifact",
   "getArtifact",

@@ -28,7 +28,21 @@ export {
   dataFrameColumns,
   type ExperimentDataFrameRow,
   type TimeSeriesDataFrameRow,
+  timeSeriesDataFrame,
 } from "./dataframe.js";
+export {
+  type CheckedTimeSeriesQuery,
+  DEFAULT_BUCKETS,
+  type DownsampledMetric,
+  type DownsampledTimeSeries,
+  downsampleSeries,
+  MAX_BUCKETS,
+  type SeriesBuckets,
+  type TimeSeriesAxis,
+  type TimeSeriesQuery,
+  unknownMetrics,
+  validateTimeSeriesQuery,
+} from "./downsample.js";
 export * from "./errors.js";
 export { Experiment, type ExperimentOptions } from "./experiment.js";
 export {
@@ -99,6 +113,23 @@ export {
 } from "./run-sync.js";
 export { describeCredentials, protectCredentials, redactErrorChain } from "./secrets.js";
 export { isLaterPoint, latestPoints, settlePoints } from "./series.js";
+export {
+  type CheckedSeriesQuery,
+  type CorruptSeriesDetails,
+  chunksFromPoints,
+  collectSeriesPoints,
+  corruptSeriesError,
+  DEFAULT_CHUNK_POINTS,
+  fillLatestTimeSeries,
+  filterSeries,
+  latestOfSeries,
+  latestSeriesPoints,
+  readSeriesPoints,
+  SeriesChunkBuilder,
+  validateMetricNames,
+  validateRange,
+  validateSeriesQuery,
+} from "./series-stream.js";
 export {
   endRun,
   getCurrentRun,

@@ -29,8 +29,8 @@ import type {
 import { SCHEMA } from "./types.js";
 
 /**
- * Points of one metric, column-wise (the shape of a series read's chunks: typed arrays or plain
- * arrays of equal length). Points of one (metric, step) come in write order; the last one counts.
+ * Points of one metric, column-wise: a `SeriesChunk` of a series read as it is, or plain arrays of
+ * equal length. Points of one (metric, step) come in write order; the last one counts.
  */
 export interface SyncSeriesChunk {
   metric: string;
@@ -285,20 +285,20 @@ async function syncSeries(
   await flush();
 }
 
-/** The target's points of a run, one per (metric, step): the last written. */
+/** The target's points of a run, one per (metric, step): the last written; read chunk by chunk. */
 async function settledPoints(
   backend: CheckedBackend,
   ref: RunRef,
 ): Promise<Map<string, Map<number, { wallTime: number; value: number }>>> {
   const out = new Map<string, Map<number, { wallTime: number; value: number }>>();
-  const points: SeriesPoint[] = await backend.readTimeSeries(ref);
-  for (const point of points) {
-    let byStep = out.get(point.metric);
+  for await (const { metric, steps, wallTimes, values } of backend.readSeries(ref)) {
+    let byStep = out.get(metric);
     if (!byStep) {
       byStep = new Map();
-      out.set(point.metric, byStep);
+      out.set(metric, byStep);
     }
-    byStep.set(point.step, { wallTime: point.wallTime, value: point.value });
+    for (let i = 0; i < steps.length; i++)
+      byStep.set(steps[i]!, { wallTime: wallTimes[i]!, value: values[i]! });
   }
   return out;
 }

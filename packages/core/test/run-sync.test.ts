@@ -5,6 +5,7 @@ import {
   type CheckedBackend,
   checkBackend,
   type DesiredRun,
+  readSeriesPoints,
   type SyncSeriesChunk,
   syncExperiment,
   syncRun,
@@ -116,7 +117,9 @@ describe("syncRun", () => {
     const latest = await backend.latestTimeSeries(result.ref);
     expect(latest.loss).toMatchObject({ step: 2500, value: 250 });
     expect(latest.acc).toMatchObject({ step: 2, value: 0.3 });
-    const acc1 = (await backend.readTimeSeries(result.ref, { metrics: ["acc"] })).filter((p) => p.step === 1);
+    const acc1 = (await readSeriesPoints(backend, result.ref, { metrics: ["acc"] })).filter(
+      (p) => p.step === 1,
+    );
     expect(acc1.at(-1)!.value).toBe(0.2);
   });
 

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { createMemoryBackend } from "@exprun/backend-memory";
 import { afterEach, describe, expect, it } from "vitest";
-import { ExperimentRun, init, resetDefaults, startRun } from "../src/index.js";
+import { ExperimentRun, init, readSeriesPoints, resetDefaults, startRun } from "../src/index.js";
 
 const here = import.meta.dirname;
 const child = path.join(here, "fixtures/signal-child.mjs");
@@ -46,8 +46,8 @@ async function storeAfter(root: string) {
   const backend = createFileBackend({ root });
   const train = await backend.getRun({ experiment: "signals", run: "train" });
   const side = await backend.getRun({ experiment: "signals", run: "side" });
-  const points = await backend.readTimeSeries({ experiment: "signals", run: "train" });
-  const sidePoints = await backend.readTimeSeries({ experiment: "signals", run: "side" });
+  const points = await readSeriesPoints(backend, { experiment: "signals", run: "train" });
+  const sidePoints = await readSeriesPoints(backend, { experiment: "signals", run: "side" });
   await backend.close();
   return { train: train?.state, side: side?.state, points: points.length, sidePoints: sidePoints.length };
 }
