@@ -16,16 +16,7 @@ import {
 } from "./backend-input.js";
 import { type CheckedBackend, checkBackend } from "./checked-backend.js";
 import { collectPages } from "./paging.js";
-import type {
-  RunChild,
-  RunPatch,
-  RunRecord,
-  RunRef,
-  RunState,
-  SeriesPoint,
-  TimeSeriesWrite,
-  Value,
-} from "./types.js";
+import type { RunChild, RunPatch, RunRecord, RunRef, RunState, TimeSeriesWrite, Value } from "./types.js";
 import { SCHEMA } from "./types.js";
 
 /**

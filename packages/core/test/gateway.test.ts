@@ -231,6 +231,36 @@ describe("checkBackend", () => {
     expect(await readSeriesPoints(backend, ref)).toHaveLength(1);
   });
 
+  it("passes given create/update times only to a store that keeps them", async () => {
+    const keeps = createMemoryBackend();
+    const raw = rawStore();
+    const assigns = checkBackend({ ...raw, capabilities: { ...raw.capabilities, keepsTimes: false } });
+    for (const backend of [keeps, assigns]) {
+      await backend.createExperiment({ name: "exp1" });
+      const run = await backend.createRun("exp1", {
+        name: "r",
+        state: "RUNNING",
+        createTime: 1000,
+        updateTime: 2000,
+      });
+      const updated = await backend.updateRun(
+        { experiment: "exp1", run: "r" },
+        { state: "COMPLETE", updateTime: 3000 },
+      );
+      const artifact = await backend.createArtifact({
+        schemaTitle: "system.Model",
+        createTime: 1000,
+        updateTime: 2000,
+      });
+      const kept = backend === keeps;
+      expect([run.createTime === 1000, updated.updateTime === 3000, artifact.createTime === 1000]).toEqual([
+        kept,
+        kept,
+        kept,
+      ]);
+    }
+  });
+
   it("prints as the store's name and capabilities, never the store object behind it", () => {
     const backend = checkBackend(
       rawStore({ credentials: { client_email: "sa@p.iam", private_key: "SECRET" } }),
