@@ -17,6 +17,21 @@ export {
   type TimeSeriesDataFrameRow,
 } from "./dataframe.js";
 export * from "./errors.js";
+export {
+  checkSortKeys,
+  compareRows,
+  type Expr,
+  evaluate,
+  type Field,
+  type FilterRow,
+  FilterSyntaxError,
+  fieldValue,
+  type Literal,
+  type Operator,
+  parseFilter,
+  parseSort,
+  type SortKey,
+} from "./filter/index.js";
 export { Experiment, type ExperimentOptions } from "./experiment.js";
 export {
   type ClassificationMetrics,
