@@ -1,12 +1,29 @@
 import {
   type Backend,
   collectPages,
+  type ExperimentRecord,
   ExperimentRun,
+  isExprunError,
   NotFoundError,
   type RunRecord,
   type RunRef,
 } from "@exprun/core";
 import { UsageError } from "./errors.js";
+
+/** The CLI's one "experiment not found" message, with the command that lists what exists. */
+export function experimentNotFound(name: string, backend: Backend): NotFoundError {
+  return new NotFoundError(
+    `Experiment ${JSON.stringify(name)} was not found. List the experiments with: exprun experiments list`,
+    { backend: backend.name },
+  );
+}
+
+/** The experiment's record, or the CLI's not-found error. */
+export async function requireExperimentRecord(backend: Backend, name: string): Promise<ExperimentRecord> {
+  const record = await backend.getExperiment(name);
+  if (!record) throw experimentNotFound(name, backend);
+  return record;
+}
 
 /**
  * Finds the run a command names: `experiment/run`, or `run` with `--experiment`
@@ -36,18 +53,13 @@ export async function resolveRun(
     );
   }
   throw new UsageError(
-    `Run ${JSON.stringify(spec)} exists in several experiments (${found.map((r) => r.experiment).join(", ")}). ` +
+    `Run ${JSON.stringify(spec)} exists in several experiments (${found.map((r) => JSON.stringify(r.experiment)).join(", ")}). ` +
       `Name one: --experiment ${found[0]!.experiment} or ${found[0]!.experiment}/${spec}.`,
   );
 }
 
 async function mustGet(backend: Backend, ref: RunRef): Promise<RunRecord> {
-  if (!(await backend.getExperiment(ref.experiment))) {
-    throw new NotFoundError(
-      `Experiment ${JSON.stringify(ref.experiment)} was not found. List the experiments with: exprun experiments list`,
-      { backend: backend.name },
-    );
-  }
+  await requireExperimentRecord(backend, ref.experiment);
   const record = await backend.getRun(ref);
   if (!record) {
     throw new NotFoundError(
@@ -78,14 +90,13 @@ export async function getRun(
   try {
     return await ExperimentRun.get(name, { backend, experiment });
   } catch (error) {
-    if (!(error instanceof NotFoundError) || !create) {
-      if (error instanceof NotFoundError) {
-        throw new NotFoundError(
-          `Run ${JSON.stringify(name)} was not found in experiment ${JSON.stringify(experiment)}. Pass --create to create it.`,
-          { backend: backend.name },
-        );
-      }
-      throw error;
+    // By code, not class: a backend package from the user's project brings its own copy of core.
+    if (!isExprunError(error, "NOT_FOUND")) throw error;
+    if (!create) {
+      throw new NotFoundError(
+        `Run ${JSON.stringify(name)} was not found in experiment ${JSON.stringify(experiment)}. Pass --create to create it.`,
+        { backend: backend.name },
+      );
     }
     return ExperimentRun.create(name, { backend, experiment });
   }

@@ -1,4 +1,4 @@
-import { type SeriesPoint, settlePoints } from "@exprun/core";
+import { isLaterPoint, type SeriesPoint } from "@exprun/core";
 
 export interface SeriesSummary {
   steps: number;
@@ -9,38 +9,69 @@ export interface SeriesSummary {
   max: number;
 }
 
-/** Per metric: number of steps, first/last step, last value (largest step), min and max (NaN ignored). */
-export function summariseSeries(points: readonly SeriesPoint[]): Record<string, SeriesSummary> {
-  const out: Record<string, SeriesSummary> = {};
-  for (const p of settlePoints(points)) {
-    const s = out[p.metric];
+/**
+ * Folds points (in write order) into per-metric summaries: number of distinct steps, first/last
+ * step, the latest value (core's rule: largest step, on a tie the last written), min and max (NaN
+ * ignored; NaN when every value is). Memory grows with the number of metrics and distinct steps, not
+ * with the points read, so a series can be streamed through it.
+ */
+export class SeriesSummariser {
+  readonly #metrics = new Map<
+    string,
+    { steps: Set<number>; latest: SeriesPoint; min: number; max: number; first: number }
+  >();
+
+  add(point: SeriesPoint): void {
+    const s = this.#metrics.get(point.metric);
     if (!s) {
-      out[p.metric] = {
-        steps: 1,
-        firstStep: p.step,
-        lastStep: p.step,
-        last: p.value,
-        min: p.value,
-        max: p.value,
-      };
-      continue;
+      const value = Number.isNaN(point.value) ? Number.NaN : point.value;
+      this.#metrics.set(point.metric, {
+        steps: new Set([point.step]),
+        latest: point,
+        min: value,
+        max: value,
+        first: point.step,
+      });
+      return;
     }
-    s.steps++;
-    if (p.step >= s.lastStep) {
-      s.lastStep = p.step;
-      s.last = p.value;
-    }
-    if (p.step < s.firstStep) s.firstStep = p.step;
-    if (!Number.isNaN(p.value)) {
-      if (Number.isNaN(s.min) || p.value < s.min) s.min = p.value;
-      if (Number.isNaN(s.max) || p.value > s.max) s.max = p.value;
+    s.steps.add(point.step);
+    if (isLaterPoint(s.latest, point)) s.latest = point;
+    if (point.step < s.first) s.first = point.step;
+    if (!Number.isNaN(point.value)) {
+      if (Number.isNaN(s.min) || point.value < s.min) s.min = point.value;
+      if (Number.isNaN(s.max) || point.value > s.max) s.max = point.value;
     }
   }
-  return out;
+
+  /** Per metric, in the order the metrics first appeared. */
+  result(): Record<string, SeriesSummary> {
+    const out: Record<string, SeriesSummary> = {};
+    for (const [metric, s] of this.#metrics) {
+      out[metric] = {
+        steps: s.steps.size,
+        firstStep: s.first,
+        lastStep: s.latest.step,
+        last: s.latest.value,
+        min: s.min,
+        max: s.max,
+      };
+    }
+    return out;
+  }
 }
 
-/** Area under a ROC curve by the trapezoid rule over the points sorted by false-positive rate. */
-export function rocAuc(fpr: number[], tpr: number[]): number {
+/** Summaries of points given in write order. */
+export function summariseSeries(points: Iterable<SeriesPoint>): Record<string, SeriesSummary> {
+  const summariser = new SeriesSummariser();
+  for (const point of points) summariser.add(point);
+  return summariser.result();
+}
+
+/**
+ * Area under a ROC curve by the trapezoid rule over its points sorted by false-positive rate: the
+ * number `runs show` prints next to a logged curve, and the AUC the demo logs for the curve it logs.
+ */
+export function rocAuc(fpr: readonly number[], tpr: readonly number[]): number {
   const points = fpr.map((x, i) => [x, tpr[i]!] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   let area = 0;
   for (let i = 1; i < points.length; i++) {

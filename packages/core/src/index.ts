@@ -17,6 +17,13 @@ export {
   type TimeSeriesDataFrameRow,
 } from "./dataframe.js";
 export * from "./errors.js";
+export { Experiment, type ExperimentOptions } from "./experiment.js";
+export {
+  type ClassificationMetrics,
+  type CreateRunOptions,
+  ExperimentRun,
+  type RunOptions,
+} from "./experiment-run.js";
 export {
   checkSortKeys,
   compareRows,
@@ -29,16 +36,10 @@ export {
   type Literal,
   type Operator,
   parseFilter,
+  parseIsoTime,
   parseSort,
   type SortKey,
 } from "./filter/index.js";
-export { Experiment, type ExperimentOptions } from "./experiment.js";
-export {
-  type ClassificationMetrics,
-  type CreateRunOptions,
-  ExperimentRun,
-  type RunOptions,
-} from "./experiment-run.js";
 export {
   getLoggableSchema,
   type LoggableSchema,

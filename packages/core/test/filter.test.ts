@@ -220,7 +220,8 @@ describe("sort keys", () => {
       row({ name: "b", metrics: {} }),
       row({ name: "c", metrics: { acc: 0.9 } }),
     ];
-    const order = (spec: string) => [...rows].sort((x, y) => compareRows(parseSort(spec), x, y)).map((r) => r.name);
+    const order = (spec: string) =>
+      [...rows].sort((x, y) => compareRows(parseSort(spec), x, y)).map((r) => r.name);
     expect(order("metric.acc")).toEqual(["a", "c", "b"]);
     expect(order("metric.acc:desc")).toEqual(["c", "a", "b"]);
   });

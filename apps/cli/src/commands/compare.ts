@@ -2,6 +2,7 @@ import type { RunRecord, Value } from "@exprun/core";
 import type { Command } from "commander";
 import type { CliIo } from "../context.js";
 import { UsageError } from "../errors.js";
+import { safe } from "../format/safe.js";
 import { renderTable } from "../format/table.js";
 import { formatValue, sameValue } from "../format/value.js";
 import { resolveRun } from "../resolve.js";
@@ -47,10 +48,10 @@ ${examples(
         const c = ctx.colors;
         ctx.out(
           renderTable({
-            head: ["", "key", ...names.map((n) => c.bold(n))],
+            head: ["", "key", ...names.map((n) => c.bold(safe(n)))],
             rows: rows.map((r) => [
               r.differs ? c.yellow("≠") : "",
-              r.differs ? c.yellow(r.key) : r.key,
+              r.differs ? c.yellow(safe(r.key)) : safe(r.key),
               ...r.values.map((v) => (r.differs ? c.bold(formatValue(v)) : formatValue(v))),
             ]),
             numeric: [false, false, ...names.map(() => true)],
@@ -84,7 +85,9 @@ export function compareRuns(runs: RunRecord[]): CompareRow[] {
 
 function rowValue(run: RunRecord, key: string): Value | null {
   if (key === "state") return run.state;
-  if (key.startsWith("param.")) return run.params[key.slice(6)] ?? null;
-  if (key.startsWith("metric.")) return run.metrics[key.slice(7)] ?? null;
-  return run.latestTimeSeries?.[key.slice(19)]?.value ?? null;
+  const own = <T>(record: Record<string, T> | undefined, k: string) =>
+    record && Object.hasOwn(record, k) ? record[k] : undefined;
+  if (key.startsWith("param.")) return own(run.params, key.slice(6)) ?? null;
+  if (key.startsWith("metric.")) return own(run.metrics, key.slice(7)) ?? null;
+  return own(run.latestTimeSeries, key.slice(19))?.value ?? null;
 }

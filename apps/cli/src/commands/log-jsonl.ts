@@ -1,8 +1,9 @@
 import { createInterface } from "node:readline";
-import { type ExperimentRun, parseJson, RUN_STATES, type RunState } from "@exprun/core";
+import { type ExperimentRun, parseJson } from "@exprun/core";
 import type { Context } from "../context.js";
 import { UsageError } from "../errors.js";
 import { getRun } from "../resolve.js";
+import { parseState, parseWallTime } from "../values.js";
 
 interface Line {
   run?: unknown;
@@ -42,21 +43,21 @@ export async function readJsonl(
     lineNo++;
     const text = raw.trim();
     if (text === "") continue;
-    const where = `stdin line ${lineNo}`;
+    const where = `stdin line ${lineNo}:`;
     try {
       let line: Line;
       try {
         line = parseJson<Line>(text);
       } catch (error) {
-        throw new UsageError(`is not JSON (${(error as Error).message}).`);
+        throw new UsageError(`not JSON (${(error as Error).message}).`);
       }
       if (typeof line !== "object" || line === null || Array.isArray(line))
-        throw new UsageError("must be a JSON object.");
+        throw new UsageError("not a JSON object.");
       const unknown = Object.keys(line).filter((k) => !KEYS.has(k));
       if (unknown.length)
-        throw new UsageError(`has unknown key(s) ${unknown.join(", ")}; allowed: ${[...KEYS].join(", ")}.`);
+        throw new UsageError(`unknown key(s) ${unknown.join(", ")}; allowed: ${[...KEYS].join(", ")}.`);
       const runSpec = optionalString(line.run, "run") ?? defaults.run;
-      if (!runSpec) throw new UsageError('names no run: add "run" to the line or pass --run.');
+      if (!runSpec) throw new UsageError('no run named: add "run" to the line or pass --run.');
       const experiment = optionalString(line.experiment, "experiment") ?? defaults.experiment;
       const key = `${experiment ?? ""}/${runSpec}`;
       let run = runs.get(key);
@@ -71,19 +72,16 @@ export async function readJsonl(
         if (step !== undefined && typeof step !== "number") throw new UsageError('"step" must be a number.');
         await run.logTimeSeriesMetrics(line.series as Record<string, number>, {
           ...(step === undefined ? {} : { step }),
-          ...(line.wall_time === undefined ? {} : { wallTime: wallTime(line.wall_time) }),
+          ...(line.wall_time === undefined ? {} : { wallTime: parseWallTime(line.wall_time, '"wall_time"') }),
         });
       } else if (line.step !== undefined || line.wall_time !== undefined) {
         throw new UsageError('"step" and "wall_time" need "series".');
       }
       if (line.classification !== undefined) await run.logClassificationMetrics(line.classification as never);
       if (line.state !== undefined) {
-        const state = String(line.state).toUpperCase();
-        if (!(RUN_STATES as readonly string[]).includes(state)) {
-          throw new UsageError(`"state" must be one of ${RUN_STATES.join(", ")}.`);
-        }
+        const state = parseState(line.state, '"state"');
         if (state === "RUNNING") await run.updateState("RUNNING");
-        else await run.endRun({ state: state as RunState });
+        else await run.endRun({ state });
       }
       applied++;
     } catch (error) {
@@ -108,10 +106,4 @@ function optionalString(value: unknown, key: string): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== "string" || value === "") throw new UsageError(`"${key}" must be a non-empty string.`);
   return value;
-}
-
-function wallTime(value: unknown): number {
-  if (typeof value === "number") return value;
-  if (typeof value === "string" && Number.isFinite(Date.parse(value))) return Date.parse(value);
-  throw new UsageError('"wall_time" must be milliseconds since the epoch or an ISO date string.');
 }

@@ -44,11 +44,3 @@ export function emptySummary(from: string, to: string, dryRun = false): CopySumm
     warnings: [],
   };
 }
-
-/** Whether anything was written. */
-export function copiedAnything(summary: CopySummary): boolean {
-  return (
-    summary.experiments.created + summary.experiments.updated + summary.runs.created + summary.runs.updated >
-      0 || Object.values(summary.copied).some((n) => n > 0)
-  );
-}

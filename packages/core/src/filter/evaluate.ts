@@ -79,7 +79,9 @@ export function evaluate(expr: Expr, row: FilterRow): boolean {
     case "like": {
       const actual = fieldValue(row, expr.field);
       if (typeof actual !== "string") return false;
-      const matched = likeRegExp(expr.pattern, expr.caseInsensitive || expr.field.kind === "state").test(actual);
+      const matched = likeRegExp(expr.pattern, expr.caseInsensitive || expr.field.kind === "state").test(
+        actual,
+      );
       return expr.negated ? !matched : matched;
     }
   }

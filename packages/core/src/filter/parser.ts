@@ -120,7 +120,8 @@ export function parseFilter(expression: string): Expr {
   };
   const parseComparison = (): Expr => {
     const token = peek();
-    if (token.kind !== "field" && token.kind !== "word") fail(`expected a field (${FIELD_HELP}), got ${describe(token)}.`);
+    if (token.kind !== "field" && token.kind !== "word")
+      fail(`expected a field (${FIELD_HELP}), got ${describe(token)}.`);
     next();
     const field = toField(token, fail);
     let negated = false;
@@ -131,7 +132,8 @@ export function parseFilter(expression: string): Expr {
     const op = peek();
     if (op.kind === "in") {
       next();
-      if (peek().kind !== "(") fail(`expected "(" after ${JSON.stringify(op.text)}, e.g. IN ('a', 'b'), got ${describe(peek())}.`);
+      if (peek().kind !== "(")
+        fail(`expected "(" after ${JSON.stringify(op.text)}, e.g. IN ('a', 'b'), got ${describe(peek())}.`);
       next();
       const values: Literal[] = [parseValue(field, `"("`)];
       while (peek().kind === ",") {
@@ -145,10 +147,15 @@ export function parseFilter(expression: string): Expr {
     if (op.kind === "like" || op.kind === "ilike") {
       next();
       if (field.kind === "created" || field.kind === "updated")
-        fail(`${op.text.toUpperCase()} compares text; ${token.text} is a time (use <, >, = with a date).`, op);
+        fail(
+          `${op.text.toUpperCase()} compares text; ${token.text} is a time (use <, >, = with a date).`,
+          op,
+        );
       const pattern = peek();
       if (pattern.kind !== "string" && pattern.kind !== "word")
-        fail(`expected a 'pattern' after ${op.text.toUpperCase()} (% matches any text, _ one character), got ${describe(pattern)}.`);
+        fail(
+          `expected a 'pattern' after ${op.text.toUpperCase()} (% matches any text, _ one character), got ${describe(pattern)}.`,
+        );
       next();
       return { type: "like", field, pattern: pattern.text, caseInsensitive: op.kind === "ilike", negated };
     }
@@ -193,7 +200,8 @@ export function toField(token: Token, fail: (message: string, token?: Token) => 
       token,
     );
   }
-  if (key === "") return fail(`${JSON.stringify(text)} needs a key after the dot, e.g. ${text}accuracy.`, token);
+  if (key === "")
+    return fail(`${JSON.stringify(text)} needs a key after the dot, e.g. ${text}accuracy.`, token);
   return { kind: prefix, key };
 }
 
