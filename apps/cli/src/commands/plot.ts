@@ -114,7 +114,7 @@ ${examples(
             })),
           );
         }
-        const { renderChart } = await import("../format/chart.js");
+        const { renderChart, wrapWords } = await import("../format/chart.js");
         const colors = ctx.colors.isColorSupported ? ctx.colors : undefined;
         const oneExperiment = runs.every((r) => r.ref.experiment === runs[0]?.ref.experiment);
         for (const chart of charts) {
@@ -131,10 +131,13 @@ ${examples(
           );
           const note =
             chart.leftOut > 0
-              ? `\n  ${ctx.colors.dim(
+              ? `\n${wrapWords(
                   `${chart.leftOut} more run(s) left out: showing the best ${chart.runs.length} by last ${safe(chart.metric)} ` +
                     `(${chart.lowerIsBetter ? "lowest" : "highest"} first). --top N shows more, --top 0 all.`,
-                )}`
+                  width,
+                )
+                  .map((line) => ctx.colors.dim(line))
+                  .join("\n")}`
               : "";
           ctx.out(`${text}${note}\n`);
         }

@@ -154,3 +154,18 @@ export function wrapLegend(entries: string[], width: number): string[] {
   if (line) lines.push(line);
   return lines;
 }
+
+/** Plain words on lines of at most `width` columns, each starting with `indent`. */
+export function wrapWords(text: string, width: number, indent = "  "): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    const candidate = line ? `${line} ${word}` : `${indent}${word}`;
+    if (line && visibleWidth(candidate) > width) {
+      lines.push(line);
+      line = `${indent}${word}`;
+    } else line = candidate;
+  }
+  if (line) lines.push(line);
+  return lines;
+}

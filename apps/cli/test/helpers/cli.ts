@@ -19,6 +19,8 @@ export interface RunOptions {
   cwd?: string;
   /** Extra `node` flags, e.g. `--import` of a test hook. */
   nodeArgs?: string[];
+  /** Another copy of the binary (an installed one); default {@link BIN}. */
+  bin?: string;
 }
 
 /** Runs `node dist/bin.js …args` as a child process with a clean exprun environment and no colour. */
@@ -37,7 +39,7 @@ export function exprun(args: string[], options: RunOptions = {}): Promise<Result
     delete env[key];
   Object.assign(env, options.env);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BIN, ...args], {
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.bin ?? BIN, ...args], {
       cwd: options.cwd ?? process.cwd(),
       env: env as NodeJS.ProcessEnv,
       stdio: ["pipe", "pipe", "pipe"],
