@@ -101,6 +101,7 @@ describe("store text on the terminal", () => {
       const result = await cli(args, { NO_COLOR: undefined, FORCE_COLOR: "1" });
       expect(result.stdout).toContain("\u001b[");
       // Every ESC starts an SGR colour sequence (ESC [ digits m); the store's ESC[2J and OSC 52 are escaped.
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping our own SGR codes.
       const stripped = result.stdout.replace(/\u001b\[[0-9;]*m/g, "");
       expect(stripped, args.join(" ")).not.toMatch(RAW_CONTROL);
     }

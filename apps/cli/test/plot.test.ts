@@ -79,6 +79,7 @@ describe("plot", () => {
       NO_COLOR: undefined,
       FORCE_COLOR: "1",
     });
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the legend's colour codes are the point.
     expect(coloured.stdout).toMatch(/\u001b\[3\dm──\u001b\[39m run-00/);
   });
 
