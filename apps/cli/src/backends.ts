@@ -2,8 +2,8 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import {
-  type Backend,
   BackendError,
+  type CheckedBackend,
   isExprunError,
   openBackend,
   parseBackendUri,
@@ -20,19 +20,15 @@ const BUILT_IN_SCHEMES = new Set(["memory", "file", "s3", "vertex"]);
  * supplies the import: the package of the working directory's project first (so a global exprun
  * uses the `@exprun/backend-vertex` of the project it runs in), then the CLI's own dependency. A
  * scheme core does not know loads the project's plugins first (`EXPRUN_PLUGINS`, or `exprun.plugins`
- * in its package.json), which register it. `s3://` URIs may carry `?endpoint=…` parameters.
+ * in its package.json), which register it. Core returns a checked backend and reads URI options
+ * (`s3://bucket/prefix?endpoint=…&region=…&path-style=true`).
  */
-export async function openCliBackend(uri: string, env: NodeJS.ProcessEnv = process.env): Promise<Backend> {
+export async function openCliBackend(
+  uri: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<CheckedBackend> {
   const parts = parseBackendUri(uri);
   if (!BUILT_IN_SCHEMES.has(parts.scheme)) await loadPlugins(env, parts.scheme);
-  if (parts.scheme === "s3" && uri.includes("?")) {
-    if (!parts.host)
-      throw new ValidationError(`Invalid S3 URI ${JSON.stringify(uri)}: use s3://bucket/prefix.`);
-    const { createS3Backend } = (await importPackage("@exprun/backend-s3")) as {
-      createS3Backend: (options: Record<string, unknown>) => Backend | Promise<Backend>;
-    };
-    return createS3Backend(s3Options(uri));
-  }
   try {
     return await openBackend(uri, { importer: importPackage });
   } catch (error) {
@@ -45,32 +41,6 @@ export async function openCliBackend(uri: string, env: NodeJS.ProcessEnv = proce
     }
     throw error;
   }
-}
-
-/**
- * `s3://bucket/prefix`, optionally with `?endpoint=URL&region=R&path-style=true` for S3-compatible
- * services (MinIO, R2, s3rver); credentials always come from the AWS default chain.
- */
-export function s3Options(uri: string): Record<string, unknown> {
-  const url = new URL(uri);
-  const prefix = decodeURIComponent(url.pathname).replace(/^\/+|\/+$/g, "");
-  const clientConfig: Record<string, unknown> = {};
-  for (const [key, value] of url.searchParams) {
-    if (key === "endpoint") clientConfig.endpoint = value;
-    else if (key === "region") clientConfig.region = value;
-    else if (key === "path-style" || key === "forcePathStyle")
-      clientConfig.forcePathStyle = value !== "false";
-    else {
-      throw new ValidationError(
-        `Unknown S3 URI parameter ${JSON.stringify(key)} in ${JSON.stringify(uri)}: use endpoint, region or path-style.`,
-      );
-    }
-  }
-  return {
-    bucket: url.hostname,
-    ...(prefix ? { prefix } : {}),
-    ...(Object.keys(clientConfig).length ? { clientConfig } : {}),
-  };
 }
 
 /** A backend package: the project's copy when it has one, else the CLI's own. */

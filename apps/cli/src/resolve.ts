@@ -1,5 +1,5 @@
 import {
-  type Backend,
+  type CheckedBackend,
   collectPages,
   type ExperimentRecord,
   ExperimentRun,
@@ -11,7 +11,7 @@ import {
 import { UsageError } from "./errors.js";
 
 /** The CLI's one "experiment not found" message, with the command that lists what exists. */
-export function experimentNotFound(name: string, backend: Backend): NotFoundError {
+export function experimentNotFound(name: string, backend: CheckedBackend): NotFoundError {
   return new NotFoundError(
     `Experiment ${JSON.stringify(name)} was not found. List the experiments with: exprun experiments list`,
     { backend: backend.name },
@@ -19,7 +19,10 @@ export function experimentNotFound(name: string, backend: Backend): NotFoundErro
 }
 
 /** The experiment's record, or the CLI's not-found error. */
-export async function requireExperimentRecord(backend: Backend, name: string): Promise<ExperimentRecord> {
+export async function requireExperimentRecord(
+  backend: CheckedBackend,
+  name: string,
+): Promise<ExperimentRecord> {
   const record = await backend.getExperiment(name);
   if (!record) throw experimentNotFound(name, backend);
   return record;
@@ -30,7 +33,7 @@ export async function requireExperimentRecord(backend: Backend, name: string): P
  * (or `EXPRUN_EXPERIMENT`), or `run` alone when exactly one experiment has a run of that name.
  */
 export async function resolveRun(
-  backend: Backend,
+  backend: CheckedBackend,
   spec: string,
   experiment: string | undefined,
 ): Promise<RunRecord> {
@@ -58,7 +61,7 @@ export async function resolveRun(
   );
 }
 
-async function mustGet(backend: Backend, ref: RunRef): Promise<RunRecord> {
+async function mustGet(backend: CheckedBackend, ref: RunRef): Promise<RunRecord> {
   await requireExperimentRecord(backend, ref.experiment);
   const record = await backend.getRun(ref);
   if (!record) {
@@ -79,7 +82,7 @@ export function requireExperiment(value: string | undefined, command: string): s
 
 /** The run to log to; with `create`, it (and its experiment) are created when missing. */
 export async function getRun(
-  backend: Backend,
+  backend: CheckedBackend,
   spec: string,
   experimentOption: string | undefined,
   create: boolean,

@@ -1,10 +1,10 @@
-import { type Backend, collectPages, type RunRecord } from "@exprun/core";
+import { type CheckedBackend, collectPages, type RunRecord } from "@exprun/core";
 import { isoTime } from "./format/json.js";
 import { requireExperimentRecord } from "./resolve.js";
 
 /** Runs of one experiment, or of every experiment when none is named. */
 export async function loadRuns(
-  backend: Backend,
+  backend: CheckedBackend,
   experiment: string | undefined,
   withLatestTimeSeries: boolean,
 ): Promise<{ runs: RunRecord[]; experiments: string[] }> {

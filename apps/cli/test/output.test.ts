@@ -46,7 +46,7 @@ beforeAll(async () => {
       backend,
       schemaTitle: "system.Dataset",
       displayName: `data${CLIPBOARD}`,
-      uri: `gs://b/${CR}x`,
+      uri: "gs://b/x",
     });
     await run.associateArtifacts([artifact]);
   }

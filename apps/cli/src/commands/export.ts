@@ -1,6 +1,6 @@
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
-import { type Backend, collectPages, dataFrameColumns, Experiment, ExperimentRun } from "@exprun/core";
+import { type CheckedBackend, collectPages, dataFrameColumns, Experiment, ExperimentRun } from "@exprun/core";
 import type { Command } from "commander";
 import type { CliIo, Context } from "../context.js";
 import { UsageError } from "../errors.js";
@@ -79,14 +79,14 @@ ${examples(
     );
 }
 
-async function experimentNames(backend: Backend, chosen: string[] | undefined): Promise<string[]> {
+async function experimentNames(backend: CheckedBackend, chosen: string[] | undefined): Promise<string[]> {
   if (!chosen) return (await collectPages((page) => backend.listExperiments(page))).map((e) => e.name);
   for (const name of chosen) await requireExperimentRecord(backend, name);
   return chosen;
 }
 
 /** Python's experiment DataFrame of each experiment (core builds it), concatenated. */
-async function writeExperimentFrame(backend: Backend, experiments: string[], writer: FrameWriter) {
+async function writeExperimentFrame(backend: CheckedBackend, experiments: string[], writer: FrameWriter) {
   const frames: Row[][] = [];
   for (const name of experiments) frames.push(await (await Experiment.get(name, { backend })).getDataFrame());
   // pandas.concat: the first frame's columns, then each later frame's new ones, in order.
@@ -101,7 +101,7 @@ async function writeExperimentFrame(backend: Backend, experiments: string[], wri
  * The header needs every metric name first, which the runs' latest points give without reading the
  * series; then each run's frame is read and written before the next is read.
  */
-async function writeTimeSeries(backend: Backend, experiments: string[], writer: FrameWriter) {
+async function writeTimeSeries(backend: CheckedBackend, experiments: string[], writer: FrameWriter) {
   const runs: { experiment: string; name: string }[] = [];
   const metrics = new Set<string>();
   for (const experiment of experiments) {

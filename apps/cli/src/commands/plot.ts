@@ -1,4 +1,4 @@
-import { type Backend, collectPages, type RunRecord, type RunRef, settlePoints } from "@exprun/core";
+import { type CheckedBackend, collectPages, type RunRecord, type RunRef, settlePoints } from "@exprun/core";
 import type { Command } from "commander";
 import type { CliIo } from "../context.js";
 import { UsageError } from "../errors.js";
@@ -153,7 +153,7 @@ function rankOrder(a: number, b: number, lowerIsBetter: boolean): number {
 
 /** The runs named, or every run of the experiment, with their latest points (to rank them). */
 async function plotRuns(
-  backend: Backend,
+  backend: CheckedBackend,
   specs: string[],
   experiment: string | undefined,
 ): Promise<PlotRun[]> {

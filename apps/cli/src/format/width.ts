@@ -25,11 +25,14 @@ export function graphemes(): Intl.Segmenter {
 // Built on first use too: constructing the RGI_Emoji pattern alone takes tens of ms. The `v` flag
 // (Unicode sets, Node 20) is given as a string because TypeScript's es2022 target rejects the literal.
 let patterns: { visible: RegExp; rgiEmoji: RegExp } | undefined;
+const UNICODE_SETS = "v";
 function unicodePatterns() {
   patterns ??= {
-    visible:
-      /[^\p{Default_Ignorable_Code_Point}\p{Control}\p{Format}\p{Nonspacing_Mark}\p{Enclosing_Mark}\p{Surrogate}]/v,
-    rgiEmoji: /^\p{RGI_Emoji}$/v,
+    visible: new RegExp(
+      "[^\\p{Default_Ignorable_Code_Point}\\p{Control}\\p{Format}\\p{Nonspacing_Mark}\\p{Enclosing_Mark}\\p{Surrogate}]",
+      UNICODE_SETS,
+    ),
+    rgiEmoji: new RegExp("^\\p{RGI_Emoji}$", UNICODE_SETS),
   };
   return patterns;
 }

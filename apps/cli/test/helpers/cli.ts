@@ -8,7 +8,8 @@ import { fileURLToPath } from "node:url";
  * The built binary: the tests run exactly what users run. `EXPRUN_TEST_BIN` points them at another
  * build (e.g. main's, to check that a new test fails there).
  */
-export const BIN = process.env.EXPRUN_TEST_BIN ?? fileURLToPath(new URL("../../dist/exprun.js", import.meta.url));
+export const BIN =
+  process.env.EXPRUN_TEST_BIN ?? fileURLToPath(new URL("../../dist/exprun.js", import.meta.url));
 
 export interface Result {
   code: number;
