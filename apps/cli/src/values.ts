@@ -1,4 +1,4 @@
-import { parseIsoTime, RUN_STATES, type RunState, type Value } from "@exprun/core";
+import type { Value } from "@exprun/core";
 import { UsageError } from "./errors.js";
 
 /**
@@ -50,40 +50,4 @@ export function parseCount(name: string, raw: string): number {
   if (!/^\d+$/.test(raw))
     throw new UsageError(`${name} must be a non-negative integer; got ${JSON.stringify(raw)}.`);
   return Number(raw);
-}
-
-/** The range of a JavaScript Date (and of every store's wall times): ±8.64e15 ms around the epoch. */
-const MAX_TIME = 8.64e15;
-
-/**
- * A wall time as `--wall-time` and `"wall_time"` in `log --jsonl` take it: milliseconds since the
- * epoch (a number, or a string of digits), or an ISO-8601 date string. `what` names the input in the
- * error. An ISO time without an offset is UTC, as in the filter language.
- */
-export function parseWallTime(raw: unknown, what = "--wall-time"): number {
-  let ms = Number.NaN;
-  if (typeof raw === "number") ms = raw;
-  else if (typeof raw === "string") {
-    const text = raw.trim();
-    ms = /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : (parseIsoTime(text) ?? Number.NaN);
-  }
-  if (!Number.isFinite(ms) || Math.abs(ms) > MAX_TIME) {
-    throw new UsageError(
-      `${what} must be milliseconds since the epoch or an ISO date (e.g. 2024-01-31T12:00:00Z); got ${JSON.stringify(raw)}.`,
-    );
-  }
-  return ms;
-}
-
-/**
- * A run state, named as core names them: upper case (`COMPLETE`, not `complete`), because core's
- * `updateState` accepts only those, and one spelling is easier to script than two.
- */
-export function parseState(raw: unknown, what = "state"): RunState {
-  if (typeof raw === "string" && (RUN_STATES as readonly string[]).includes(raw)) return raw as RunState;
-  const hint =
-    typeof raw === "string" && (RUN_STATES as readonly string[]).includes(raw.toUpperCase())
-      ? ` (states are upper case: ${raw.toUpperCase()})`
-      : "";
-  throw new UsageError(`Unknown ${what} ${JSON.stringify(raw)}${hint}: use one of ${RUN_STATES.join(", ")}.`);
 }

@@ -1,9 +1,8 @@
 import { createInterface } from "node:readline";
-import { type ExperimentRun, parseJson } from "@exprun/core";
+import { type ExperimentRun, parseJson, parseRunState, parseWallTime } from "@exprun/core";
 import type { Context } from "../context.js";
 import { UsageError } from "../errors.js";
 import { getRun } from "../resolve.js";
-import { parseState, parseWallTime } from "../values.js";
 
 interface Line {
   run?: unknown;
@@ -79,7 +78,7 @@ export async function readJsonl(
       }
       if (line.classification !== undefined) await run.logClassificationMetrics(line.classification as never);
       if (line.state !== undefined) {
-        const state = parseState(line.state, '"state"');
+        const state = parseRunState(line.state);
         if (state === "RUNNING") await run.updateState("RUNNING");
         else await run.endRun({ state });
       }

@@ -1,10 +1,9 @@
-import { ExperimentRun, RUN_STATES } from "@exprun/core";
+import { ExperimentRun, parseRunState, RUN_STATES } from "@exprun/core";
 import type { Command } from "commander";
 import type { CliIo } from "../../context.js";
 import { safe } from "../../format/safe.js";
 import { requireExperiment } from "../../resolve.js";
 import { runJson } from "../../runs-data.js";
-import { parseState } from "../../values.js";
 import { action, examples } from "../action.js";
 
 export function registerRunsCreate(group: Command, io: CliIo): void {
@@ -21,7 +20,7 @@ export function registerRunsCreate(group: Command, io: CliIo): void {
     )
     .action(
       action(io, async (ctx, opts, name: string) => {
-        const state = opts.state === undefined ? undefined : parseState(opts.state);
+        const state = opts.state === undefined ? undefined : parseRunState(opts.state);
         const backend = await ctx.backend();
         const experiment = requireExperiment(
           (opts.experiment as string | undefined) ?? ctx.defaultExperiment(),

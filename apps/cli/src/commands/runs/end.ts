@@ -1,10 +1,9 @@
-import { ExperimentRun } from "@exprun/core";
+import { ExperimentRun, parseRunState } from "@exprun/core";
 import type { Command } from "commander";
 import type { CliIo } from "../../context.js";
 import { safe } from "../../format/safe.js";
 import { resolveRun } from "../../resolve.js";
 import { runJson } from "../../runs-data.js";
-import { parseState } from "../../values.js";
 import { action, examples } from "../action.js";
 
 export function registerRunsEnd(group: Command, io: CliIo): void {
@@ -20,7 +19,7 @@ export function registerRunsEnd(group: Command, io: CliIo): void {
     )
     .action(
       action(io, async (ctx, opts, spec: string) => {
-        const state = opts.state === undefined ? "COMPLETE" : parseState(opts.state);
+        const state = opts.state === undefined ? "COMPLETE" : parseRunState(opts.state);
         const backend = await ctx.existingBackend();
         const record = await resolveRun(
           backend,

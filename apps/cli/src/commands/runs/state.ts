@@ -1,10 +1,9 @@
-import { ExperimentRun, RUN_STATES } from "@exprun/core";
+import { ExperimentRun, parseRunState, RUN_STATES } from "@exprun/core";
 import type { Command } from "commander";
 import type { CliIo } from "../../context.js";
 import { safe } from "../../format/safe.js";
 import { resolveRun } from "../../resolve.js";
 import { runJson } from "../../runs-data.js";
-import { parseState } from "../../values.js";
 import { action, examples } from "../action.js";
 
 export function registerRunsState(group: Command, io: CliIo): void {
@@ -17,7 +16,7 @@ export function registerRunsState(group: Command, io: CliIo): void {
     .addHelpText("after", examples("exprun runs state demo/baseline CANCELLED"))
     .action(
       action(io, async (ctx, opts, spec: string, state: string) => {
-        const parsed = parseState(state);
+        const parsed = parseRunState(state);
         const backend = await ctx.existingBackend();
         const record = await resolveRun(
           backend,
