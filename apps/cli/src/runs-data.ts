@@ -34,6 +34,8 @@ export function runJson(run: RunRecord) {
     tensorboardRun: run.tensorboardRun ?? null,
     params: run.params,
     metrics: run.metrics,
+    tags: run.tags,
+    description: run.description,
     ...(run.latestTimeSeries
       ? {
           latestTimeSeries: Object.fromEntries(

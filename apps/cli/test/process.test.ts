@@ -170,6 +170,8 @@ describe("help", () => {
     ["runs", "create"],
     ["runs", "end"],
     ["runs", "state"],
+    ["runs", "tag"],
+    ["runs", "note"],
     ["runs", "delete"],
     ["log"],
     ["log", "params"],

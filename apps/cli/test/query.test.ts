@@ -159,3 +159,55 @@ describe("states and wall times: one parser, core's rules", () => {
     }
   });
 });
+
+describe("runs tag and runs note", () => {
+  it("sets and deletes tags, which filter, sort, columns, show, compare and export read", async () => {
+    const tagged = await exprunJson<{ tags: Record<string, string> }>(
+      [...store, "runs", "tag", "sweep/mlp-b", "team=vision", "stage=candidate", "code=007"],
+      { cwd: tmp.dir },
+    );
+    expect(tagged.tags).toEqual({ team: "vision", stage: "candidate", code: "007" });
+    const deleted = await cli(["runs", "tag", "sweep/mlp-b", "--delete", "stage", "--delete", "absent"]);
+    expect(deleted.code, deleted.stderr).toBe(0);
+    expect(deleted.stdout).toMatch(/│ team\s+│ vision\s+│/);
+    expect(deleted.stdout).not.toContain("candidate");
+    expect((await cli(["runs", "tag", "sweep/logreg-a", "team=nlp"])).code).toBe(0);
+    expect(await names(["--filter", "tags.team = 'vision'"])).toEqual(["mlp-b"]);
+    expect(await names(["--filter", "tag.team IN ('vision', 'nlp')", "--sort", "tag.team"])).toEqual([
+      "logreg-a",
+      "mlp-b",
+    ]);
+    const columns = await exprunJson<Record<string, unknown>[]>(
+      [...store, "runs", "list", "-e", "sweep", "--columns", "run,tag.team", "--filter", "tag.team != ''"],
+      { cwd: tmp.dir },
+    );
+    expect(columns).toEqual([
+      { run: "mlp-b", "tag.team": "vision" },
+      { run: "logreg-a", "tag.team": "nlp" },
+    ]);
+    const shown = await cli(["runs", "show", "sweep/mlp-b"]);
+    expect(shown.stdout).toContain("Tags");
+    const compared = await exprunJson<{ rows: { key: string; values: unknown[] }[] }>(
+      [...store, "compare", "sweep/mlp-b", "sweep/logreg-a"],
+      { cwd: tmp.dir },
+    );
+    expect(compared.rows.find((r) => r.key === "tag.team")?.values).toEqual(["vision", "nlp"]);
+    const csv = (await cli(["export", "-e", "sweep"])).stdout.split("\n");
+    expect(csv[0]).toMatch(/,tag\.team,tag\.code$/);
+    expect((await cli(["runs", "tag", "sweep/mlp-b", "novalue"])).code).toBe(1);
+  });
+
+  it("sets, prints and clears a run's note", async () => {
+    expect((await cli(["runs", "note", "sweep/mlp-a", "best", "so", "far"])).code).toBe(0);
+    expect((await cli(["runs", "note", "sweep/mlp-a"])).stdout).toBe("best so far\n");
+    const piped = await cli(["runs", "note", "sweep/mlp-a", "-"], "from stdin\nline two\n");
+    expect(piped.code, piped.stderr).toBe(0);
+    const shown = await exprunJson<{ description: string }>([...store, "runs", "show", "sweep/mlp-a"], {
+      cwd: tmp.dir,
+    });
+    expect(shown.description).toBe("from stdin\nline two");
+    expect((await cli(["runs", "show", "sweep/mlp-a"])).stdout).toMatch(/│ note\s+│ from stdin\\nline two/);
+    expect((await cli(["runs", "note", "sweep/mlp-a", "--clear"])).code).toBe(0);
+    expect((await cli(["runs", "note", "sweep/mlp-a"])).stdout).toBe("(no note)\n");
+  });
+});

@@ -63,7 +63,7 @@ ${examples(
     );
 }
 
-/** One row per state, param, metric and latest time-series value, in that order. */
+/** One row per state, param, metric, latest time-series value and tag, in that order. */
 export function compareRuns(runs: RunRecord[]): CompareRow[] {
   const keys: string[] = ["state"];
   const seen = new Set(keys);
@@ -76,6 +76,7 @@ export function compareRuns(runs: RunRecord[]): CompareRow[] {
   for (const r of runs) for (const k of Object.keys(r.params)) add(`param.${k}`);
   for (const r of runs) for (const k of Object.keys(r.metrics)) add(`metric.${k}`);
   for (const r of runs) for (const k of Object.keys(r.latestTimeSeries ?? {})) add(`time_series_metric.${k}`);
+  for (const r of runs) for (const k of Object.keys(r.tags ?? {})) add(`tag.${k}`);
   return keys.map((key) => {
     const values = runs.map((r) => rowValue(r, key));
     const differs = values.some((v) => v === null || !sameValue(v, values[0]));
@@ -89,5 +90,6 @@ function rowValue(run: RunRecord, key: string): Value | null {
     record && Object.hasOwn(record, k) ? record[k] : undefined;
   if (key.startsWith("param.")) return own(run.params, key.slice(6)) ?? null;
   if (key.startsWith("metric.")) return own(run.metrics, key.slice(7)) ?? null;
+  if (key.startsWith("tag.")) return own(run.tags, key.slice(4)) ?? null;
   return own(run.latestTimeSeries, key.slice(19))?.value ?? null;
 }

@@ -88,6 +88,16 @@ async function showRun(ctx: Context, spec: string, experimentOption: string | un
       SHOW_CELL_WIDTH,
     ),
   );
+  const tags = Object.entries(record.tags);
+  if (tags.length) {
+    section("Tags");
+    ctx.out(
+      table(
+        ["tag", "value"],
+        tags.map(([k, v]) => [safe(k), safe(v)]),
+      ),
+    );
+  }
   section("Params");
   const params = Object.entries(record.params);
   ctx.out(
