@@ -107,6 +107,24 @@ export { generateRunName } from "./run-names.js";
 export { describeCredentials, protectCredentials, redactErrorChain } from "./secrets.js";
 export { isLaterPoint, latestPoints, settlePoints } from "./series.js";
 export {
+  backendSeries,
+  changedEntries,
+  deepEqual,
+  type ExperimentSyncOutcome,
+  ResourceSync,
+  type ResourceSyncCounts,
+  type RunSyncOptions,
+  type RunSyncResult,
+  type RunSyncSource,
+  type SeriesChunkLike,
+  type SeriesRange,
+  type SeriesReader,
+  SYNC_BUCKET_STEPS,
+  syncExperiment,
+  syncRun,
+  syncSeries,
+} from "./sync/index.js";
+export {
   endRun,
   getCurrentRun,
   getExperimentDataFrame,

@@ -17,6 +17,10 @@ export interface CopySummary {
     attributions: number;
     children: number;
     tensorboards: number;
+    tags: number;
+    notes: number;
+    /** Runs whose update time was set to the source's (stores that keep times). */
+    times: number;
   };
   /** Things the target keeps that the source does not have (copy never deletes). */
   warnings: string[];
@@ -40,6 +44,9 @@ export function emptySummary(from: string, to: string, dryRun = false): CopySumm
       attributions: 0,
       children: 0,
       tensorboards: 0,
+      tags: 0,
+      notes: 0,
+      times: 0,
     },
     warnings: [],
   };

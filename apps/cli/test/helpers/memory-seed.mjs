@@ -1,0 +1,48 @@
+// A `node --import` hook for tests: registers the URI scheme `memseed:`, a memory store filled on first
+// use with runs that carry what a copy must keep: a legacy run type, create and update times from
+// the past, tags, a note and a few thousand points. With memory-dump.mjs, `exprun copy --from memseed:
+// --to memdump:` shows what a copy keeps between two stores that keep times, in one process.
+import { createMemoryBackend } from "@exprun/backend-memory";
+import { registerBackendScheme } from "@exprun/core";
+
+export const SEED = {
+  experiment: "kept",
+  created: Date.UTC(2023, 4, 1, 12),
+  updated: Date.UTC(2023, 4, 2, 8),
+  points: 3000,
+};
+
+let seeded;
+registerBackendScheme("memseed", () => {
+  seeded ??= (async () => {
+    const backend = createMemoryBackend({ pageSize: 2 });
+    await backend.createExperiment({ name: SEED.experiment, description: "runs from the past" });
+    for (const [name, runType] of [
+      ["legacy", "system.Run"],
+      ["modern", "system.ExperimentRun"],
+    ]) {
+      const run = await backend.createRun(SEED.experiment, {
+        name,
+        state: "COMPLETE",
+        runType,
+        createTime: SEED.created,
+        updateTime: SEED.created,
+      });
+      const ref = { experiment: SEED.experiment, run: name, incarnation: run.incarnation };
+      await backend.updateRun(ref, {
+        params: { lr: 0.1 },
+        tags: { team: "vision", origin: name },
+        description: `the ${name} run`,
+        updateTime: SEED.updated,
+      });
+      const writes = Array.from({ length: SEED.points }, (_, step) => ({
+        step,
+        wallTime: SEED.created + step,
+        values: { loss: 1 / (step + 1) },
+      }));
+      await backend.appendTimeSeries(ref, writes);
+    }
+    return { ...backend, close: async () => {} };
+  })();
+  return seeded;
+});
