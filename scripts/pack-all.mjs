@@ -51,5 +51,5 @@ console.log(
   `\nInstall them in your project with npm (the ones you need; every package needs @exprun/core):\n` +
     `  npm install ${pick("core")} ${pick("backend-file")}\n` +
     `The CLI, globally:\n` +
-    `  npm install --global ${["cli", "core", "backend-file", "backend-memory", "backend-s3"].map(pick).join(" ")}`,
+    `  npm install --global ${["cli", "core", "backend-file", "backend-memory", "backend-s3", "import"].map(pick).join(" ")}`,
 );

@@ -1,4 +1,4 @@
-import { isLaterPoint, type SeriesPoint } from "@exprun/core";
+import type { DownsampledTimeSeries } from "@exprun/core";
 
 export interface SeriesSummary {
   steps: number;
@@ -10,61 +10,30 @@ export interface SeriesSummary {
 }
 
 /**
- * Folds points (in write order) into per-metric summaries: number of distinct steps, first/last
- * step, the latest value (core's rule: largest step, on a tie the last written), min and max (NaN
- * ignored; NaN when every value is). Memory grows with the number of metrics and distinct steps, not
- * with the points read, so a series can be streamed through it.
+ * Per metric, from a downsampled read with one bucket: the number of distinct steps, the first and
+ * last step, the latest value (largest step; of a step written twice, the last write), and the min and
+ * max (NaN ignored unless every value is NaN). Core reads the series as a stream to build it, so memory
+ * does not grow with the series. Metrics in the order their series were created.
  */
-export class SeriesSummariser {
-  readonly #metrics = new Map<
-    string,
-    { steps: Set<number>; latest: SeriesPoint; min: number; max: number; first: number }
-  >();
-
-  add(point: SeriesPoint): void {
-    const s = this.#metrics.get(point.metric);
-    if (!s) {
-      const value = Number.isNaN(point.value) ? Number.NaN : point.value;
-      this.#metrics.set(point.metric, {
-        steps: new Set([point.step]),
-        latest: point,
-        min: value,
-        max: value,
-        first: point.step,
-      });
-      return;
-    }
-    s.steps.add(point.step);
-    if (isLaterPoint(s.latest, point)) s.latest = point;
-    if (point.step < s.first) s.first = point.step;
-    if (!Number.isNaN(point.value)) {
-      if (Number.isNaN(s.min) || point.value < s.min) s.min = point.value;
-      if (Number.isNaN(s.max) || point.value > s.max) s.max = point.value;
-    }
+export function summariseSeries(read: DownsampledTimeSeries): Record<string, SeriesSummary> {
+  const out: Record<string, SeriesSummary> = {};
+  for (const m of read.series) {
+    if (!m.first || !m.last) continue;
+    out[m.metric] = {
+      steps: m.count,
+      firstStep: m.first.step,
+      lastStep: m.last.step,
+      last: m.last.value,
+      min: extreme(m.buckets.min.values),
+      max: extreme(m.buckets.max.values),
+    };
   }
-
-  /** Per metric, in the order the metrics first appeared. */
-  result(): Record<string, SeriesSummary> {
-    const out: Record<string, SeriesSummary> = {};
-    for (const [metric, s] of this.#metrics) {
-      out[metric] = {
-        steps: s.steps.size,
-        firstStep: s.first,
-        lastStep: s.latest.step,
-        last: s.latest.value,
-        min: s.min,
-        max: s.max,
-      };
-    }
-    return out;
-  }
+  return out;
 }
 
-/** Summaries of points given in write order. */
-export function summariseSeries(points: Iterable<SeriesPoint>): Record<string, SeriesSummary> {
-  const summariser = new SeriesSummariser();
-  for (const point of points) summariser.add(point);
-  return summariser.result();
+/** The only bucket's value (several buckets never come from a one-bucket read, but take the first). */
+function extreme(values: Float64Array): number {
+  return values.length ? values[0]! : Number.NaN;
 }
 
 /**

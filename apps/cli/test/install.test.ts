@@ -39,6 +39,7 @@ beforeAll(async () => {
     "packages/backend-memory",
     "packages/backend-s3",
     "packages/backend-vertex",
+    "packages/import",
     "apps/cli",
   ]) {
     execFileSync("pnpm", ["pack", "--pack-destination", tarballs], {
@@ -46,7 +47,7 @@ beforeAll(async () => {
       stdio: "ignore",
     });
   }
-  const cliTarballs = ["cli", "core", "backend-file", "backend-memory", "backend-s3"].map(tarball);
+  const cliTarballs = ["cli", "core", "backend-file", "backend-memory", "backend-s3", "import"].map(tarball);
   npm(["install", "--global", "--prefix", prefix, ...cliTarballs], tmp.dir);
 
   // A project with its own core, file and Vertex backends, and two plugins for custom stores: one

@@ -5,7 +5,8 @@ import {
   type CheckedBackend,
   checkBackend,
   type RunSyncSource,
-  type SeriesChunkLike,
+  readSeriesPoints,
+  type SeriesChunk,
   type SeriesReader,
   SYNC_BUCKET_STEPS,
   syncExperiment,
@@ -102,7 +103,7 @@ describe("syncRun", () => {
       updateTime: UPDATED,
     });
     expect(run!.metrics.nan).toBeNaN();
-    const points = await target.readTimeSeries({ experiment: "target", run: "imported" });
+    const points = await readSeriesPoints(target, { experiment: "target", run: "imported" });
     expect(points).toHaveLength(20);
   });
 
@@ -141,7 +142,7 @@ describe("syncRun", () => {
       tags: { team: "vision", owner: "me" },
     });
     expect(run!.updateTime).toBe(UPDATED + 1);
-    const settled = new Map((await target.readTimeSeries(ref)).map((p) => [p.step, p.value]));
+    const settled = new Map((await readSeriesPoints(target, ref)).map((p) => [p.step, p.value]));
     expect(settled.get(5)).toBe(42);
     expect(settled.size).toBe(22);
   });
@@ -216,7 +217,7 @@ describe("syncSeries", () => {
     const batches: number[] = [];
     const written = await syncSeries(
       reader(series(n)),
-      async function* (): AsyncIterable<SeriesChunkLike> {},
+      async function* (): AsyncIterable<SeriesChunk> {},
       async (w) => void batches.push(w.length),
       { fresh: false, dryRun: false },
     );

@@ -1,6 +1,15 @@
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
-import { type CheckedBackend, collectPages, dataFrameColumns, Experiment, ExperimentRun } from "@exprun/core";
+import {
+  buildTimeSeriesDataFrame,
+  type CheckedBackend,
+  collectPages,
+  dataFrameColumns,
+  Experiment,
+  ExperimentRun,
+  type SeriesPoint,
+  type TimeSeriesDataFrameRow,
+} from "@exprun/core";
 import type { Command } from "commander";
 import type { CliIo, Context } from "../context.js";
 import { UsageError } from "../errors.js";
@@ -33,7 +42,8 @@ export function registerExport(program: Command, io: CliIo): void {
 Columns are Python's (aiplatform.get_experiment_df): experiment_name, run_name, run_type, state,
 param.*, metric.*, time_series_metric.* (latest value); several experiments are concatenated as
 pandas.concat does. With --time-series: experiment_name, run_name, step, wall_time, then one column
-per metric (Python's get_time_series_data_frame); it is written run by run, so memory stays small.
+per metric (Python's get_time_series_data_frame); it is written run by run, a long run a window of
+steps at a time, so memory stays small.
 CSV is written as pandas' df.to_csv(index=False) writes it, so pd.read_csv reads back the same frame.
 JSON keeps NaN/Infinity as {"$float":"NaN"}; dates are ISO-8601.
 
@@ -97,9 +107,9 @@ async function writeExperimentFrame(backend: CheckedBackend, experiments: string
 }
 
 /**
- * Every run's time-series DataFrame (core builds it) with `experiment_name` and `run_name` in front.
- * The header needs every metric name first, which the runs' latest points give without reading the
- * series; then each run's frame is read and written before the next is read.
+ * Every run's time-series DataFrame (core builds the rows) with `experiment_name` and `run_name` in
+ * front. The header needs every metric name first, which the runs' latest points give without reading
+ * the series; then the runs are read and written one at a time ({@link runRows}).
  */
 async function writeTimeSeries(backend: CheckedBackend, experiments: string[], writer: FrameWriter) {
   const runs: { experiment: string; name: string }[] = [];
@@ -116,10 +126,93 @@ async function writeTimeSeries(backend: CheckedBackend, experiments: string[], w
   writer.start(["experiment_name", "run_name", "step", "wall_time", ...metrics], new Set(["step"]));
   for (const { experiment, name } of runs) {
     const run = await ExperimentRun.get(name, { backend, experiment });
-    for (const row of await run.getTimeSeriesDataFrame()) {
-      await writer.row({ experiment_name: experiment, run_name: name, ...row });
+    for await (const rows of runRows(run)) {
+      for (const row of rows) await writer.row({ experiment_name: experiment, run_name: name, ...row });
     }
   }
+}
+
+/** Points held at once while exporting a run's series (rows are built a window of steps at a time). */
+export const EXPORT_WINDOW_POINTS = 100_000;
+
+/**
+ * A run's DataFrame rows, sorted by step then wall time, in pieces of at most about
+ * {@link EXPORT_WINDOW_POINTS} points: a run that small is read once; a larger one is cut into step
+ * windows (from core's downsampled read, which counts the points per stretch of steps) and each window
+ * is read, turned into rows and written before the next is read. Rows of one step are never split.
+ */
+async function* runRows(run: ExperimentRun): AsyncIterable<TimeSeriesDataFrameRow[]> {
+  const points: SeriesPoint[] = [];
+  let small = true;
+  for await (const chunk of run.readTimeSeries()) {
+    for (let i = 0; i < chunk.steps.length; i++) {
+      points.push({
+        metric: chunk.metric,
+        step: chunk.steps[i]!,
+        wallTime: chunk.wallTimes[i]!,
+        value: chunk.values[i]!,
+      });
+    }
+    if (points.length > EXPORT_WINDOW_POINTS) {
+      small = false;
+      break;
+    }
+  }
+  if (small) {
+    yield buildTimeSeriesDataFrame(points);
+    return;
+  }
+  points.length = 0;
+  for (const steps of await stepWindows(run)) {
+    yield buildTimeSeriesDataFrame(await readSeriesPointsOf(run, steps));
+  }
+}
+
+/** Step ranges that each hold about {@link EXPORT_WINDOW_POINTS} points, in order, covering every step. */
+async function stepWindows(run: ExperimentRun): Promise<{ from: number; to: number }[]> {
+  const { series } = await run.getTimeSeries({ buckets: 1000 });
+  const edges: { start: number; count: number }[] = [];
+  let lastStep = Number.NEGATIVE_INFINITY;
+  for (const m of series) {
+    for (let i = 0; i < m.buckets.length; i++)
+      edges.push({ start: Math.floor(m.buckets.start[i]!), count: m.buckets.count[i]! });
+    if (m.last && m.last.step > lastStep) lastStep = m.last.step;
+  }
+  edges.sort((a, b) => a.start - b.start);
+  const windows: { from: number; to: number }[] = [];
+  let from = Number.NEGATIVE_INFINITY;
+  let held = 0;
+  for (const edge of edges) {
+    if (held > 0 && held + edge.count > EXPORT_WINDOW_POINTS && edge.start > from) {
+      windows.push({ from, to: edge.start - 1 });
+      from = edge.start;
+      held = 0;
+    }
+    held += edge.count;
+  }
+  windows.push({ from, to: Number.POSITIVE_INFINITY });
+  return windows.map((w) => ({
+    from: Number.isFinite(w.from) ? w.from : 0,
+    to: Number.isFinite(w.to) ? w.to : Math.max(lastStep, 0),
+  }));
+}
+
+async function readSeriesPointsOf(
+  run: ExperimentRun,
+  steps: { from: number; to: number },
+): Promise<SeriesPoint[]> {
+  const points: SeriesPoint[] = [];
+  for await (const chunk of run.readTimeSeries({ steps })) {
+    for (let i = 0; i < chunk.steps.length; i++) {
+      points.push({
+        metric: chunk.metric,
+        step: chunk.steps[i]!,
+        wallTime: chunk.wallTimes[i]!,
+        value: chunk.values[i]!,
+      });
+    }
+  }
+  return points;
 }
 
 /** Writes rows as they come, in CSV, one JSON array or JSON lines, waiting when the output is full. */

@@ -1,4 +1,13 @@
-import { type CheckedBackend, collectPages, type RunRecord, type RunRef, settlePoints } from "@exprun/core";
+import {
+  type CheckedBackend,
+  collectPages,
+  type DownsampledMetric,
+  ExperimentRun,
+  type RunRecord,
+  type RunRef,
+  readSeriesPoints,
+  settlePoints,
+} from "@exprun/core";
 import type { Command } from "commander";
 import type { CliIo } from "../context.js";
 import { UsageError } from "../errors.js";
@@ -88,7 +97,7 @@ ${examples(
         }
         const charts = [];
         for (const metric of metrics) {
-          const having = runs.filter((r) => metric in r.latest);
+          const having = runs.filter((r) => Object.hasOwn(r.latest, metric));
           const lowerIsBetter = best ? best === "min" : LOWER_IS_BETTER.test(metric);
           const ranked =
             top > 0 && having.length > top
@@ -98,9 +107,20 @@ ${examples(
               : having;
           const series = [];
           for (const run of ranked) {
-            const points = settlePoints(await backend.readTimeSeries(run.ref, { metrics: [metric] }))
-              .filter((p) => p.metric === metric)
-              .map((p) => ({ step: p.step, value: p.value }));
+            // --json gives every point; a chart reads core's downsampled envelope, about one
+            // bucket per column, so a run of a million points costs what it draws.
+            const points = ctx.json
+              ? settlePoints(await readSeriesPoints(backend, run.ref, { metrics: [metric] })).map((p) => ({
+                  step: p.step,
+                  value: p.value,
+                }))
+              : envelope(
+                  (
+                    await (
+                      await ExperimentRun.get(run.ref.run, { backend, experiment: run.ref.experiment })
+                    ).getTimeSeries({ metrics: [metric], buckets: Math.max(10, width) })
+                  ).series[0],
+                );
             series.push({ run: run.label, points });
           }
           charts.push({ metric, runs: series, leftOut: having.length - ranked.length, lowerIsBetter });
@@ -143,6 +163,18 @@ ${examples(
         }
       }),
     );
+}
+
+/** The points that draw a downsampled metric: each bucket's first, min, max and last. */
+function envelope(metric: DownsampledMetric | undefined): { step: number; value: number }[] {
+  if (!metric) return [];
+  const b = metric.buckets;
+  const out: { step: number; value: number }[] = [];
+  for (let i = 0; i < b.length; i++) {
+    for (const columns of [b.first, b.min, b.max, b.last])
+      out.push({ step: columns.steps[i]!, value: columns.values[i]! });
+  }
+  return out;
 }
 
 /** Best first; NaN last. */

@@ -63,14 +63,19 @@ export function renderChart(title: string, series: ChartSeries[], options: Chart
   };
   // The first series is drawn last, so that it stays visible where series overlap.
   [...usable.entries()].reverse().forEach(([index, s]) => {
-    const rows = resample(s.points, minStep, span, columns).map((v) => (Number.isNaN(v) ? -1 : rowOf(v)));
+    const columnsOf = resample(s.points, minStep, span, columns);
+    const rows = columnsOf.map((c) =>
+      c ? { last: rowOf(c.last), top: rowOf(c.hi), bottom: rowOf(c.lo) } : undefined,
+    );
     if (options.colors) {
       const colour = options.colors[PALETTE[index % PALETTE.length]!];
       drawLine(rows, (row, column, symbol) => paint(row, column, colour(symbol)));
     } else {
       const marker = MARKERS[index % MARKERS.length]!;
-      rows.forEach((row, column) => {
-        if (row >= 0) paint(row, column, marker);
+      rows.forEach((r, column) => {
+        if (!r) return;
+        // A column's whole min–max span: a spike inside a bucket is never hidden.
+        for (let row = r.top; row <= r.bottom; row++) paint(row, column, marker);
       });
     }
   });
@@ -92,45 +97,83 @@ export function renderChart(title: string, series: ChartSeries[], options: Chart
   return [title, ...lines, axis, ...legend].join("\n");
 }
 
-/** The series' value in each plot column: the last point in the column, else interpolated; NaN outside. */
+/** One plot column of a series: its lowest and highest value there and the value at its last step. */
+interface Column {
+  lo: number;
+  hi: number;
+  last: number;
+  lastStep: number;
+}
+
+/**
+ * The series in each plot column (`undefined` outside its steps): min, max and the value at the
+ * largest step of the points that fall there, and for columns between two points, the line between
+ * them. Points may be a downsampled read's first/min/max/last of each bucket: the envelope survives.
+ */
 function resample(
   points: { step: number; value: number }[],
   minStep: number,
   span: number,
   columns: number,
-): number[] {
-  const values = new Array<number>(columns).fill(Number.NaN);
+): (Column | undefined)[] {
+  const out: (Column | undefined)[] = new Array(columns).fill(undefined);
   const column = (step: number) => (span === 0 ? 0 : Math.round(((step - minStep) / span) * (columns - 1)));
-  for (const p of points) values[column(p.step)] = p.value;
+  for (const p of points) {
+    const c = column(p.step);
+    const at = out[c];
+    if (!at) out[c] = { lo: p.value, hi: p.value, last: p.value, lastStep: p.step };
+    else {
+      if (p.value < at.lo) at.lo = p.value;
+      if (p.value > at.hi) at.hi = p.value;
+      if (p.step >= at.lastStep) {
+        at.last = p.value;
+        at.lastStep = p.step;
+      }
+    }
+  }
   let previous = -1;
   for (let c = 0; c < columns; c++) {
-    if (Number.isNaN(values[c]!)) continue;
+    if (!out[c]) continue;
     if (previous >= 0 && c - previous > 1) {
-      const from = values[previous]!;
-      const to = values[c]!;
-      for (let k = previous + 1; k < c; k++)
-        values[k] = from + ((to - from) * (k - previous)) / (c - previous);
+      const from = out[previous]!.last;
+      const to = out[c]!.last;
+      for (let k = previous + 1; k < c; k++) {
+        const v = from + ((to - from) * (k - previous)) / (c - previous);
+        out[k] = { lo: v, hi: v, last: v, lastStep: Number.NaN };
+      }
     }
     previous = c;
   }
-  return values;
+  return out;
 }
 
-/** Box-drawing line through one row per column (-1: no value), as asciichart draws it. */
-function drawLine(rows: number[], paint: (row: number, column: number, symbol: string) => void): void {
+/**
+ * Box-drawing line through each column's last value, as asciichart draws it, with the column's
+ * min–max span drawn as a vertical bar where it reaches beyond the line.
+ */
+function drawLine(
+  rows: ({ last: number; top: number; bottom: number } | undefined)[],
+  paint: (row: number, column: number, symbol: string) => void,
+): void {
   for (let c = 0; c < rows.length; c++) {
-    const r0 = rows[c]!;
-    if (r0 < 0) continue;
-    const r1 = c + 1 < rows.length ? rows[c + 1]! : -1;
-    if (r1 < 0 || r1 === r0) {
-      paint(r0, c, "─");
-      continue;
+    const here = rows[c];
+    if (!here) continue;
+    const r0 = here.last;
+    const r1 = rows[c + 1]?.last;
+    const painted = new Set<number>();
+    const put = (row: number, symbol: string) => {
+      paint(row, c, symbol);
+      painted.add(row);
+    };
+    if (r1 === undefined || r1 === r0) put(r0, "─");
+    else {
+      // Screen rows grow downwards: r1 > r0 means the value falls.
+      const falling = r1 > r0;
+      put(r0, falling ? "╮" : "╯");
+      put(r1, falling ? "╰" : "╭");
+      for (let r = Math.min(r0, r1) + 1; r < Math.max(r0, r1); r++) put(r, "│");
     }
-    // Screen rows grow downwards: r1 > r0 means the value falls.
-    const falling = r1 > r0;
-    paint(r0, c, falling ? "╮" : "╯");
-    paint(r1, c, falling ? "╰" : "╭");
-    for (let r = Math.min(r0, r1) + 1; r < Math.max(r0, r1); r++) paint(r, c, "│");
+    for (let r = here.top; r <= here.bottom; r++) if (!painted.has(r)) paint(r, c, "│");
   }
 }
 

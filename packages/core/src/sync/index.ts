@@ -5,8 +5,6 @@ export { ResourceSync, type ResourceSyncCounts } from "./resource-sync.js";
 export { type RunSyncOptions, type RunSyncResult, type RunSyncSource, syncRun } from "./run-sync.js";
 export {
   backendSeries,
-  type SeriesChunkLike,
-  type SeriesRange,
   type SeriesReader,
   SYNC_BUCKET_STEPS,
   syncSeries,

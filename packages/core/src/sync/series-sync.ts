@@ -1,22 +1,11 @@
 import type { CheckedBackend } from "../checked-backend.js";
-import type { RunRef, TimeSeriesWrite } from "../types.js";
+import type { RunRef, SeriesChunk, SeriesQuery, TimeSeriesWrite } from "../types.js";
 
-/** Points of one metric in columns, as stores and importers stream them (core's series chunk shape). */
-export interface SeriesChunkLike {
-  metric: string;
-  steps: ArrayLike<number>;
-  wallTimes: ArrayLike<number>;
-  values: ArrayLike<number>;
-}
-
-/** Which points a series read should deliver; a reader MAY ignore it (the sync filters again). */
-export interface SeriesRange {
-  metrics?: readonly string[];
-  steps?: { from?: number; to?: number };
-}
-
-/** Reads a run's points as chunks; called several times, each call a fresh stream. */
-export type SeriesReader = (range?: SeriesRange) => AsyncIterable<SeriesChunkLike>;
+/**
+ * Reads a run's points as chunks (core's `SeriesChunk`); called several times, each call a fresh
+ * stream. It MAY ignore the query (the sync filters again), as a store may.
+ */
+export type SeriesReader = (query?: SeriesQuery) => AsyncIterable<SeriesChunk>;
 
 /** Steps per comparison bucket: the unit the target is re-read in when a part of a series differs. */
 export const SYNC_BUCKET_STEPS = 4096;
@@ -180,7 +169,7 @@ class BatchWriter {
   }
 
   /** Adds a chunk's points (only `metric`'s, within `steps`, when given: a reader may ignore a range). */
-  addChunk(chunk: SeriesChunkLike, metric?: string, steps?: { from: number; to: number }): void {
+  addChunk(chunk: SeriesChunk, metric?: string, steps?: { from: number; to: number }): void {
     if (metric !== undefined && chunk.metric !== metric) return;
     for (let i = 0; i < chunk.steps.length; i++) {
       const step = chunk.steps[i]!;
@@ -202,40 +191,7 @@ class BatchWriter {
   }
 }
 
-/** A checked backend's series of one run as a {@link SeriesReader}. */
+/** A checked backend's series of one run as a {@link SeriesReader} (its `readSeries`, streamed). */
 export function backendSeries(backend: CheckedBackend, ref: RunRef): SeriesReader {
-  return (range) => pointChunks(backend, ref, range);
-}
-
-async function* pointChunks(
-  backend: CheckedBackend,
-  ref: RunRef,
-  range: SeriesRange | undefined,
-): AsyncIterable<SeriesChunkLike> {
-  // Today's contract reads a run's points at once; grouped here into one chunk per metric.
-  const points = await backend.readTimeSeries(
-    ref,
-    range?.metrics ? { metrics: [...range.metrics] } : undefined,
-  );
-  const byMetric = new Map<string, { steps: number[]; wallTimes: number[]; values: number[] }>();
-  for (const p of points) {
-    if (range?.steps?.from !== undefined && p.step < range.steps.from) continue;
-    if (range?.steps?.to !== undefined && p.step > range.steps.to) continue;
-    let columns = byMetric.get(p.metric);
-    if (!columns) {
-      columns = { steps: [], wallTimes: [], values: [] };
-      byMetric.set(p.metric, columns);
-    }
-    columns.steps.push(p.step);
-    columns.wallTimes.push(p.wallTime);
-    columns.values.push(p.value);
-  }
-  for (const [metric, c] of byMetric) {
-    yield {
-      metric,
-      steps: Float64Array.from(c.steps),
-      wallTimes: Float64Array.from(c.wallTimes),
-      values: Float64Array.from(c.values),
-    };
-  }
+  return (query) => backend.readSeries(ref, query);
 }

@@ -42,14 +42,15 @@ async function showRun(ctx: Context, spec: string, experimentOption: string | un
   const backend = await ctx.existingBackend();
   const record = await resolveRun(backend, spec, experimentOption ?? ctx.defaultExperiment());
   const run = await ExperimentRun.get(record.name, { backend, experiment: record.experiment });
-  const [points, classification, executions, artifacts, pipelineJobs] = await Promise.all([
-    backend.readTimeSeries(run.ref),
+  const [downsampled, classification, executions, artifacts, pipelineJobs] = await Promise.all([
+    // One bucket per metric: count, first/last and min/max of the whole series, read as a stream.
+    run.getTimeSeries({ buckets: 1 }),
     run.getClassificationMetrics(),
     run.getExecutions(),
     run.getArtifacts(),
     run.getLoggedPipelineJobs(),
   ]);
-  const series = summariseSeries(points);
+  const series = summariseSeries(downsampled);
   if (ctx.json) {
     return ctx.printJson({
       ...runJson(record),
@@ -119,7 +120,7 @@ async function showRun(ctx: Context, spec: string, experimentOption: string | un
       : none,
   );
   section("Time series");
-  const names = Object.keys(series).sort();
+  const names = Object.keys(series);
   ctx.out(
     names.length
       ? table(
