@@ -26,6 +26,14 @@ beforeAll(async () => {
       );
     }
   }
+  // One spike among 20,000 points: a chart of 60 columns puts ~400 steps in a column.
+  const spiky = await ExperimentRun.create("spiky", { backend, experiment: "spikes" });
+  const writes = Array.from({ length: 20_000 }, (_, step) => ({
+    step,
+    wallTime: 1_700_000_000_000 + step,
+    values: { loss: step === 10_001 ? 10 : 0.5 },
+  }));
+  await backend.appendTimeSeries(spiky.ref, writes);
   await backend.close?.();
 });
 afterAll(() => tmp.remove());
@@ -104,6 +112,22 @@ describe("plot", () => {
     expect(top3.stdout).toContain("run-00");
     const all = await cli(["plot", "-e", "sweep", "-m", "loss", "--top", "0"]);
     expect(all.stdout).not.toContain("left out");
+  });
+
+  // Guards against a chart that samples (the last point of a column wins) and hides a spike.
+  it("draws from core's min/max envelope, so a one-step spike among 20,000 points shows", async () => {
+    const result = await cli(["plot", "spikes/spiky", "-m", "loss", "--width", "60", "--height", "8"]);
+    expect(result.code, result.stderr).toBe(0);
+    const lines = chartLines(result.stdout);
+    expect(lines[0]).toMatch(/^\s*10 ┤/);
+    expect(lines[0]!.slice(lines[0]!.indexOf("┤") + 1)).toContain("*");
+    const coloured = await cli(["plot", "spikes/spiky", "-m", "loss", "--width", "60", "--height", "8"], {
+      NO_COLOR: undefined,
+      FORCE_COLOR: "1",
+    });
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: colour codes stripped to read the chart.
+    const top = chartLines(coloured.stdout.replace(/\u001b\[[0-9;]*m/g, ""))[0]!;
+    expect(top.slice(top.indexOf("┤") + 1)).toMatch(/[│╮╯╭╰─]/);
   });
 
   it("gives every run in --json unless --top is given", async () => {

@@ -141,7 +141,7 @@ export const EXPORT_WINDOW_POINTS = 100_000;
  * windows (from core's downsampled read, which counts the points per stretch of steps) and each window
  * is read, turned into rows and written before the next is read. Rows of one step are never split.
  */
-async function* runRows(run: ExperimentRun): AsyncIterable<TimeSeriesDataFrameRow[]> {
+export async function* runRows(run: ExperimentRun): AsyncIterable<TimeSeriesDataFrameRow[]> {
   const points: SeriesPoint[] = [];
   let small = true;
   for await (const chunk of run.readTimeSeries()) {
