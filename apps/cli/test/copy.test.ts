@@ -153,6 +153,28 @@ describe("copy", () => {
     );
   });
 
+  // Guards against a NaN param copied to Vertex as {"numberValue": null} and counted as copied: the
+  // copy goes through core's checks, and says which values the target cannot keep.
+  it("leaves out values the target cannot keep, names them, and counts only what it wrote", async () => {
+    const out = path.join(tmp.dir, "memdump-finite.json");
+    const result = await exprun(["copy", "--from", source, "--to", "memdump-finite:", "--json"], {
+      nodeArgs: ["--import", MEMDUMP],
+      env: { EXPRUN_MEMDUMP_OUT: out },
+    });
+    expect(result.code, result.stderr).toBe(0);
+    const summary = JSON.parse(result.stdout) as Summary;
+    expect(summary.warnings).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('exp-one/trial-a: param "weird" = NaN was not copied'),
+        expect.stringContaining('exp-one/trial-a: metric "inf" = Infinity was not copied'),
+      ]),
+    );
+    const copied = JSON.parse(readFileSync(out, "utf8")) as ExperimentSnapshot[];
+    const trial = copied.find((e) => e.name === "exp-one")!.runs.find((r) => r.name === "trial-a")!;
+    expect(trial.params).toEqual({ lr: 0.1, optimizer: "adam", layers: 4, shuffle: true });
+    expect(trial.metrics).toEqual({ accuracy: 0.91, "unicode-ключ": "значение" });
+  });
+
   it("copies to the memory: URI and limits itself to the named experiments", async () => {
     const all = await exprunJson<Summary>(["copy", "--from", source, "--to", "memory:"]);
     expect(all.runs.created).toBe(4);

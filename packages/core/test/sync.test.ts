@@ -154,6 +154,31 @@ describe("syncRun", () => {
     expect(await target.getRun({ experiment: "target", run: "imported" })).toBeUndefined();
   });
 
+  it("leaves out NaN and ±Infinity for a store that cannot keep them, with a warning each", async () => {
+    const memory = createMemoryBackend();
+    const finite = checkBackend({
+      ...memory,
+      capabilities: { ...memory.capabilities, nonFiniteValues: false },
+    });
+    await finite.createExperiment({ name: "target", description: "" });
+    const result = await syncRun(
+      finite,
+      "target",
+      source({ params: { lr: 0.1, bad: Number.POSITIVE_INFINITY } }),
+    );
+    expect(result.params).toBe(1);
+    expect(result.metrics).toBe(1);
+    expect(result.warnings).toEqual([
+      expect.stringContaining('param "bad" = Infinity was not copied'),
+      expect.stringContaining('metric "nan" = NaN was not copied'),
+    ]);
+    const run = await finite.getRun({ experiment: "target", run: "imported" });
+    expect(run!.params).toEqual({ lr: 0.1 });
+    expect(
+      (await syncRun(finite, "target", source({ params: { lr: 0.1, bad: Number.POSITIVE_INFINITY } }))).wrote,
+    ).toBe(false);
+  });
+
   it("does not pass times to a store that does not keep them", async () => {
     const memory = createMemoryBackend();
     const noTimes = checkBackend({ ...memory, capabilities: { ...memory.capabilities, keepsTimes: false } });

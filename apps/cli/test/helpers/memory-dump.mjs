@@ -17,6 +17,8 @@ const open = (capabilities = {}) => {
 registerBackendScheme("memdump", () => open());
 // The same store declaring that time series need a TensorBoard, as Vertex does.
 registerBackendScheme("memdump-tb", () => open({ requiresTensorboard: true }));
+// The same store refusing NaN and ±Infinity in params and metrics, as Vertex does.
+registerBackendScheme("memdump-finite", () => open({ nonFiniteValues: false }));
 
 let dumped = false;
 process.on("beforeExit", async () => {

@@ -126,8 +126,20 @@ export async function syncRun(
   const ref: RunRef = current.incarnation ? { ...name, incarnation: current.incarnation } : name;
 
   const patch: RunPatch = {};
-  const params = changedEntries(source.params, current.params);
-  const metrics = changedEntries(source.metrics, current.metrics);
+  const params = keepable(
+    target,
+    changedEntries(source.params, current.params),
+    "param",
+    ref,
+    result.warnings,
+  );
+  const metrics = keepable(
+    target,
+    changedEntries(source.metrics, current.metrics),
+    "metric",
+    ref,
+    result.warnings,
+  );
   const tags = source.tags ? changedEntries(source.tags, current.tags) : undefined;
   if (params) patch.params = params;
   if (metrics) patch.metrics = metrics;
@@ -182,6 +194,34 @@ export async function syncRun(
     }
   }
   return { record: current, ...result };
+}
+
+/**
+ * The values a store can keep: on one without `nonFiniteValues` (Vertex), NaN and ±Infinity in params
+ * and metrics are left out with a warning naming each, instead of failing the whole run (the gateway
+ * would refuse the patch) or being stored as something else.
+ */
+function keepable(
+  target: CheckedBackend,
+  values: Record<string, Value> | undefined,
+  kind: "param" | "metric",
+  ref: RunRef,
+  warnings: string[],
+): Record<string, Value> | undefined {
+  if (!values || target.capabilities.nonFiniteValues) return values;
+  const out: Record<string, Value> = {};
+  let any = false;
+  for (const [key, value] of Object.entries(values)) {
+    if (typeof value === "number" && !Number.isFinite(value)) {
+      warnings.push(
+        `${ref.experiment}/${ref.run}: ${kind} ${JSON.stringify(key)} = ${value} was not copied: the ${target.name} store cannot keep NaN or ±Infinity in ${kind}s.`,
+      );
+      continue;
+    }
+    out[key] = value;
+    any = true;
+  }
+  return any ? out : undefined;
 }
 
 /** The TensorBoard the run's series need (when the store needs one), then the series themselves. */
