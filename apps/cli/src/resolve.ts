@@ -3,28 +3,27 @@ import {
   collectPages,
   type ExperimentRecord,
   ExperimentRun,
+  experimentNotFound,
   isExprunError,
   NotFoundError,
   type RunRecord,
   type RunRef,
+  runNotFound,
 } from "@exprun/core";
 import { UsageError } from "./errors.js";
 
-/** The CLI's one "experiment not found" message, with the command that lists what exists. */
-export function experimentNotFound(name: string, backend: CheckedBackend): NotFoundError {
-  return new NotFoundError(
-    `Experiment ${JSON.stringify(name)} was not found. List the experiments with: exprun experiments list`,
-    { backend: backend.name },
-  );
-}
-
-/** The experiment's record, or the CLI's not-found error. */
+/** The experiment's record, or core's not-found error with the command that lists what exists. */
 export async function requireExperimentRecord(
   backend: CheckedBackend,
   name: string,
 ): Promise<ExperimentRecord> {
   const record = await backend.getExperiment(name);
-  if (!record) throw experimentNotFound(name, backend);
+  if (!record) {
+    throw experimentNotFound(name, {
+      backend: backend.name,
+      hint: "List the experiments with: exprun experiments list",
+    });
+  }
   return record;
 }
 
@@ -65,11 +64,10 @@ async function mustGet(backend: CheckedBackend, ref: RunRef): Promise<RunRecord>
   await requireExperimentRecord(backend, ref.experiment);
   const record = await backend.getRun(ref);
   if (!record) {
-    throw new NotFoundError(
-      `Run ${JSON.stringify(ref.run)} was not found in experiment ${JSON.stringify(ref.experiment)}. ` +
-        `List its runs with: exprun runs list --experiment ${ref.experiment}`,
-      { backend: backend.name },
-    );
+    throw runNotFound(ref, {
+      backend: backend.name,
+      hint: `List its runs with: exprun runs list --experiment ${ref.experiment}`,
+    });
   }
   return record;
 }
@@ -95,12 +93,11 @@ export async function getRun(
   } catch (error) {
     // By code, not class: a backend package from the user's project brings its own copy of core.
     if (!isExprunError(error, "NOT_FOUND")) throw error;
-    if (!create) {
-      throw new NotFoundError(
-        `Run ${JSON.stringify(name)} was not found in experiment ${JSON.stringify(experiment)}. Pass --create to create it.`,
-        { backend: backend.name },
+    if (!create)
+      throw runNotFound(
+        { experiment, run: name },
+        { backend: backend.name, hint: "Pass --create to create it." },
       );
-    }
     return ExperimentRun.create(name, { backend, experiment });
   }
 }

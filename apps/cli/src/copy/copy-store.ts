@@ -5,6 +5,7 @@ import {
   collectPages,
   type ExecutionRecord,
   type ExperimentRecord,
+  experimentNotFound,
   mapLimit,
   NotFoundError,
   ResourceSync,
@@ -166,8 +167,9 @@ async function chosenExperiments(source: CheckedBackend, options: CopyOptions): 
   return options.experiments.map((name) => {
     const found = all.find((e) => e.name === name);
     if (!found) {
-      throw new NotFoundError(`Experiment ${JSON.stringify(name)} was not found in ${options.from}.`, {
+      throw experimentNotFound(name, {
         backend: source.name,
+        hint: `List the experiments of ${options.from} with: exprun experiments list --backend ${options.from}`,
       });
     }
     return found;
