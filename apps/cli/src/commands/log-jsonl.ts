@@ -1,4 +1,3 @@
-import { createInterface } from "node:readline";
 import { type ExperimentRun, parseJson, parseRunState, parseWallTime } from "@exprun/core";
 import type { Context } from "../context.js";
 import { UsageError } from "../errors.js";
@@ -37,6 +36,8 @@ export async function readJsonl(
   const runs = new Map<string, ExperimentRun>();
   let lineNo = 0;
   let applied = 0;
+  // Loaded here, not at start-up: the CLI is one bundle, so a static import would cost every command.
+  const { createInterface } = await import("node:readline");
   const rl = createInterface({ input: ctx.io.stdin, crlfDelay: Number.POSITIVE_INFINITY });
   for await (const raw of rl) {
     lineNo++;
