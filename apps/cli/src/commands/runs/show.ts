@@ -85,6 +85,7 @@ async function showRun(ctx: Context, spec: string, experimentOption: string | un
         ...(record.tensorboardRun
           ? ([["TensorBoard run", safe(record.tensorboardRun)]] as [string, string][])
           : []),
+        ...(record.description ? ([["note", safe(record.description)]] as [string, string][]) : []),
       ],
       SHOW_CELL_WIDTH,
     ),
