@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exprun, exprunJson, tempDir } from "./helpers/cli.js";
@@ -160,54 +161,91 @@ describe("states and wall times: one parser, core's rules", () => {
   });
 });
 
+// Tags and notes on a store that keeps them (a memory store seeded in the CLI's process, see
+// helpers/memory-seed.mjs; its records are written out when the command exits).
+const MEMSEED = new URL("./helpers/memory-seed.mjs", import.meta.url).href;
+const seeded = (args: string[], input?: string) => {
+  const records = path.join(tmp.dir, `records-${Math.random().toString(36).slice(2)}.json`);
+  return exprun([...args, "--backend", "memseed:"], {
+    cwd: tmp.dir,
+    nodeArgs: ["--import", MEMSEED],
+    env: { EXPRUN_MEMSEED_RECORDS: records },
+    ...(input === undefined ? {} : { input }),
+  }).then((result) => ({
+    ...result,
+    records: () =>
+      JSON.parse(readFileSync(records, "utf8")) as {
+        name: string;
+        tags: Record<string, string>;
+        description: string;
+      }[],
+  }));
+};
+
 describe("runs tag and runs note", () => {
-  it("sets and deletes tags, which filter, sort, columns, show, compare and export read", async () => {
-    const tagged = await exprunJson<{ tags: Record<string, string> }>(
-      [...store, "runs", "tag", "sweep/mlp-b", "team=vision", "stage=candidate", "code=007"],
-      { cwd: tmp.dir },
-    );
-    expect(tagged.tags).toEqual({ team: "vision", stage: "candidate", code: "007" });
-    const deleted = await cli(["runs", "tag", "sweep/mlp-b", "--delete", "stage", "--delete", "absent"]);
-    expect(deleted.code, deleted.stderr).toBe(0);
-    expect(deleted.stdout).toMatch(/│ team\s+│ vision\s+│/);
-    expect(deleted.stdout).not.toContain("candidate");
-    expect((await cli(["runs", "tag", "sweep/logreg-a", "team=nlp"])).code).toBe(0);
-    expect(await names(["--filter", "tags.team = 'vision'"])).toEqual(["mlp-b"]);
-    expect(await names(["--filter", "tag.team IN ('vision', 'nlp')", "--sort", "tag.team"])).toEqual([
-      "logreg-a",
-      "mlp-b",
+  it("sets and deletes tags", async () => {
+    const tagged = await seeded([
+      "runs",
+      "tag",
+      "kept/legacy",
+      "stage=candidate",
+      "code=007",
+      "--delete",
+      "origin",
+      "--delete",
+      "absent",
     ]);
-    const columns = await exprunJson<Record<string, unknown>[]>(
-      [...store, "runs", "list", "-e", "sweep", "--columns", "run,tag.team", "--filter", "tag.team != ''"],
-      { cwd: tmp.dir },
-    );
-    expect(columns).toEqual([
-      { run: "mlp-b", "tag.team": "vision" },
-      { run: "logreg-a", "tag.team": "nlp" },
+    expect(tagged.code, tagged.stderr).toBe(0);
+    expect(tagged.stdout).toMatch(/│ code\s+│ 007\s+│/);
+    expect(tagged.stderr).toContain("Set 2 and deleted 1 tag(s) of kept/legacy.");
+    expect(tagged.records().find((r) => r.name === "legacy")!.tags).toEqual({
+      team: "vision",
+      stage: "candidate",
+      code: "007",
+    });
+    const json = await seeded(["runs", "tag", "kept/modern", "--json"]);
+    expect(JSON.parse(json.stdout).tags).toEqual({ team: "vision", origin: "modern" });
+    expect((await seeded(["runs", "tag", "kept/legacy", "novalue"])).code).toBe(1);
+    expect((await seeded(["runs", "tag", "kept/legacy", "a=1", "--delete", "a"])).code).toBe(1);
+  });
+
+  it("makes tags readable by filter, sort, columns, show, compare and export", async () => {
+    const list = await seeded([
+      "runs",
+      "list",
+      "--filter",
+      "tags.origin IN ('legacy', 'modern') and tag.team = 'vision'",
+      "--sort",
+      "-tag.origin",
+      "--columns",
+      "run,tag.origin",
+      "--json",
     ]);
-    const shown = await cli(["runs", "show", "sweep/mlp-b"]);
-    expect(shown.stdout).toContain("Tags");
-    const compared = await exprunJson<{ rows: { key: string; values: unknown[] }[] }>(
-      [...store, "compare", "sweep/mlp-b", "sweep/logreg-a"],
-      { cwd: tmp.dir },
-    );
-    expect(compared.rows.find((r) => r.key === "tag.team")?.values).toEqual(["vision", "nlp"]);
-    const csv = (await cli(["export", "-e", "sweep"])).stdout.split("\n");
-    expect(csv[0]).toMatch(/,tag\.team,tag\.code$/);
-    expect((await cli(["runs", "tag", "sweep/mlp-b", "novalue"])).code).toBe(1);
+    expect(JSON.parse(list.stdout)).toEqual([
+      { run: "modern", "tag.origin": "modern" },
+      { run: "legacy", "tag.origin": "legacy" },
+    ]);
+    const shown = await seeded(["runs", "show", "kept/legacy"]);
+    expect(shown.stdout).toMatch(/Tags\n┌/);
+    expect(shown.stdout).toMatch(/│ note\s+│ the legacy run/);
+    const compared = JSON.parse(
+      (await seeded(["compare", "kept/legacy", "kept/modern", "--json"])).stdout,
+    ) as {
+      rows: { key: string; values: unknown[] }[];
+    };
+    expect(compared.rows.find((r) => r.key === "tag.origin")?.values).toEqual(["legacy", "modern"]);
+    const csv = (await seeded(["export", "-e", "kept"])).stdout.split("\n");
+    expect(csv[0]).toMatch(/,tag\.team,tag\.origin$/);
   });
 
   it("sets, prints and clears a run's note", async () => {
-    expect((await cli(["runs", "note", "sweep/mlp-a", "best", "so", "far"])).code).toBe(0);
-    expect((await cli(["runs", "note", "sweep/mlp-a"])).stdout).toBe("best so far\n");
-    const piped = await cli(["runs", "note", "sweep/mlp-a", "-"], "from stdin\nline two\n");
-    expect(piped.code, piped.stderr).toBe(0);
-    const shown = await exprunJson<{ description: string }>([...store, "runs", "show", "sweep/mlp-a"], {
-      cwd: tmp.dir,
-    });
-    expect(shown.description).toBe("from stdin\nline two");
-    expect((await cli(["runs", "show", "sweep/mlp-a"])).stdout).toMatch(/│ note\s+│ from stdin\\nline two/);
-    expect((await cli(["runs", "note", "sweep/mlp-a", "--clear"])).code).toBe(0);
-    expect((await cli(["runs", "note", "sweep/mlp-a"])).stdout).toBe("(no note)\n");
+    const set = await seeded(["runs", "note", "kept/legacy", "best", "so", "far"]);
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.records().find((r) => r.name === "legacy")!.description).toBe("best so far");
+    expect((await seeded(["runs", "note", "kept/modern"])).stdout).toBe("the modern run\n");
+    const piped = await seeded(["runs", "note", "kept/legacy", "-"], "from stdin\nline two\n");
+    expect(piped.records().find((r) => r.name === "legacy")!.description).toBe("from stdin\nline two");
+    const cleared = await seeded(["runs", "note", "kept/legacy", "--clear"]);
+    expect(cleared.records().find((r) => r.name === "legacy")!.description).toBe("");
   });
 });

@@ -1,9 +1,12 @@
 // A `node --import` hook for tests: registers the URI scheme `memseed:`, a memory store filled on first
 // use with runs that carry what a copy must keep: a legacy run type, create and update times from
 // the past, tags, a note and a few thousand points. With memory-dump.mjs, `exprun copy --from memseed:
-// --to memdump:` shows what a copy keeps between two stores that keep times, in one process.
+// --to memdump:` shows what a copy keeps between two stores that keep times, in one process. With
+// $EXPRUN_MEMSEED_RECORDS set, the run records are written there when the process is about to exit,
+// so a test sees what a command (runs tag, runs note) changed.
+import { writeFileSync } from "node:fs";
 import { createMemoryBackend } from "@exprun/backend-memory";
-import { registerBackendScheme } from "@exprun/core";
+import { collectPages, registerBackendScheme } from "@exprun/core";
 
 export const SEED = {
   experiment: "kept",
@@ -13,9 +16,11 @@ export const SEED = {
 };
 
 let seeded;
+let memory;
 registerBackendScheme("memseed", () => {
   seeded ??= (async () => {
     const backend = createMemoryBackend({ pageSize: 2 });
+    memory = backend;
     await backend.createExperiment({ name: SEED.experiment, description: "runs from the past" });
     for (const [name, runType] of [
       ["legacy", "system.Run"],
@@ -45,4 +50,14 @@ registerBackendScheme("memseed", () => {
     return { ...backend, close: async () => {} };
   })();
   return seeded;
+});
+
+let dumped = false;
+process.on("beforeExit", async () => {
+  if (dumped || !memory || !process.env.EXPRUN_MEMSEED_RECORDS) return;
+  dumped = true;
+  const records = [];
+  for (const e of await collectPages((page) => memory.listExperiments(page)))
+    records.push(...(await collectPages((page) => memory.listRuns(e.name, page))));
+  writeFileSync(process.env.EXPRUN_MEMSEED_RECORDS, JSON.stringify(records));
 });

@@ -56,14 +56,15 @@ ${examples(
           (opts.experiment as string | undefined) ?? ctx.defaultExperiment(),
         );
         const run = await ExperimentRun.get(record.name, { backend, experiment: record.experiment });
+        const before = run.toJSON().tags;
         if (Object.keys(set).length) await run.setTags(set);
         if (deleted.length) await run.deleteTags(deleted);
         const tags = await run.getTags();
         if (ctx.json) return ctx.printJson(runJson({ ...run.toJSON(), tags }));
         const name = safe(`${record.experiment}/${record.name}`);
-        const changed = Object.keys(set).length + deleted.length;
-        if (changed)
-          ctx.note(`Set ${Object.keys(set).length} and deleted ${deleted.length} tag(s) of ${name}.`);
+        const removed = deleted.filter((k) => Object.hasOwn(before, k)).length;
+        if (Object.keys(set).length || deleted.length)
+          ctx.note(`Set ${Object.keys(set).length} and deleted ${removed} tag(s) of ${name}.`);
         const entries = Object.entries(tags);
         ctx.out(
           entries.length
