@@ -42,6 +42,7 @@ const GROUPS: Record<string, () => Promise<Register>> = {
   export: async () => (await import("./commands/export.js")).registerExport,
   copy: async () => (await import("./commands/copy.js")).registerCopy,
   demo: async () => (await import("./commands/demo.js")).registerDemo,
+  ui: async () => (await import("./commands/ui.js")).registerUi,
 };
 const ALIASES: Record<string, string> = { exp: "experiments" };
 

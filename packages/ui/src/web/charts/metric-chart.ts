@@ -1,0 +1,156 @@
+// A chart card for one metric: fetches the downsampled series when scrolled into view, re-fetches the
+// zoomed range at full resolution, and again when the runs change (live).
+import { html } from "htm/preact";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { getSeries, type SeriesEntry } from "../api.js";
+import { runColor } from "../format.js";
+import { type ChartLine, LineChart, type XMode } from "./line-chart.js";
+
+export interface MetricChartProps {
+  experiment: string;
+  metric: string;
+  runs: string[];
+  xMode: XMode;
+  logY: boolean;
+  smoothing: number;
+  /** Bumped when the runs changed in the store: re-fetch. */
+  version: number;
+  /** Buckets per pixel of width. */
+  density?: number;
+}
+
+/** Calls back once the element comes within 300 px of the viewport. */
+export function useVisible(ref: { current: Element | null }): boolean {
+  const [visible, setVisible] = useState(false);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el || visible) return;
+    const observer = new IntersectionObserver(
+      (entries) => {
+        if (entries.some((e) => e.isIntersecting)) {
+          setVisible(true);
+          observer.disconnect();
+        }
+      },
+      { rootMargin: "300px" },
+    );
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [visible]);
+  return visible;
+}
+
+export function useWidth(ref: { current: Element | null }): number {
+  const [width, setWidth] = useState(0);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    setWidth(el.clientWidth);
+    let timer: number | undefined;
+    const observer = new ResizeObserver(() => {
+      clearTimeout(timer);
+      timer = window.setTimeout(() => setWidth(el.clientWidth), 150);
+    });
+    observer.observe(el);
+    return () => {
+      clearTimeout(timer);
+      observer.disconnect();
+    };
+  }, []);
+  return width;
+}
+
+interface Loaded {
+  series: SeriesEntry[];
+  arrivedAt: number;
+  starts: Map<string, number>;
+}
+
+export function MetricChart(props: MetricChartProps) {
+  const card = useRef<HTMLDivElement>(null);
+  const visible = useVisible(card);
+  const width = useWidth(card);
+  const [zoom, setZoom] = useState<{ from: number; to: number } | null>(null);
+  const [loaded, setLoaded] = useState<Loaded | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const starts = useRef(new Map<string, number>());
+  const runsKey = props.runs.join(",");
+
+  useEffect(() => setZoom(null), [props.xMode, runsKey, props.metric]);
+
+  const plotWidth = Math.max(200, width - 24);
+  const buckets = Math.min(4000, Math.max(100, Math.round(plotWidth * (props.density ?? 1))));
+  const bucketKey = Math.round(buckets / 100);
+
+  useEffect(() => {
+    if (!visible || width === 0) return;
+    const controller = new AbortController();
+    const x = props.xMode === "step" ? "step" : "wallTime";
+    const load = async (): Promise<SeriesEntry[]> => {
+      if (zoom && props.xMode === "relative") {
+        // Each run's range is shifted by its own start: one request per run.
+        const parts = await Promise.all(
+          props.runs.map((run) => {
+            const start = starts.current.get(run) ?? 0;
+            return getSeries(
+              props.experiment,
+              { runs: [run], metric: props.metric, x, from: zoom.from * 1000 + start, to: zoom.to * 1000 + start, buckets },
+              controller.signal,
+            );
+          }),
+        );
+        return parts.flatMap((p) => p.series);
+      }
+      const response = await getSeries(
+        props.experiment,
+        { runs: props.runs, metric: props.metric, x, from: zoom?.from, to: zoom?.to, buckets },
+        controller.signal,
+      );
+      return response.series;
+    };
+    load()
+      .then((series) => {
+        if (!zoom && x === "wallTime") {
+          for (const s of series) if (s.first) starts.current.set(s.run, s.first.wallTime);
+        }
+        setError(null);
+        setLoaded({ series, arrivedAt: performance.now(), starts: new Map(starts.current) });
+      })
+      .catch((e: unknown) => {
+        if ((e as Error).name !== "AbortError") setError((e as Error).message);
+      });
+    return () => controller.abort();
+  }, [visible, props.experiment, props.metric, runsKey, props.xMode, zoom, props.version, bucketKey, width === 0]);
+
+  const lines = useMemo((): ChartLine[] => {
+    if (!loaded) return [];
+    const byRun = new Map(loaded.series.map((s) => [s.run, s]));
+    return props.runs.flatMap((run, i) => {
+      const entry = byRun.get(run);
+      if (!entry || entry.count === 0) return [];
+      const relative = props.xMode === "relative";
+      const start = loaded.starts.get(run) ?? entry.first?.wallTime ?? 0;
+      return [{ label: run, color: runColor(i), input: { entry, shift: relative ? -start : 0, scale: relative ? 1 / 1000 : 1 } }];
+    });
+  }, [loaded, runsKey, props.xMode]);
+
+  const empty = loaded && lines.length === 0;
+  return html`<section class="card chart-card" ref=${card} data-metric=${props.metric}>
+    <h3 class="chart-title">${props.metric}</h3>
+    ${error ? html`<p class="error">${error}</p>` : null}
+    ${!loaded && !error ? html`<div class="chart-placeholder">${visible ? "Loading…" : ""}</div>` : null}
+    ${empty ? html`<p class="muted">No points${zoom ? " in this range" : ""}.</p>` : null}
+    ${loaded && lines.length > 0 && width > 0
+      ? html`<${LineChart}
+          lines=${lines}
+          xMode=${props.xMode}
+          logY=${props.logY}
+          smoothing=${props.smoothing}
+          arrivedAt=${loaded.arrivedAt}
+          width=${plotWidth}
+          zoomed=${zoom !== null}
+          onZoom=${(range: { from: number; to: number } | null) => setZoom(range)}
+        />`
+      : null}
+  </section>`;
+}
