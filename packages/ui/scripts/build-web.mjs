@@ -34,6 +34,7 @@ const html = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>exprun</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/assets/${css}">
 <script type="module" src="/assets/${js}"></script>
 </head>
@@ -45,5 +46,7 @@ const html = `<!doctype html>
 writeFileSync(path.join(out, "index.html"), html);
 const listed = readdirSync(out).filter((f) => !f.endsWith(".map"));
 writeFileSync(path.join(out, "manifest.json"), `${JSON.stringify({ files: listed }, null, 2)}\n`);
-const sizes = Object.entries(result.metafile.outputs).map(([f, o]) => `${path.basename(f)} ${(o.bytes / 1024).toFixed(1)} KB`);
+const sizes = Object.entries(result.metafile.outputs).map(
+  ([f, o]) => `${path.basename(f)} ${(o.bytes / 1024).toFixed(1)} KB`,
+);
 console.log(`build-web: ${sizes.join(", ")}`);

@@ -68,7 +68,9 @@ async function serveUi(ctx: Context, opts: Record<string, unknown>): Promise<voi
 
 function parsePort(text: string): number {
   if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) {
-    throw new UsageError(`Bad --port ${JSON.stringify(text)}: use a number from 0 to 65535 (0 picks a free port).`);
+    throw new UsageError(
+      `Bad --port ${JSON.stringify(text)}: use a number from 0 to 65535 (0 picks a free port).`,
+    );
   }
   return Number(text);
 }

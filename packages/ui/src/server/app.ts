@@ -5,12 +5,20 @@ import { streamSSE } from "hono/streaming";
 import { type Asset, defaultAssetsDir, loadAssets } from "./assets.js";
 import { LiveHub } from "./live.js";
 import { ApiError, checkName, invalid, Query } from "./query.js";
-import { getRun, listExperiments, readCompare, readParallel, readRunDetail, getExperiment, summarizeExperiment } from "./reads.js";
+import {
+  getExperiment,
+  getRun,
+  listExperiments,
+  readCompare,
+  readParallel,
+  readRunDetail,
+  summarizeExperiment,
+} from "./reads.js";
 import { DEFAULT_SORT } from "./run-order.js";
 import { checkColumns, parseFilterParam, readRunsPage } from "./runs-table.js";
+import { hostAllowed, SECURITY_HEADERS } from "./security.js";
 import { readDownsampled } from "./series-read.js";
 import { encodeSeries, SERIES_CONTENT_TYPE } from "./series-wire.js";
-import { hostAllowed, SECURITY_HEADERS } from "./security.js";
 
 export interface UiAppOptions {
   /** The store to show (read-only: the UI never writes). */
@@ -54,7 +62,12 @@ export const LIMITS = {
   filterLength: 2000,
 } as const;
 
-const PAGE_ROUTES = ["/", "/experiments/:experiment", "/experiments/:experiment/runs/:run", "/experiments/:experiment/compare"];
+const PAGE_ROUTES = [
+  "/",
+  "/experiments/:experiment",
+  "/experiments/:experiment/runs/:run",
+  "/experiments/:experiment/compare",
+];
 
 /**
  * The UI's HTTP app: the JSON API under `/api`, the bundled page under `/assets`, and the page's
@@ -72,35 +85,39 @@ export function createUiApp(options: UiAppOptions): UiApp {
   const app = new Hono();
 
   app.use("*", async (c, next) => {
-    if (!hostAllowed(c.req.header("host"), options.allowedHosts)) {
+    // Node's server builds the URL from the Host header; `app.request()` sets only the URL.
+    const host = c.req.header("host") ?? new URL(c.req.url).host;
+    if (!hostAllowed(host, options.allowedHosts)) {
       const error = new ApiError(
         403,
         "FORBIDDEN_HOST",
-        `Host ${JSON.stringify((c.req.header("host") ?? "").slice(0, 100))} is not this server's address. ` +
+        `Host ${JSON.stringify(host.slice(0, 100))} is not this server's address. ` +
           "Open the address exprun ui printed.",
       );
-      return respondError(c, error);
+      return respondError(error);
     }
     if (c.req.method !== "GET" && c.req.method !== "HEAD") {
-      return withHeaders(new Response("The exprun UI is read-only.\n", { status: 405, headers: { Allow: "GET, HEAD" } }));
+      return withHeaders(
+        new Response("The exprun UI is read-only.\n", { status: 405, headers: { Allow: "GET, HEAD" } }),
+      );
     }
     await next();
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(k, v);
   });
 
   app.onError((error, c) => {
-    if (error instanceof ApiError) return respondError(c, error);
+    if (error instanceof ApiError) return respondError(error);
     const code = (error as { code?: unknown }).code;
-    if (code === "NOT_FOUND") return respondError(c, new ApiError(404, "NOT_FOUND", error.message));
+    if (code === "NOT_FOUND") return respondError(new ApiError(404, "NOT_FOUND", error.message));
     if (code === "VALIDATION" || code === "INVALID_TYPE") {
-      return respondError(c, new ApiError(400, "INVALID_PARAMETER", error.message));
+      return respondError(new ApiError(400, "INVALID_PARAMETER", error.message));
     }
     if (code === "BACKEND") {
       onError(error);
-      return respondError(c, new ApiError(502, "STORE_ERROR", error.message));
+      return respondError(new ApiError(502, "STORE_ERROR", error.message));
     }
     onError(error);
-    return respondError(c, new ApiError(500, "STORE_ERROR", "The server hit an unexpected error; see its log."));
+    return respondError(new ApiError(500, "STORE_ERROR", "The server hit an unexpected error; see its log."));
   });
 
   app.get("/api/store", (c) => {
@@ -129,7 +146,10 @@ export function createUiApp(options: UiAppOptions): UiApp {
   app.get("/api/experiments/:experiment", async (c) => {
     new Query(c.req.url, []);
     const record = await getExperiment(backend, experimentParam(c));
-    return json(c, { ...(await summarizeExperiment(backend, record)), backingTensorboard: record.backingTensorboard ?? null });
+    return json(c, {
+      ...(await summarizeExperiment(backend, record)),
+      backingTensorboard: record.backingTensorboard ?? null,
+    });
   });
 
   app.get("/api/experiments/:experiment/runs", async (c) => {
@@ -166,8 +186,10 @@ export function createUiApp(options: UiAppOptions): UiApp {
   app.get("/api/experiments/:experiment/parallel", async (c) => {
     const q = new Query(c.req.url, ["fields", "filter", "limit"]);
     const experiment = experimentParam(c);
-    const fields = checkColumns(q.list("fields", { maxItems: LIMITS.parallelFields, maxLength: 300 })) ?? [];
-    if (fields.length < 2) throw invalid("fields", "give at least two fields (param.KEY, metric.KEY or series.KEY).");
+    const fields =
+      checkColumns(q.list("fields", { maxItems: LIMITS.parallelFields, maxLength: 300 }), "fields") ?? [];
+    if (fields.length < 2)
+      throw invalid("fields", "give at least two fields (param.KEY, metric.KEY or series.KEY).");
     const filter = parseFilterParam(q.text("filter", LIMITS.filterLength));
     const limit = q.integer("limit", { min: 1, ...LIMITS.parallelRuns });
     await getExperiment(backend, experiment);
@@ -184,7 +206,8 @@ export function createUiApp(options: UiAppOptions): UiApp {
     const x = q.oneOf("x", ["step", "wallTime"] as const, "step");
     const from = q.number("from");
     const to = q.number("to");
-    if (from !== undefined && to !== undefined && from > to) throw invalid("from", `must not be greater than "to".`);
+    if (from !== undefined && to !== undefined && from > to)
+      throw invalid("from", `must not be greater than "to".`);
     const buckets = q.integer("buckets", LIMITS.buckets);
     await getExperiment(backend, experiment);
     const items = [];
@@ -204,7 +227,9 @@ export function createUiApp(options: UiAppOptions): UiApp {
       items.push({ run: name, x, series: series! });
     }
     const body = encodeSeries(items, missing);
-    return send(c, body, SERIES_CONTENT_TYPE, { "Server-Timing": `read;dur=${(performance.now() - started).toFixed(1)}` });
+    return send(c, body, SERIES_CONTENT_TYPE, {
+      "Server-Timing": `read;dur=${(performance.now() - started).toFixed(1)}`,
+    });
   });
 
   app.get("/api/experiments/:experiment/events", async (c) => {
@@ -268,7 +293,7 @@ function withHeaders(response: Response): Response {
   return response;
 }
 
-function respondError(c: Context, error: ApiError): Response {
+function respondError(error: ApiError): Response {
   return withHeaders(
     new Response(`${JSON.stringify(error.toJSON())}\n`, {
       status: error.status,
@@ -283,13 +308,21 @@ function json(c: Context, value: unknown): Response {
 }
 
 function send(c: Context, body: Uint8Array, type: string, extra: Record<string, string> = {}): Response {
-  const headers: Record<string, string> = { "Content-Type": type, "Cache-Control": "no-store", Vary: "Accept-Encoding", ...extra };
+  const headers: Record<string, string> = {
+    "Content-Type": type,
+    "Cache-Control": "no-store",
+    Vary: "Accept-Encoding",
+    ...extra,
+  };
   let payload = body;
   if (body.byteLength > 1024 && acceptsGzip(c)) {
     payload = gzipSync(body, { level: 6 });
     headers["Content-Encoding"] = "gzip";
   }
-  return new Response(c.req.method === "HEAD" ? null : (payload as Uint8Array<ArrayBuffer>), { status: 200, headers });
+  return new Response(c.req.method === "HEAD" ? null : (payload as Uint8Array<ArrayBuffer>), {
+    status: 200,
+    headers,
+  });
 }
 
 function sendAsset(c: Context, asset: Asset): Response {
@@ -301,7 +334,10 @@ function sendAsset(c: Context, asset: Asset): Response {
   const gzip = acceptsGzip(c);
   if (gzip) headers["Content-Encoding"] = "gzip";
   const body = gzip ? asset.gzip : asset.body;
-  return new Response(c.req.method === "HEAD" ? null : (body as Uint8Array<ArrayBuffer>), { status: 200, headers });
+  return new Response(c.req.method === "HEAD" ? null : (body as Uint8Array<ArrayBuffer>), {
+    status: 200,
+    headers,
+  });
 }
 
 function acceptsGzip(c: Context): boolean {

@@ -92,7 +92,13 @@ export class ExperimentWatcher {
       const previous = this.#digests;
       this.#digests = next;
       if (!previous) {
-        const event: RunsChanged = { kind: "baseline", changed: [], truncated: false, removed: [], total: next.size };
+        const event: RunsChanged = {
+          kind: "baseline",
+          changed: [],
+          truncated: false,
+          removed: [],
+          total: next.size,
+        };
         for (const listener of this.#listeners) listener(event);
       } else if (this.#listeners.size > 0) {
         const changed: string[] = [];
@@ -105,7 +111,13 @@ export class ExperimentWatcher {
         }
         const removed = [...previous.keys()].filter((name) => !next.has(name)).slice(0, MAX_CHANGED_NAMES);
         if (changes > 0 || removed.length > 0) {
-          const event: RunsChanged = { kind: "change", changed, truncated: changes > changed.length, removed, total: next.size };
+          const event: RunsChanged = {
+            kind: "change",
+            changed,
+            truncated: changes > changed.length,
+            removed,
+            total: next.size,
+          };
           for (const listener of this.#listeners) listener(event);
         }
       }

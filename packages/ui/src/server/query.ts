@@ -75,7 +75,8 @@ export class Query {
   integer(name: string, options: { min: number; max: number; fallback: number }): number {
     const value = this.#params.get(name);
     if (value === null || value === "") return options.fallback;
-    if (!/^-?\d{1,16}$/.test(value)) throw invalid(name, `expected an integer, got ${JSON.stringify(value.slice(0, 40))}.`);
+    if (!/^-?\d{1,16}$/.test(value))
+      throw invalid(name, `expected an integer, got ${JSON.stringify(value.slice(0, 40))}.`);
     const n = Number(value);
     if (n < options.min || n > options.max)
       throw invalid(name, `must be between ${options.min} and ${options.max}, got ${n}.`);
@@ -115,10 +116,12 @@ export class Query {
     const value = this.#params.get(name);
     if (value === null) return undefined;
     const items = value === "" ? [] : value.split(",");
-    if (items.length > options.maxItems) throw invalid(name, `at most ${options.maxItems} items, got ${items.length}.`);
+    if (items.length > options.maxItems)
+      throw invalid(name, `at most ${options.maxItems} items, got ${items.length}.`);
     for (const item of items) {
       if (item === "") throw invalid(name, "has an empty item (two commas in a row, or a trailing comma).");
-      if (item.length > options.maxLength) throw invalid(name, `an item is longer than ${options.maxLength} characters.`);
+      if (item.length > options.maxLength)
+        throw invalid(name, `an item is longer than ${options.maxLength} characters.`);
     }
     return items;
   }

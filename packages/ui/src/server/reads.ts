@@ -1,9 +1,9 @@
 import {
   type Artifact,
   type Backend,
+  Experiment,
   type ExperimentRecord,
   ExperimentRun,
-  Experiment,
   type Value,
 } from "@exprun/core";
 import type { Expr } from "./filter-language.js";
@@ -38,7 +38,10 @@ export async function getExperiment(backend: Backend, name: string): Promise<Exp
   }
 }
 
-export async function summarizeExperiment(backend: Backend, record: ExperimentRecord): Promise<ExperimentSummary> {
+export async function summarizeExperiment(
+  backend: Backend,
+  record: ExperimentRecord,
+): Promise<ExperimentSummary> {
   const runsByState: Record<string, number> = {};
   let runs = 0;
   let lastUpdate = record.updateTime;
@@ -74,9 +77,15 @@ export async function listExperiments(
   if (options.pageToken) {
     try {
       token = JSON.parse(Buffer.from(options.pageToken, "base64url").toString("utf8")) as ExperimentsToken;
-      if (typeof token.s !== "number" || (token.t !== undefined && typeof token.t !== "string")) throw new Error();
+      if (typeof token.s !== "number" || (token.t !== undefined && typeof token.t !== "string"))
+        throw new Error();
     } catch {
-      throw new ApiError(400, "BAD_CURSOR", `Query parameter "pageToken": not a token this server issued.`, "pageToken");
+      throw new ApiError(
+        400,
+        "BAD_CURSOR",
+        `Query parameter "pageToken": not a token this server issued.`,
+        "pageToken",
+      );
     }
   }
   const needle = options.q?.toLowerCase();
@@ -85,7 +94,10 @@ export async function listExperiments(
   let skip = token.s;
   let next: ExperimentsToken | undefined;
   for (;;) {
-    const page = await backend.listExperiments({ pageSize: 200, ...(storeToken ? { pageToken: storeToken } : {}) });
+    const page = await backend.listExperiments({
+      pageSize: 200,
+      ...(storeToken ? { pageToken: storeToken } : {}),
+    });
     for (let i = skip; i < page.items.length; i++) {
       const e = page.items[i]!;
       if (needle && !`${e.name}\n${e.description}`.toLowerCase().includes(needle)) continue;
@@ -113,7 +125,11 @@ export async function getRun(backend: Backend, experiment: string, run: string):
     return await ExperimentRun.get(run, { backend, experiment });
   } catch (error) {
     if ((error as { code?: string }).code === "NOT_FOUND") {
-      throw new ApiError(404, "NOT_FOUND", `Run ${JSON.stringify(run)} was not found in experiment ${JSON.stringify(experiment)}.`);
+      throw new ApiError(
+        404,
+        "NOT_FOUND",
+        `Run ${JSON.stringify(run)} was not found in experiment ${JSON.stringify(experiment)}.`,
+      );
     }
     throw error;
   }
@@ -156,7 +172,10 @@ export async function readRunDetail(backend: Backend, experiment: string, name: 
   ]);
   const executionsJson = [];
   for (const execution of executions) {
-    const [inputs, outputs] = await Promise.all([execution.getInputArtifacts(), execution.getOutputArtifacts()]);
+    const [inputs, outputs] = await Promise.all([
+      execution.getInputArtifacts(),
+      execution.getOutputArtifacts(),
+    ]);
     executionsJson.push({
       id: execution.id,
       displayName: execution.displayName,

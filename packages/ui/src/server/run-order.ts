@@ -34,7 +34,12 @@ export const DEFAULT_SORT = "created:desc";
 export function parseOrder(text: string): OrderKey[] {
   const parts = splitKeys(text);
   if (parts.length > MAX_SORT_KEYS) {
-    throw new ApiError(400, "INVALID_PARAMETER", `Query parameter "sort": at most ${MAX_SORT_KEYS} keys.`, "sort");
+    throw new ApiError(
+      400,
+      "INVALID_PARAMETER",
+      `Query parameter "sort": at most ${MAX_SORT_KEYS} keys.`,
+      "sort",
+    );
   }
   return parts.map((part): OrderKey => {
     const trimmed = part.trim();

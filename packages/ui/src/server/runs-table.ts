@@ -1,5 +1,5 @@
 import type { Backend, RunRecord, Value } from "@exprun/core";
-import { evaluate, type Expr, FilterSyntaxError, parseFilter } from "./filter-language.js";
+import { type Expr, evaluate, FilterSyntaxError, parseFilter } from "./filter-language.js";
 import { ApiError } from "./query.js";
 import {
   compareOrder,
@@ -93,7 +93,11 @@ export const MAX_COLUMNS = 300;
  * One page of the runs table: filter, order and keyset position applied while the runs stream past,
  * keeping only the best `limit` rows (memory grows with the page, not with the experiment).
  */
-export async function readRunsPage(backend: Backend, experiment: string, request: RunsPageRequest): Promise<RunsPage> {
+export async function readRunsPage(
+  backend: Backend,
+  experiment: string,
+  request: RunsPageRequest,
+): Promise<RunsPage> {
   const keys = parseOrder(request.sort);
   const filter = parseFilterParam(request.filter);
   const after = request.after === undefined ? undefined : decodeCursor(request.after, request.sort, keys);
@@ -132,14 +136,24 @@ export async function readRunsPage(backend: Backend, experiment: string, request
     total,
     scanned,
     columns,
-    rows: best.map(({ run }) => [run.name, run.state, run.createTime, run.updateTime, ...columns.map((c) => cell(run, c))]),
+    rows: best.map(({ run }) => [
+      run.name,
+      run.state,
+      run.createTime,
+      run.updateTime,
+      ...columns.map((c) => cell(run, c)),
+    ]),
   };
   const last = best[best.length - 1];
   if (last && remaining > best.length) {
     page.next = encodeCursor(request.sort, keys, last.row);
   }
   if (request.withColumns) {
-    page.allColumns = { params: [...params].sort(), metrics: [...metrics].sort(), series: [...series].sort() };
+    page.allColumns = {
+      params: [...params].sort(),
+      metrics: [...metrics].sort(),
+      series: [...series].sort(),
+    };
   }
   return page;
 }
@@ -173,15 +187,15 @@ function cell(run: RunRecord, column: string): Value | null {
 }
 
 /** Checks the `columns` parameter: `param.K`, `metric.K` or `series.K`. */
-export function checkColumns(columns: string[] | undefined): string[] | undefined {
+export function checkColumns(columns: string[] | undefined, parameter = "columns"): string[] | undefined {
   if (!columns) return undefined;
   for (const c of columns) {
     if (!/^(param|metric|series)\../.test(c)) {
       throw new ApiError(
         400,
         "INVALID_PARAMETER",
-        `Query parameter "columns": ${JSON.stringify(c.slice(0, 80))} is not param.KEY, metric.KEY or series.KEY.`,
-        "columns",
+        `Query parameter "${parameter}": ${JSON.stringify(c.slice(0, 80))} is not param.KEY, metric.KEY or series.KEY.`,
+        parameter,
       );
     }
   }

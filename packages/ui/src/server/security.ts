@@ -46,7 +46,8 @@ export function allowedHostsFor(host: string, port: number): string[] {
   if (bare === "0.0.0.0" || bare === "::") {
     names.add(os.hostname().toLowerCase());
     for (const list of Object.values(os.networkInterfaces())) {
-      for (const address of list ?? []) names.add(address.family === "IPv6" ? `[${address.address}]` : address.address);
+      for (const address of list ?? [])
+        names.add(address.family === "IPv6" ? `[${address.address}]` : address.address);
     }
   } else {
     names.add(bare.includes(":") ? `[${bare.toLowerCase()}]` : bare.toLowerCase());

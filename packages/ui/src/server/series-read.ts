@@ -56,9 +56,9 @@ export async function readDownsampled(run: ExperimentRun, query: SeriesQuery): P
   const points = settlePoints(await run.backend.readTimeSeries(run.ref, options));
   const byMetric = new Map<string, SeriesPoint[]>();
   for (const point of points) {
-    let list = byMetric.get(point.metric);
-    if (!list) byMetric.set(point.metric, (list = []));
-    list.push(point);
+    const list = byMetric.get(point.metric);
+    if (list) list.push(point);
+    else byMetric.set(point.metric, [point]);
   }
   const out: DownsampledSeries[] = [];
   const names = query.metrics ?? [...byMetric.keys()];
@@ -77,7 +77,12 @@ function downsample(metric: string, all: SeriesPoint[], query: SeriesQuery): Dow
   const count = points.length;
   const exact = (p: SeriesPoint | undefined) =>
     p ? { step: p.step, wallTime: p.wallTime, value: p.value } : undefined;
-  const result: DownsampledSeries = { metric, count, first: exact(points[0]), last: exact(points[count - 1]) };
+  const result: DownsampledSeries = {
+    metric,
+    count,
+    first: exact(points[0]),
+    last: exact(points[count - 1]),
+  };
   if (count <= query.buckets) {
     const x = new Float64Array(count);
     const y = new Float64Array(count);

@@ -61,7 +61,14 @@ export function encodeSeries(
       const b = series.buckets;
       const fits = [b.min, b.max].every((a) => a.every((v) => !Number.isFinite(v) || Math.abs(v) <= F32_MAX));
       const parts = [b.min, b.max, b.first, b.last].map((a) => (fits ? Float32Array.from(a) : a));
-      entries.push({ ...base, kind: "buckets", n: b.min.length, from: b.from, to: b.to, dtype: fits ? "f32" : "f64" });
+      entries.push({
+        ...base,
+        kind: "buckets",
+        n: b.min.length,
+        from: b.from,
+        to: b.to,
+        dtype: fits ? "f32" : "f64",
+      });
       for (const part of parts) {
         arrays.push(part);
         offset += part.byteLength;

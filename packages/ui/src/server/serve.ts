@@ -40,13 +40,19 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
       ui.close();
       reject(
         error.code === "EADDRINUSE"
-          ? new Error(`[exprun] [ui] Port ${requested} on ${host} is in use. Pick another with --port N (0 picks a free one).`, { cause: error })
+          ? new Error(
+              `[exprun] [ui] Port ${requested} on ${host} is in use. Pick another with --port N (0 picks a free one).`,
+              { cause: error },
+            )
           : error,
       );
     });
   });
   const address = server.address() as AddressInfo;
-  allowed.push(...allowedHostsFor(host, address.port), ...(options.allowedHosts ?? []).map((h) => h.toLowerCase()));
+  allowed.push(
+    ...allowedHostsFor(host, address.port),
+    ...(options.allowedHosts ?? []).map((h) => h.toLowerCase()),
+  );
   const urlHost = host.includes(":") ? `[${host}]` : host;
   return {
     url: `http://${urlHost}:${address.port}/`,

@@ -33,7 +33,11 @@ export function parseApiJson<T>(text: string): T {
 async function failure(response: Response): Promise<ApiFailure> {
   try {
     const body = parseApiJson<{ error?: { code?: string; message?: string } }>(await response.text());
-    return new ApiFailure(response.status, body.error?.code ?? "HTTP", body.error?.message ?? response.statusText);
+    return new ApiFailure(
+      response.status,
+      body.error?.code ?? "HTTP",
+      body.error?.message ?? response.statusText,
+    );
   } catch {
     return new ApiFailure(response.status, "HTTP", `${response.status} ${response.statusText}`);
   }
@@ -46,7 +50,10 @@ export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T>
 }
 
 /** Builds `path?k=v…`, leaving out empty values. */
-export function withQuery(path: string, query: Record<string, string | number | boolean | undefined | null>): string {
+export function withQuery(
+  path: string,
+  query: Record<string, string | number | boolean | undefined | null>,
+): string {
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries(query)) {
     if (v === undefined || v === null || v === "") continue;
@@ -113,7 +120,14 @@ export interface RunDetail {
     params: Record<string, Value>;
     metrics: Record<string, Value>;
   };
-  series: { metric: string; count: number; first: ExactPoint | null; last: ExactPoint | null; min: number; max: number }[];
+  series: {
+    metric: string;
+    count: number;
+    first: ExactPoint | null;
+    last: ExactPoint | null;
+    min: number;
+    max: number;
+  }[];
   classification: {
     id: string;
     displayName: string;
@@ -194,11 +208,13 @@ export interface SeriesResponse {
 export function decodeSeries(buffer: ArrayBuffer): { series: SeriesEntry[]; missing: string[] } {
   const bytes = new Uint8Array(buffer);
   const magic = new TextDecoder().decode(bytes.subarray(0, 4));
-  if (magic !== "EXS1") throw new ApiFailure(200, "BAD_RESPONSE", "The series response is not in the expected format.");
+  if (magic !== "EXS1")
+    throw new ApiFailure(200, "BAD_RESPONSE", "The series response is not in the expected format.");
   const headerLength = new DataView(buffer).getUint32(4, true);
-  const header = parseApiJson<{ series: (Omit<SeriesEntry, "xs" | "ys" | "min" | "max"> & { dtype: "f32" | "f64"; offset: number })[]; missing: string[] }>(
-    new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)),
-  );
+  const header = parseApiJson<{
+    series: (Omit<SeriesEntry, "xs" | "ys" | "min" | "max"> & { dtype: "f32" | "f64"; offset: number })[];
+    missing: string[];
+  }>(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
   const dataStart = Math.ceil((8 + headerLength) / 8) * 8;
   const series: SeriesEntry[] = header.series.map((h) => {
     let at = dataStart + h.offset;
@@ -229,7 +245,14 @@ export function decodeSeries(buffer: ArrayBuffer): { series: SeriesEntry[]; miss
 
 export async function getSeries(
   experiment: string,
-  query: { runs: string[]; metric: string; x: XAxis; from?: number | undefined; to?: number | undefined; buckets: number },
+  query: {
+    runs: string[];
+    metric: string;
+    x: XAxis;
+    from?: number | undefined;
+    to?: number | undefined;
+    buckets: number;
+  },
   signal?: AbortSignal,
 ): Promise<SeriesResponse> {
   const path = withQuery(`/api/experiments/${enc(experiment)}/series`, {
@@ -244,7 +267,11 @@ export async function getSeries(
   if (!response.ok) throw await failure(response);
   const timing = /dur=([\d.]+)/.exec(response.headers.get("server-timing") ?? "");
   const buffer = await response.arrayBuffer();
-  return { ...decodeSeries(buffer), bytes: buffer.byteLength, serverMs: timing ? Number(timing[1]) : undefined };
+  return {
+    ...decodeSeries(buffer),
+    bytes: buffer.byteLength,
+    serverMs: timing ? Number(timing[1]) : undefined,
+  };
 }
 
 // ── live ─────────────────────────────────────────────────────────────────────────────────────────
@@ -260,6 +287,8 @@ export interface RunsChanged {
 /** Listens to an experiment's run changes (Server-Sent Events); returns the function that stops. */
 export function watchExperiment(experiment: string, onChange: (event: RunsChanged) => void): () => void {
   const source = new EventSource(`/api/experiments/${enc(experiment)}/events`);
-  source.addEventListener("runs", (e) => onChange(parseApiJson<RunsChanged>((e as MessageEvent<string>).data)));
+  source.addEventListener("runs", (e) =>
+    onChange(parseApiJson<RunsChanged>((e as MessageEvent<string>).data)),
+  );
   return () => source.close();
 }

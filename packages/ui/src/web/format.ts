@@ -58,7 +58,20 @@ export function timeAgo(ms: number, now = Date.now()): string {
 }
 
 /** A colour per run, stable for its position, distinguishable for the first dozen. */
-const PALETTE = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#c026d3", "#65a30d", "#b45309", "#0f766e", "#4f46e5", "#be123c"];
+const PALETTE = [
+  "#2563eb",
+  "#dc2626",
+  "#16a34a",
+  "#9333ea",
+  "#ea580c",
+  "#0891b2",
+  "#c026d3",
+  "#65a30d",
+  "#b45309",
+  "#0f766e",
+  "#4f46e5",
+  "#be123c",
+];
 export function runColor(index: number): string {
   if (index < PALETTE.length) return PALETTE[index]!;
   const hue = (index * 137.508) % 360;

@@ -13,7 +13,8 @@ function Header(props: { store: StoreInfo | null; crumbs: { label: string; href?
     <a class="brand" href="/" onClick=${onLinkClick}>exprun</a>
     <nav class="crumbs" aria-label="breadcrumb">
       ${props.crumbs.map(
-        (c) => html`<span class="crumb">/ ${c.href ? html`<a href=${c.href} onClick=${onLinkClick}>${c.label}</a>` : html`<span>${c.label}</span>`}</span>`,
+        (c) =>
+          html`<span class="crumb">/ ${c.href ? html`<a href=${c.href} onClick=${onLinkClick}>${c.label}</a>` : html`<span>${c.label}</span>`}</span>`,
       )}
     </nav>
     <span class="store" title="the store this UI reads (read-only)">${props.store ? `${props.store.label} · read-only` : ""}</span>
@@ -27,14 +28,15 @@ function App() {
     getJson<StoreInfo>("/api/store").then(setStore, () => undefined);
   }, []);
   const crumbs: { label: string; href?: string }[] = [{ label: "Experiments", href: "/" }];
-  if (route.page !== "experiments" && route.page !== "missing") crumbs.push({ label: route.experiment, href: runsUrl(route.experiment) });
+  if (route.page !== "experiments" && route.page !== "missing")
+    crumbs.push({ label: route.experiment, href: runsUrl(route.experiment) });
   if (route.page === "run") crumbs.push({ label: route.run });
   if (route.page === "compare") crumbs.push({ label: "Compare" });
   useEffect(() => {
     const parts = crumbs.slice(1).map((c) => c.label);
     document.title = parts.length ? `${parts.reverse().join(" · ")} — exprun` : "Experiments — exprun";
   });
-  let page;
+  let page: ReturnType<typeof html>;
   switch (route.page) {
     case "experiments":
       page = html`<${ExperimentsPage} query=${route.query} />`;

@@ -47,7 +47,15 @@ export function useRoute(): Route {
 
 /** Click handler for in-app links: plain left clicks navigate without reloading; others behave as links. */
 export function onLinkClick(event: MouseEvent): void {
-  if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+  if (
+    event.defaultPrevented ||
+    event.button !== 0 ||
+    event.metaKey ||
+    event.ctrlKey ||
+    event.shiftKey ||
+    event.altKey
+  )
+    return;
   const anchor = (event.currentTarget as HTMLElement).closest("a");
   if (!anchor || anchor.target || anchor.origin !== window.location.origin) return;
   event.preventDefault();

@@ -35,7 +35,7 @@ export function alignSeries(inputs: readonly ChartInput[], columns: number): Ali
     for (const input of inputs) for (const x of input.entry.xs) set.add(tx(input, x));
     const xs = Float64Array.from(set).sort();
     const index = new Map<number, number>();
-    xs.forEach((x, i) => index.set(x, i));
+    for (let i = 0; i < xs.length; i++) index.set(xs[i]!, i);
     const lines = inputs.map((input) => {
       const line: (number | null)[] = new Array(xs.length).fill(null);
       input.entry.xs.forEach((x, k) => {
@@ -43,7 +43,15 @@ export function alignSeries(inputs: readonly ChartInput[], columns: number): Ali
       });
       return line;
     });
-    return { xs, lines, mins: undefined, maxs: undefined, rawCount, shownCount: totalPoints, downsampled: false };
+    return {
+      xs,
+      lines,
+      mins: undefined,
+      maxs: undefined,
+      rawCount,
+      shownCount: totalPoints,
+      downsampled: false,
+    };
   }
 
   // Grid: the union range, `columns` cells, plus each series' exact first and last point.
@@ -60,9 +68,33 @@ export function alignSeries(inputs: readonly ChartInput[], columns: number): Ali
     }
   }
   if (!(hi >= lo)) {
-    return { xs: new Float64Array(0), lines: inputs.map(() => []), mins: undefined, maxs: undefined, rawCount, shownCount: 0, downsampled: true };
+    return {
+      xs: new Float64Array(0),
+      lines: inputs.map(() => []),
+      mins: undefined,
+      maxs: undefined,
+      rawCount,
+      shownCount: 0,
+      downsampled: true,
+    };
   }
-  const n = Math.max(1, columns);
+  // Series bucketed on one grid (one run, or runs read over the same range) keep the server's buckets.
+  const first = inputs[0]!;
+  const shared = inputs.every(
+    (i) =>
+      i.entry.kind === "buckets" &&
+      i.entry.from === first.entry.from &&
+      i.entry.to === first.entry.to &&
+      i.entry.n === first.entry.n &&
+      i.shift === first.shift &&
+      i.scale === first.scale,
+  );
+  let n = Math.max(1, columns);
+  if (shared && first.entry.from !== undefined && first.entry.to !== undefined) {
+    lo = tx(first, first.entry.from);
+    hi = tx(first, first.entry.to);
+    n = first.entry.n;
+  }
   const width = (hi - lo) / n || 1;
   const cell = (x: number) => Math.min(n - 1, Math.max(0, Math.floor((x - lo) / width)));
   const centres: number[] = [];
@@ -77,7 +109,7 @@ export function alignSeries(inputs: readonly ChartInput[], columns: number): Ali
   const xsList = [...centres, ...[...extras].filter((x) => !centres.includes(x))].sort((a, b) => a - b);
   const xs = Float64Array.from(xsList);
   const at = new Map<number, number>();
-  xs.forEach((x, i) => at.set(x, i));
+  for (let i = 0; i < xs.length; i++) at.set(xs[i]!, i);
   const centreIndex = centres.map((c) => at.get(c)!);
   let shownCount = 0;
   const lines: (number | null)[][] = [];

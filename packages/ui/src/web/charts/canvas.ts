@@ -6,7 +6,12 @@ import type { Value } from "../api.js";
 import { formatNumber, formatValue } from "../format.js";
 
 /** A canvas sized for the device's pixel ratio; `draw` gets a context in CSS pixels. */
-function useCanvas(width: number, height: number, draw: (ctx: CanvasRenderingContext2D) => void, deps: unknown[]) {
+function useCanvas(
+  width: number,
+  height: number,
+  draw: (ctx: CanvasRenderingContext2D) => void,
+  deps: unknown[],
+) {
   const ref = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
     const canvas = ref.current;
@@ -43,7 +48,7 @@ export function ConfusionMatrix(props: { labels: string[]; matrix: number[][] })
   const margin = 110;
   const size = margin + cell * n + 10;
   const ref = useCanvas(
-    size,
+    size + 70,
     size,
     (ctx) => {
       ctx.font = FONT;
@@ -68,7 +73,9 @@ export function ConfusionMatrix(props: { labels: string[]; matrix: number[][] })
       ctx.fillStyle = "#334155";
       ctx.textAlign = "right";
       ctx.textBaseline = "middle";
-      props.labels.forEach((label, i) => ctx.fillText(ellipsis(ctx, label, margin - 30), margin - 6, margin + i * cell + cell / 2));
+      props.labels.forEach((label, i) => {
+        ctx.fillText(ellipsis(ctx, label, margin - 30), margin - 6, margin + i * cell + cell / 2);
+      });
       ctx.save();
       props.labels.forEach((label, j) => {
         ctx.save();
@@ -112,11 +119,16 @@ export function RocCurve(props: { fpr: number[]; tpr: number[]; auc: number | un
       ctx.lineTo(x(1), y(1));
       ctx.stroke();
       ctx.setLineDash([]);
-      const points = props.fpr.map((f, i) => [f, props.tpr[i]!] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+      const points = props.fpr
+        .map((f, i) => [f, props.tpr[i]!] as const)
+        .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
       ctx.strokeStyle = "#2563eb";
       ctx.lineWidth = 2;
       ctx.beginPath();
-      points.forEach(([f, t], i) => (i === 0 ? ctx.moveTo(x(f), y(t)) : ctx.lineTo(x(f), y(t))));
+      points.forEach(([f, t], i) => {
+        if (i === 0) ctx.moveTo(x(f), y(t));
+        else ctx.lineTo(x(f), y(t));
+      });
       ctx.stroke();
       ctx.lineWidth = 1;
       ctx.fillStyle = "#334155";
@@ -171,11 +183,18 @@ export function ParallelCoordinates(props: ParallelProps) {
       const axisX = (i: number) => left + i * step;
       const plotH = height - top - bottom;
       const scales = props.columns.map((column) => {
-        const numbers = column.filter((v): v is number => typeof v === "number" && Number.isFinite(v));
-        const others = [...new Set(column.filter((v) => v !== null && typeof v !== "number").map((v) => String(v)))].sort();
+        const numbers: number[] = [];
+        for (const v of column) if (typeof v === "number" && Number.isFinite(v)) numbers.push(v);
+        const others = [
+          ...new Set(column.filter((v) => v !== null && typeof v !== "number").map((v) => String(v))),
+        ].sort();
         if (numbers.length >= others.length) {
-          let lo = Math.min(...numbers);
-          let hi = Math.max(...numbers);
+          let lo = Number.POSITIVE_INFINITY;
+          let hi = Number.NEGATIVE_INFINITY;
+          for (const v of numbers) {
+            if (v < lo) lo = v;
+            if (v > hi) hi = v;
+          }
           if (!Number.isFinite(lo)) {
             lo = 0;
             hi = 1;
@@ -185,7 +204,8 @@ export function ParallelCoordinates(props: ParallelProps) {
             hi += 0.5;
           }
           return {
-            pos: (v: Value | null) => (typeof v === "number" && Number.isFinite(v) ? top + (1 - (v - lo) / (hi - lo)) * plotH : null),
+            pos: (v: Value | null) =>
+              typeof v === "number" && Number.isFinite(v) ? top + (1 - (v - lo) / (hi - lo)) * plotH : null,
             ticks: [
               [hi, formatNumber(hi)],
               [lo, formatNumber(lo)],
@@ -200,7 +220,9 @@ export function ParallelCoordinates(props: ParallelProps) {
           pos: (v: Value | null) => {
             if (v === null || typeof v === "number") return null;
             const i = index.get(String(v));
-            return i === undefined ? null : top + (others.length === 1 ? 0.5 : i / (others.length - 1)) * plotH;
+            return i === undefined
+              ? null
+              : top + (others.length === 1 ? 0.5 : i / (others.length - 1)) * plotH;
           },
           ticks: [] as [number, string][],
           lo: 0,
@@ -223,7 +245,8 @@ export function ParallelCoordinates(props: ParallelProps) {
         }
         ctx.stroke();
       };
-      ctx.strokeStyle = "rgba(100, 116, 139, 0.12)";
+      const others = props.runs.length - props.highlight.size;
+      ctx.strokeStyle = `rgba(100, 116, 139, ${Math.min(0.5, Math.max(0.05, 20 / Math.max(1, others))).toFixed(3)})`;
       ctx.lineWidth = 1;
       for (let r = 0; r < props.runs.length; r++) if (!props.highlight.has(props.runs[r]!)) drawRun(r);
       ctx.lineWidth = 2;

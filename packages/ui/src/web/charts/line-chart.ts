@@ -61,21 +61,49 @@ export function LineChart(props: LineChartProps) {
     if (label.current) label.current.textContent = densityLabel(aligned, props.lines.length);
     const smoothing = props.smoothing;
     const data: (Float64Array | (number | null)[])[] = [aligned.xs];
-    const series: uPlot.Series[] = [{}];
+    const series: uPlot.Series[] = [
+      {
+        label: props.xMode === "step" ? "step" : props.xMode === "relative" ? "time" : "wall time",
+        ...(props.xMode === "relative"
+          ? { value: (_u: uPlot, v: number) => (v == null ? "--" : formatDuration(v)) }
+          : {}),
+      },
+    ];
     const positive = (v: number | null) => (v === null || !props.logY || v > 0 ? v : null);
     props.lines.forEach((line, i) => {
       const raw = aligned.lines[i]!.map(positive);
       if (smoothing > 0) {
         data.push(raw);
-        series.push({ label: `${line.label} (raw)`, stroke: alpha(line.color, 0.25), width: 1, spanGaps: true, points: { show: false } });
+        series.push({
+          label: `${line.label} (raw)`,
+          stroke: alpha(line.color, 0.25),
+          width: 1,
+          spanGaps: true,
+          points: { show: false },
+        });
         data.push(smoothLine(raw, smoothing));
-        series.push({ label: line.label, stroke: line.color, width: 1.5, spanGaps: true, points: { show: false } });
+        series.push({
+          label: line.label,
+          stroke: line.color,
+          width: 1.5,
+          spanGaps: true,
+          points: { show: false },
+        });
       } else {
         data.push(raw);
-        series.push({ label: line.label, stroke: line.color, width: 1.5, spanGaps: true, points: { show: aligned.xs.length < 60 } });
+        series.push({
+          label: line.label,
+          stroke: line.color,
+          width: 1.5,
+          spanGaps: true,
+          points: { show: aligned.xs.length < 60 },
+        });
       }
     });
-    const bands = aligned.mins && aligned.maxs ? { mins: aligned.mins.map((m) => m.map(positive)), maxs: aligned.maxs.map((m) => m.map(positive)) } : undefined;
+    const bands =
+      aligned.mins && aligned.maxs
+        ? { mins: aligned.mins.map((m) => m.map(positive)), maxs: aligned.maxs.map((m) => m.map(positive)) }
+        : undefined;
 
     const yRange = (u: uPlot): [number, number] => {
       const xmin = u.scales.x!.min ?? Number.NEGATIVE_INFINITY;
@@ -93,7 +121,11 @@ export function LineChart(props: LineChartProps) {
         }
       };
       for (let s = 1; s < data.length; s++) visit(data[s] as (number | null)[]);
-      if (bands) for (let s = 0; s < bands.mins.length; s++) { visit(bands.mins[s]!); visit(bands.maxs[s]!); }
+      if (bands)
+        for (let s = 0; s < bands.mins.length; s++) {
+          visit(bands.mins[s]!);
+          visit(bands.maxs[s]!);
+        }
       if (!(hi >= lo)) return props.logY ? [1, 10] : [0, 1];
       if (props.logY) return [lo / 1.2, hi * 1.2];
       const pad = (hi - lo) * 0.05 || Math.abs(hi) * 0.05 || 1;
@@ -115,10 +147,19 @@ export function LineChart(props: LineChartProps) {
         {
           stroke: "#475569",
           grid: { stroke: "#e2e8f0" },
-          ...(props.xMode === "relative" ? { values: (_u: uPlot, ticks: number[]) => ticks.map((t) => formatDuration(t)) } : {}),
-          ...(props.xMode === "step" ? { values: (_u: uPlot, ticks: number[]) => ticks.map((t) => formatNumber(t)) } : {}),
+          ...(props.xMode === "relative"
+            ? { values: (_u: uPlot, ticks: number[]) => ticks.map((t) => formatDuration(t)) }
+            : {}),
+          ...(props.xMode === "step"
+            ? { values: (_u: uPlot, ticks: number[]) => ticks.map((t) => formatNumber(t)) }
+            : {}),
         },
-        { stroke: "#475569", grid: { stroke: "#e2e8f0" }, size: 60, values: (_u: uPlot, ticks: number[]) => ticks.map((t) => formatNumber(t)) },
+        {
+          stroke: "#475569",
+          grid: { stroke: "#e2e8f0" },
+          size: 60,
+          values: (_u: uPlot, ticks: number[]) => ticks.map((t) => formatNumber(t)),
+        },
       ],
       legend: { show: props.lines.length <= 10, live: true },
       cursor: { drag: { x: true, y: false, setScale: false }, points: { show: false } },
@@ -135,7 +176,11 @@ export function LineChart(props: LineChartProps) {
             props.lines.forEach((line, i) => {
               const mins = bands.mins[i]!;
               const maxs = bands.maxs[i]!;
-              ctx.fillStyle = alpha(line.color, props.lines.length > 10 ? 0.08 : 0.18);
+              const many = props.lines.length > 10;
+              ctx.fillStyle = alpha(line.color, many ? 0.08 : 0.2);
+              // The edges too: a spike in one bucket is a band one pixel wide, visible only as a stroke.
+              ctx.strokeStyle = alpha(line.color, many ? 0.25 : 0.55);
+              ctx.lineWidth = 1;
               // One polygon per run of consecutive cells with values.
               let k = 0;
               while (k < aligned.xs.length) {
@@ -150,17 +195,11 @@ export function LineChart(props: LineChartProps) {
                   if (j === start) ctx.moveTo(x, y);
                   else ctx.lineTo(x, y);
                 }
-                for (let j = k - 1; j >= start; j--) ctx.lineTo(u.valToPos(aligned.xs[j]!, "x", true), u.valToPos(mins[j]!, "y", true));
+                for (let j = k - 1; j >= start; j--)
+                  ctx.lineTo(u.valToPos(aligned.xs[j]!, "x", true), u.valToPos(mins[j]!, "y", true));
                 ctx.closePath();
                 ctx.fill();
-                if (k - start === 1) {
-                  const x = u.valToPos(aligned.xs[start]!, "x", true);
-                  ctx.strokeStyle = alpha(line.color, 0.4);
-                  ctx.beginPath();
-                  ctx.moveTo(x, u.valToPos(maxs[start]!, "y", true));
-                  ctx.lineTo(x, u.valToPos(mins[start]!, "y", true));
-                  ctx.stroke();
-                }
+                ctx.stroke();
               }
             });
             ctx.restore();

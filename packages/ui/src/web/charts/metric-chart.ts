@@ -4,6 +4,7 @@ import { html } from "htm/preact";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { getSeries, type SeriesEntry } from "../api.js";
 import { runColor } from "../format.js";
+import { useCoalescedReload } from "../live.js";
 import { type ChartLine, LineChart, type XMode } from "./line-chart.js";
 
 export interface MetricChartProps {
@@ -75,6 +76,7 @@ export function MetricChart(props: MetricChartProps) {
   const [error, setError] = useState<string | null>(null);
   const starts = useRef(new Map<string, number>());
   const runsKey = props.runs.join(",");
+  const reload = useCoalescedReload(props.version);
 
   useEffect(() => setZoom(null), [props.xMode, runsKey, props.metric]);
 
@@ -85,6 +87,7 @@ export function MetricChart(props: MetricChartProps) {
   useEffect(() => {
     if (!visible || width === 0) return;
     const controller = new AbortController();
+    reload.start();
     const x = props.xMode === "step" ? "step" : "wallTime";
     const load = async (): Promise<SeriesEntry[]> => {
       if (zoom && props.xMode === "relative") {
@@ -94,7 +97,14 @@ export function MetricChart(props: MetricChartProps) {
             const start = starts.current.get(run) ?? 0;
             return getSeries(
               props.experiment,
-              { runs: [run], metric: props.metric, x, from: zoom.from * 1000 + start, to: zoom.to * 1000 + start, buckets },
+              {
+                runs: [run],
+                metric: props.metric,
+                x,
+                from: zoom.from * 1000 + start,
+                to: zoom.to * 1000 + start,
+                buckets,
+              },
               controller.signal,
             );
           }),
@@ -118,9 +128,25 @@ export function MetricChart(props: MetricChartProps) {
       })
       .catch((e: unknown) => {
         if ((e as Error).name !== "AbortError") setError((e as Error).message);
+      })
+      .finally(() => {
+        if (!controller.signal.aborted) reload.done();
       });
-    return () => controller.abort();
-  }, [visible, props.experiment, props.metric, runsKey, props.xMode, zoom, props.version, bucketKey, width === 0]);
+    return () => {
+      controller.abort();
+      reload.done();
+    };
+  }, [
+    visible,
+    props.experiment,
+    props.metric,
+    runsKey,
+    props.xMode,
+    zoom,
+    reload.tick,
+    bucketKey,
+    width === 0,
+  ]);
 
   const lines = useMemo((): ChartLine[] => {
     if (!loaded) return [];
@@ -130,7 +156,13 @@ export function MetricChart(props: MetricChartProps) {
       if (!entry || entry.count === 0) return [];
       const relative = props.xMode === "relative";
       const start = loaded.starts.get(run) ?? entry.first?.wallTime ?? 0;
-      return [{ label: run, color: runColor(i), input: { entry, shift: relative ? -start : 0, scale: relative ? 1 / 1000 : 1 } }];
+      return [
+        {
+          label: run,
+          color: runColor(i),
+          input: { entry, shift: relative ? -start : 0, scale: relative ? 1 / 1000 : 1 },
+        },
+      ];
     });
   }, [loaded, runsKey, props.xMode]);
 
@@ -140,8 +172,9 @@ export function MetricChart(props: MetricChartProps) {
     ${error ? html`<p class="error">${error}</p>` : null}
     ${!loaded && !error ? html`<div class="chart-placeholder">${visible ? "Loading…" : ""}</div>` : null}
     ${empty ? html`<p class="muted">No points${zoom ? " in this range" : ""}.</p>` : null}
-    ${loaded && lines.length > 0 && width > 0
-      ? html`<${LineChart}
+    ${
+      loaded && lines.length > 0 && width > 0
+        ? html`<${LineChart}
           lines=${lines}
           xMode=${props.xMode}
           logY=${props.logY}
@@ -151,6 +184,7 @@ export function MetricChart(props: MetricChartProps) {
           zoomed=${zoom !== null}
           onZoom=${(range: { from: number; to: number } | null) => setZoom(range)}
         />`
-      : null}
+        : null
+    }
   </section>`;
 }

@@ -2,10 +2,11 @@
 // coordinates over params and metrics of every run of the experiment (the compared ones in colour).
 import { html } from "htm/preact";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { type CompareData, enc, getJson, type ParallelData, watchExperiment, withQuery } from "../api.js";
+import { type CompareData, enc, getJson, type ParallelData, withQuery } from "../api.js";
 import { ParallelCoordinates } from "../charts/canvas.js";
 import { MetricChart, useWidth } from "../charts/metric-chart.js";
 import { formatCount, formatValue, runColor } from "../format.js";
+import { useCoalescedReload, useLiveVersion } from "../live.js";
 import { onLinkClick, runUrl } from "../router.js";
 import { ErrorBox, StateBadge } from "./common.js";
 import { ChartControls, useChartSettings } from "./controls.js";
@@ -15,30 +16,29 @@ export function ComparePage(props: { experiment: string; query: URLSearchParams 
   const runsKey = names.join(",");
   const [data, setData] = useState<CompareData | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const [version, setVersion] = useState(0);
+  const { version } = useLiveVersion(props.experiment, (e) => e.changed.some((n) => names.includes(n)));
+  const reload = useCoalescedReload(version);
   const [settings, updateSettings] = useChartSettings();
 
   useEffect(() => {
     if (names.length === 0) return;
     const controller = new AbortController();
-    getJson<CompareData>(withQuery(`/api/experiments/${enc(props.experiment)}/compare`, { runs: runsKey }), controller.signal)
+    reload.start();
+    getJson<CompareData>(
+      withQuery(`/api/experiments/${enc(props.experiment)}/compare`, { runs: runsKey }),
+      controller.signal,
+    )
       .then((d) => {
         setData(d);
         setError(null);
       })
-      .catch((e: unknown) => (e as Error).name !== "AbortError" && setError(e));
+      .catch((e: unknown) => (e as Error).name !== "AbortError" && setError(e))
+      .finally(() => reload.done());
     return () => controller.abort();
-  }, [props.experiment, runsKey, version]);
+  }, [props.experiment, runsKey, reload.tick]);
 
-  useEffect(
-    () =>
-      watchExperiment(props.experiment, (event) => {
-        if (event.kind === "baseline" || event.truncated || event.changed.some((n) => names.includes(n))) setVersion((v) => v + 1);
-      }),
-    [props.experiment, runsKey],
-  );
-
-  if (names.length === 0) return html`<main class="page"><p>Pick runs to compare in the runs table (tick two or more, then “Compare”).</p></main>`;
+  if (names.length === 0)
+    return html`<main class="page"><p>Pick runs to compare in the runs table (tick two or more, then “Compare”).</p></main>`;
   if (error && !data) return html`<main class="page"><${ErrorBox} error=${error} /></main>`;
   if (!data) return html`<main class="page"><p class="muted">Loading…</p></main>`;
   const runs = data.runs.map((r) => r.name);
@@ -47,7 +47,7 @@ export function ComparePage(props: { experiment: string; query: URLSearchParams 
     ${data.missing.length ? html`<p class="warning">Not found (deleted?): ${data.missing.join(", ")}</p>` : null}
     <section class="card">
       <h2>Params that differ</h2>
-      ${data.params.same ? html`<p class="muted">${formatCount(data.params.same)} params are the same in every run and are not shown.</p>` : null}
+      ${data.params.same ? html`<p class="muted">${formatCount(data.params.same)} ${data.params.same === 1 ? "param is" : "params are"} the same in every run and ${data.params.same === 1 ? "is" : "are"} not shown.</p>` : null}
       <div class="diff-scroll">
         <table class="list diff">
           <thead>
@@ -95,7 +95,10 @@ function Parallel(props: { experiment: string; data: CompareData; version: numbe
     return [...keys].sort();
   }, [props.data]);
   const defaults = useMemo(
-    () => [...props.data.params.differing.slice(0, 8).map((k) => `param.${k}`), ...metricKeys.slice(0, 4).map((k) => `metric.${k}`)],
+    () => [
+      ...props.data.params.differing.slice(0, 8).map((k) => `param.${k}`),
+      ...metricKeys.slice(0, 4).map((k) => `metric.${k}`),
+    ],
     [props.data, metricKeys],
   );
   const [fields, setFields] = useState<string[] | null>(null);
@@ -108,13 +111,23 @@ function Parallel(props: { experiment: string; data: CompareData; version: numbe
       return;
     }
     const controller = new AbortController();
-    getJson<ParallelData>(withQuery(`/api/experiments/${enc(props.experiment)}/parallel`, { fields: chosen.join(",") }), controller.signal)
-      .then(setParallel, (e: unknown) => (e as Error).name !== "AbortError" && setError(e));
+    getJson<ParallelData>(
+      withQuery(`/api/experiments/${enc(props.experiment)}/parallel`, { fields: chosen.join(",") }),
+      controller.signal,
+    ).then(setParallel, (e: unknown) => (e as Error).name !== "AbortError" && setError(e));
     return () => controller.abort();
   }, [props.experiment, chosen.join(","), props.version]);
-  const highlight = useMemo(() => new Map(props.data.runs.map((r, i) => [r.name, runColor(i)])), [props.data]);
-  const options = [...Object.keys(props.data.runs[0]?.params ?? {}).map((k) => `param.${k}`), ...metricKeys.map((k) => `metric.${k}`)];
-  const allOptions = [...new Set([...chosen, ...options, ...props.data.params.differing.map((k) => `param.${k}`)])];
+  const highlight = useMemo(
+    () => new Map(props.data.runs.map((r, i) => [r.name, runColor(i)])),
+    [props.data],
+  );
+  const options = [
+    ...Object.keys(props.data.runs[0]?.params ?? {}).map((k) => `param.${k}`),
+    ...metricKeys.map((k) => `metric.${k}`),
+  ];
+  const allOptions = [
+    ...new Set([...chosen, ...options, ...props.data.params.differing.map((k) => `param.${k}`)]),
+  ];
   return html`<section class="card" ref=${box}>
     <h2>Parallel coordinates</h2>
     <p class="muted">
@@ -134,8 +147,10 @@ function Parallel(props: { experiment: string; data: CompareData; version: numbe
     </details>
     ${error ? html`<${ErrorBox} error=${error} />` : null}
     ${chosen.length < 2 ? html`<p class="muted">Choose at least two axes.</p>` : null}
-    ${parallel && width > 0
-      ? html`<${ParallelCoordinates} fields=${parallel.fields} columns=${parallel.columns} runs=${parallel.runs} highlight=${highlight} width=${Math.max(400, width - 32)} />`
-      : null}
+    ${
+      parallel && width > 0
+        ? html`<${ParallelCoordinates} fields=${parallel.fields} columns=${parallel.columns} runs=${parallel.runs} highlight=${highlight} width=${Math.max(400, width - 32)} />`
+        : null
+    }
   </section>`;
 }

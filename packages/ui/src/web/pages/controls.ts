@@ -32,12 +32,19 @@ export function useChartSettings(): [ChartSettings, (patch: Partial<ChartSetting
     set("y", next.logY ? "log" : undefined);
     set("smooth", next.smoothing > 0 ? String(next.smoothing) : undefined);
     const text = q.toString();
-    history.replaceState(null, "", `${window.location.pathname}${text ? `?${text.replace(/%2C/g, ",")}` : ""}`);
+    history.replaceState(
+      null,
+      "",
+      `${window.location.pathname}${text ? `?${text.replace(/%2C/g, ",")}` : ""}`,
+    );
   };
   return [settings, update];
 }
 
-export function ChartControls(props: { settings: ChartSettings; update: (patch: Partial<ChartSettings>) => void }) {
+export function ChartControls(props: {
+  settings: ChartSettings;
+  update: (patch: Partial<ChartSettings>) => void;
+}) {
   const { settings, update } = props;
   return html`<div class="chart-controls" role="toolbar" aria-label="Chart settings">
     <label>X axis

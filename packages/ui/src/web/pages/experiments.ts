@@ -16,7 +16,10 @@ export function ExperimentsPage(props: { query: URLSearchParams }) {
   useEffect(() => {
     const controller = new AbortController();
     setItems(null);
-    getJson<{ items: ExperimentSummary[]; nextPageToken?: string }>(withQuery("/api/experiments", { q, pageSize: 50 }), controller.signal)
+    getJson<{ items: ExperimentSummary[]; nextPageToken?: string }>(
+      withQuery("/api/experiments", { q, pageSize: 50 }),
+      controller.signal,
+    )
       .then((page) => {
         setItems(page.items);
         setNext(page.nextPageToken);
@@ -37,7 +40,9 @@ export function ExperimentsPage(props: { query: URLSearchParams }) {
     if (!next) return;
     setLoadingMore(true);
     try {
-      const page = await getJson<{ items: ExperimentSummary[]; nextPageToken?: string }>(withQuery("/api/experiments", { q, pageSize: 50, pageToken: next }));
+      const page = await getJson<{ items: ExperimentSummary[]; nextPageToken?: string }>(
+        withQuery("/api/experiments", { q, pageSize: 50, pageToken: next }),
+      );
       setItems((old) => [...(old ?? []), ...page.items]);
       setNext(page.nextPageToken);
     } catch (e) {
@@ -61,24 +66,30 @@ export function ExperimentsPage(props: { query: URLSearchParams }) {
     </div>
     ${error ? html`<${ErrorBox} error=${error} />` : null}
     ${items === null && !error ? html`<p class="muted">Loading…</p>` : null}
-    ${items && items.length === 0
-      ? html`<p class="muted">${q ? `No experiment matches “${q}”.` : "No experiments in this store yet. Log a run (for instance: exprun demo), then reload."}</p>`
-      : null}
-    ${items && items.length > 0
-      ? html`<table class="list">
+    ${
+      items && items.length === 0
+        ? html`<p class="muted">${q ? `No experiment matches “${q}”.` : "No experiments in this store yet. Log a run (for instance: exprun demo), then reload."}</p>`
+        : null
+    }
+    ${
+      items && items.length > 0
+        ? html`<table class="list">
           <thead><tr><th>Experiment</th><th>Description</th><th class="num">Runs</th><th>Last update</th></tr></thead>
           <tbody>
             ${items.map(
               (e) => html`<tr>
                 <td><a href=${runsUrl(e.name)} onClick=${onLinkClick}>${e.name}</a></td>
                 <td class="desc">${e.description}</td>
-                <td class="num" title=${Object.entries(e.runsByState).map(([s, n]) => `${s} ${n}`).join(", ")}>${formatCount(e.runs)}</td>
+                <td class="num" title=${Object.entries(e.runsByState)
+                  .map(([s, n]) => `${s} ${n}`)
+                  .join(", ")}>${formatCount(e.runs)}</td>
                 <td title=${formatTime(e.lastUpdate)}>${timeAgo(e.lastUpdate)}</td>
               </tr>`,
             )}
           </tbody>
         </table>`
-      : null}
+        : null
+    }
     ${next ? html`<button class="more" disabled=${loadingMore} onClick=${more}>${loadingMore ? "Loading…" : "Show more experiments"}</button>` : null}
   </main>`;
 }

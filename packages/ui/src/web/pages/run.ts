@@ -2,39 +2,36 @@
 // scrolled into view), classification metrics, executions and artifacts with lineage, pipeline jobs.
 import { html } from "htm/preact";
 import { useEffect, useState } from "preact/hooks";
-import { type ArtifactInfo, enc, getJson, type RunDetail, watchExperiment } from "../api.js";
+import { type ArtifactInfo, enc, getJson, type RunDetail } from "../api.js";
 import { ConfusionMatrix, RocCurve } from "../charts/canvas.js";
 import { MetricChart } from "../charts/metric-chart.js";
 import { formatCount, formatTime, formatValue } from "../format.js";
+import { useCoalescedReload, useLiveVersion } from "../live.js";
 import { ErrorBox, KeyValues, StateBadge } from "./common.js";
 import { ChartControls, useChartSettings } from "./controls.js";
 
 export function RunPage(props: { experiment: string; run: string }) {
   const [detail, setDetail] = useState<RunDetail | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const [version, setVersion] = useState(0);
+  const { version } = useLiveVersion(
+    props.experiment,
+    (e) => e.changed.includes(props.run) || e.removed.includes(props.run),
+  );
+  const reload = useCoalescedReload(version);
   const [settings, updateSettings] = useChartSettings();
 
   useEffect(() => {
     const controller = new AbortController();
+    reload.start();
     getJson<RunDetail>(`/api/experiments/${enc(props.experiment)}/runs/${enc(props.run)}`, controller.signal)
       .then((d) => {
         setDetail(d);
         setError(null);
       })
-      .catch((e: unknown) => (e as Error).name !== "AbortError" && setError(e));
+      .catch((e: unknown) => (e as Error).name !== "AbortError" && setError(e))
+      .finally(() => reload.done());
     return () => controller.abort();
-  }, [props.experiment, props.run, version]);
-
-  useEffect(
-    () =>
-      watchExperiment(props.experiment, (event) => {
-        if (event.kind === "baseline" || event.truncated || event.changed.includes(props.run) || event.removed.includes(props.run)) {
-          setVersion((v) => v + 1);
-        }
-      }),
-    [props.experiment, props.run],
-  );
+  }, [props.experiment, props.run, reload.tick]);
 
   if (error && !detail) return html`<main class="page"><${ErrorBox} error=${error} /></main>`;
   if (!detail) return html`<main class="page"><p class="muted">Loading…</p></main>`;
@@ -61,9 +58,10 @@ export function RunPage(props: { experiment: string; run: string }) {
     </div>
     <section class="card">
       <h2>Time series</h2>
-      ${detail.series.length === 0
-        ? html`<p class="muted">No time series logged.</p>`
-        : html`<table class="list series-summary">
+      ${
+        detail.series.length === 0
+          ? html`<p class="muted">No time series logged.</p>`
+          : html`<table class="list series-summary">
             <thead><tr><th>Metric</th><th class="num">Points</th><th class="num">First step</th><th class="num">Last step</th><th class="num">Last value</th><th class="num">Min</th><th class="num">Max</th></tr></thead>
             <tbody>
               ${detail.series.map(
@@ -78,10 +76,12 @@ export function RunPage(props: { experiment: string; run: string }) {
                 </tr>`,
               )}
             </tbody>
-          </table>`}
+          </table>`
+      }
     </section>
-    ${detail.series.length
-      ? html`<${ChartControls} settings=${settings} update=${updateSettings} />
+    ${
+      detail.series.length
+        ? html`<${ChartControls} settings=${settings} update=${updateSettings} />
           <div class="charts">
             ${detail.series.map(
               (s) => html`<${MetricChart}
@@ -97,53 +97,63 @@ export function RunPage(props: { experiment: string; run: string }) {
               />`,
             )}
           </div>`
-      : null}
-    ${detail.classification.length
-      ? html`<section class="card">
+        : null
+    }
+    ${
+      detail.classification.length
+        ? html`<section class="card">
           <h2>Classification metrics</h2>
           ${detail.classification.map(
             (c) => html`<div class="classification">
               <h3>${c.displayName || c.id}</h3>
               <div class="classification-charts">
                 ${c.labels && c.matrix && c.matrix.length ? html`<div><h4>Confusion matrix</h4><${ConfusionMatrix} labels=${c.labels} matrix=${c.matrix} /></div>` : null}
-                ${c.fpr && c.tpr && c.fpr.length ? html`<div><h4>ROC curve</h4><${RocCurve} fpr=${c.fpr} tpr=${c.tpr} auc=${c.auc} /></div>` : null}
+                ${c.fpr && c.tpr && c.fpr.length ? html`<div><h4>ROC curve${c.auc === undefined ? "" : ` · AUC ${c.auc.toFixed(4)}`}</h4><${RocCurve} fpr=${c.fpr} tpr=${c.tpr} auc=${c.auc} /></div>` : null}
               </div>
             </div>`,
           )}
         </section>`
-      : null}
+        : null
+    }
     <section class="card">
       <h2>Executions</h2>
-      ${detail.executions.length === 0
-        ? html`<p class="muted">No executions associated.</p>`
-        : detail.executions.map(
-            (e) => html`<div class="lineage">
+      ${
+        detail.executions.length === 0
+          ? html`<p class="muted">No executions associated.</p>`
+          : detail.executions.map(
+              (e) => html`<div class="lineage">
               <div class="lineage-col">${e.inputs.length ? e.inputs.map((a) => html`<${ArtifactChip} artifact=${a} />`) : html`<span class="muted">no inputs</span>`}</div>
               <div class="arrow">→</div>
               <div class="execution"><strong>${e.displayName || e.id}</strong><span class="muted">${e.schemaTitle}</span><${StateBadge} state=${e.state} /></div>
               <div class="arrow">→</div>
               <div class="lineage-col">${e.outputs.length ? e.outputs.map((a) => html`<${ArtifactChip} artifact=${a} />`) : html`<span class="muted">no outputs</span>`}</div>
             </div>`,
-          )}
+            )
+      }
     </section>
     <section class="card">
       <h2>Artifacts</h2>
-      ${detail.artifacts.length === 0
-        ? html`<p class="muted">No artifacts attributed.</p>`
-        : html`<table class="list">
+      ${
+        detail.artifacts.length === 0
+          ? html`<p class="muted">No artifacts attributed.</p>`
+          : html`<table class="list">
             <thead><tr><th>Name</th><th>Schema</th><th>URI</th><th>State</th><th>Created</th></tr></thead>
             <tbody>
               ${detail.artifacts.map(
-                (a) => html`<tr><td>${a.displayName || a.id}</td><td>${a.schemaTitle}</td><td class="uri">${a.uri}</td><td>${a.state}</td><td>${formatTime(a.createTime)}</td></tr>`,
+                (a) =>
+                  html`<tr><td>${a.displayName || a.id}</td><td>${a.schemaTitle}</td><td class="uri">${a.uri}</td><td>${a.state}</td><td>${formatTime(a.createTime)}</td></tr>`,
               )}
             </tbody>
-          </table>`}
+          </table>`
+      }
     </section>
     <section class="card">
       <h2>Pipeline jobs</h2>
-      ${detail.pipelineJobs.length === 0
-        ? html`<p class="muted">No pipeline jobs logged.</p>`
-        : html`<ul>${detail.pipelineJobs.map((p) => html`<li><strong>${p.displayName}</strong> <span class="muted">${p.resourceName}</span></li>`)}</ul>`}
+      ${
+        detail.pipelineJobs.length === 0
+          ? html`<p class="muted">No pipeline jobs logged.</p>`
+          : html`<ul>${detail.pipelineJobs.map((p) => html`<li><strong>${p.displayName}</strong> <span class="muted">${p.resourceName}</span></li>`)}</ul>`
+      }
     </section>
   </main>`;
 }

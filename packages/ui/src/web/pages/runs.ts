@@ -2,9 +2,17 @@
 // keys), keyset pages fetched as the table scrolls, only the rows in view rendered.
 import { html } from "htm/preact";
 import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { enc, type ExperimentSummary, getJson, type RunsPage as RunsPageData, type Value, watchExperiment, withQuery } from "../api.js";
+import {
+  type ExperimentSummary,
+  enc,
+  getJson,
+  type RunsPage as RunsPageData,
+  type Value,
+  withQuery,
+} from "../api.js";
 import { formatCount, formatTime, formatValue } from "../format.js";
-import { compareUrl, navigate, onLinkClick, runUrl, runsUrl } from "../router.js";
+import { useLiveVersion } from "../live.js";
+import { compareUrl, navigate, onLinkClick, runsUrl, runUrl } from "../router.js";
 import { ErrorBox, StateBadge } from "./common.js";
 
 const ROW_HEIGHT = 30;
@@ -47,7 +55,9 @@ export function sortField(column: string): string {
   if (column === "state" || column === "created" || column === "updated") return column;
   const dot = column.indexOf(".");
   const key = column.slice(dot + 1);
-  return /^[A-Za-z_][A-Za-z0-9_.\-/:]*$/.test(key) ? column : `${column.slice(0, dot)}.\`${key.replace(/`/g, "")}\``;
+  return /^[A-Za-z_][A-Za-z0-9_.\-/:]*$/.test(key)
+    ? column
+    : `${column.slice(0, dot)}.\`${key.replace(/`/g, "")}\``;
 }
 
 function sortText(keys: SortKey[]): string {
@@ -67,7 +77,8 @@ export function RunsPage(props: { experiment: string; query: URLSearchParams }) 
   const filter = props.query.get("filter") ?? "";
   const sort = props.query.get("sort") || DEFAULT_SORT;
   const colsParam = props.query.get("cols");
-  const chosenColumns = colsParam === null ? undefined : colsParam === "none" ? [] : colsParam.split(",").filter(Boolean);
+  const chosenColumns =
+    colsParam === null ? undefined : colsParam === "none" ? [] : colsParam.split(",").filter(Boolean);
 
   const [summary, setSummary] = useState<ExperimentSummary | null>(null);
   const [rows, setRows] = useState<Row[]>([]);
@@ -81,7 +92,7 @@ export function RunsPage(props: { experiment: string; query: URLSearchParams }) 
   const [scrollTop, setScrollTop] = useState(0);
   const [viewport, setViewport] = useState(600);
   const [pickerOpen, setPickerOpen] = useState(false);
-  const [live, setLive] = useState(false);
+  const { version, live } = useLiveVersion(experiment, () => true);
   const scroller = useRef<HTMLDivElement>(null);
   const loading = useRef(false);
   const generation = useRef(0);
@@ -158,24 +169,14 @@ export function RunsPage(props: { experiment: string; query: URLSearchParams }) 
       });
   }, [last, rows.length, next, query]);
 
-  // Live: reload what the table shows when runs change.
+  // Live: reload what the table shows when runs change (a newer reload supersedes an older one).
   useEffect(() => {
-    let timer: number | undefined;
-    const stop = watchExperiment(experiment, () => {
-      setLive(true);
-      clearTimeout(timer);
-      timer = window.setTimeout(() => {
-        const s = state.current;
-        const shown = Math.ceil((s.scrollTop + s.viewport) / ROW_HEIGHT) + OVERSCAN;
-        void reload(Math.min(MAX_PAGE, Math.max(FIRST_PAGE, shown, Math.min(s.rows.length, MAX_PAGE))), false);
-        getJson<ExperimentSummary>(`/api/experiments/${enc(experiment)}`).then(setSummary, () => undefined);
-      }, 300);
-    });
-    return () => {
-      clearTimeout(timer);
-      stop();
-    };
-  }, [experiment, reload]);
+    if (version === 0) return;
+    const s = state.current;
+    const shown = Math.ceil((s.scrollTop + s.viewport) / ROW_HEIGHT) + OVERSCAN;
+    void reload(Math.min(MAX_PAGE, Math.max(FIRST_PAGE, shown, Math.min(s.rows.length, MAX_PAGE))), false);
+    getJson<ExperimentSummary>(`/api/experiments/${enc(experiment)}`).then(setSummary, () => undefined);
+  }, [version]);
 
   useEffect(() => {
     const el = scroller.current;
@@ -216,7 +217,9 @@ export function RunsPage(props: { experiment: string; query: URLSearchParams }) 
     } else if (existing === 0 && sortKeys.length === 1) {
       keys = [{ field, descending: !sortKeys[0]!.descending }];
     } else {
-      keys = [{ field, descending: column === "created" || column === "updated" || column.startsWith("metric.") }];
+      keys = [
+        { field, descending: column === "created" || column === "updated" || column.startsWith("metric.") },
+      ];
     }
     setParam("sort", sortText(keys) === DEFAULT_SORT ? undefined : sortText(keys));
   };
@@ -244,11 +247,13 @@ export function RunsPage(props: { experiment: string; query: URLSearchParams }) 
         role="columnheader"
         title="Click to sort, shift-click to add a sort key"
         onClick=${(e: MouseEvent) => onSort(c.id, e)}
-      >${c.label}${sortMark(c.id)}</div>`,
+      ><span class="th-name">${c.label}${sortMark(c.id)}</span></div>`,
     )}
     ${columns.map(
-      (c) => html`<div class="cell th value" style=${{ width: `${VALUE_WIDTH}px` }} title=${`${c} — click to sort, shift-click to add a sort key`} role="columnheader" onClick=${(e: MouseEvent) => onSort(c, e)}>
-        <span class="col-kind">${c.startsWith("param.") ? "param" : c.startsWith("metric.") ? "metric" : "series"}</span>${c.slice(c.indexOf(".") + 1)}${sortMark(c)}
+      (
+        c,
+      ) => html`<div class="cell th value" style=${{ width: `${VALUE_WIDTH}px` }} title=${`${c} — click to sort, shift-click to add a sort key`} role="columnheader" onClick=${(e: MouseEvent) => onSort(c, e)}>
+        <span class="col-kind">${c.startsWith("param.") ? "param" : c.startsWith("metric.") ? "metric" : "series"}</span><span class="th-name">${c.slice(c.indexOf(".") + 1)}${sortMark(c)}</span>
       </div>`,
     )}
   </div>`;
@@ -295,14 +300,16 @@ export function RunsPage(props: { experiment: string; query: URLSearchParams }) 
       ${selected.length ? html`<button type="button" onClick=${() => setSelected([])}>Clear selection</button>` : null}
     </form>
     ${error ? html`<${ErrorBox} error=${error} />` : null}
-    ${pickerOpen && allColumns
-      ? html`<${ColumnPicker}
+    ${
+      pickerOpen && allColumns
+        ? html`<${ColumnPicker}
           all=${allColumns}
           shown=${columns}
           onChange=${(cols: string[]) => setParam("cols", cols.join(",") || "none")}
           onReset=${() => setParam("cols", undefined)}
         />`
-      : null}
+        : null
+    }
     <div class="table-scroll" ref=${scroller} onScroll=${onScroll} role="table" aria-rowcount=${total ?? 0}>
       ${header}
       <div class="tbody" style=${{ height: `${(total ?? 0) * ROW_HEIGHT}px`, width: `${width}px` }}>
@@ -314,8 +321,9 @@ export function RunsPage(props: { experiment: string; query: URLSearchParams }) 
             style=${{ top: `${index * ROW_HEIGHT}px`, width: `${width}px` }}
             role="row"
           >
-            ${row
-              ? html`<div class="cell check sticky" style=${{ left: "0px" }}>
+            ${
+              row
+                ? html`<div class="cell check sticky" style=${{ left: "0px" }}>
                     <input type="checkbox" aria-label=${`select ${name}`} checked=${selected.includes(name)} onChange=${() => toggle(name)} />
                   </div>
                   <div class="cell sticky name" style=${{ width: "240px", left: "36px" }}>
@@ -328,7 +336,8 @@ export function RunsPage(props: { experiment: string; query: URLSearchParams }) 
                     const v = row[4 + k] ?? null;
                     return html`<div class=${`cell value${typeof v === "number" ? " num" : ""}`} style=${{ width: `${VALUE_WIDTH}px` }} title=${formatValue(v, true)}>${formatValue(v)}</div>`;
                   })}`
-              : html`<div class="cell pending">…</div>`}
+                : html`<div class="cell pending">…</div>`
+            }
           </div>`;
         })}
       </div>
@@ -357,7 +366,8 @@ function ColumnPicker(props: {
   const needle = search.toLowerCase();
   const matching = everything.filter((c) => c.toLowerCase().includes(needle)).slice(0, 500);
   const shown = new Set(props.shown);
-  const toggle = (c: string) => props.onChange(shown.has(c) ? props.shown.filter((x) => x !== c) : [...props.shown, c].slice(0, 300));
+  const toggle = (c: string) =>
+    props.onChange(shown.has(c) ? props.shown.filter((x) => x !== c) : [...props.shown, c].slice(0, 300));
   return html`<div class="picker" role="dialog" aria-label="Choose columns">
     <div class="picker-head">
       <input type="search" placeholder="Find a column" aria-label="Find a column" value=${search} onInput=${(e: Event) => setSearch((e.target as HTMLInputElement).value)} />
@@ -367,7 +377,8 @@ function ColumnPicker(props: {
     </div>
     <div class="picker-list">
       ${matching.map(
-        (c) => html`<label class="picker-item"><input type="checkbox" checked=${shown.has(c)} onChange=${() => toggle(c)} /> ${c}</label>`,
+        (c) =>
+          html`<label class="picker-item"><input type="checkbox" checked=${shown.has(c)} onChange=${() => toggle(c)} /> ${c}</label>`,
       )}
     </div>
   </div>`;

@@ -1,0 +1,10 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    exclude: ["**/node_modules/**"],
+    // Browser tests start Chromium; on a loaded 2-core machine that takes seconds.
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+  },
+});
