@@ -93,8 +93,14 @@ describe("experiments page", () => {
 
 describe("runs table", () => {
   it("shows every run with state, params and metrics; sorts, filters, and survives a reload", async () => {
+    const firstPages: string[] = [];
+    page.on("request", (request) => {
+      if (request.url().includes("withColumns=1")) firstPages.push(request.url());
+    });
     await page.goto(url(`/experiments/${EXPERIMENT}`));
     await page.getByRole("link", { name: "alpha" }).waitFor();
+    // The first page of rows was fetched once: the page's preload is the request the script makes.
+    expect(firstPages).toHaveLength(1);
     const rows = () => page.locator(".tbody .trow .cell.name a").allInnerTexts();
     expect(await rows()).toEqual(["html-run", "gamma", "beta", "alpha"]);
     expect(await text(".counts")).toContain("4 runs");

@@ -163,8 +163,11 @@ export function createUiApp(options: UiAppOptions): UiApp {
       columns: checkColumns(q.list("columns", { maxItems: 300, maxLength: 300 })),
       withColumns: q.flag("withColumns", false),
     };
-    await getExperiment(backend, experiment);
-    return json(c, await readRunsPage(backend, experiment, request));
+    const record = await getExperiment(backend, experiment);
+    return json(c, {
+      experiment: { name: record.name, description: record.description },
+      ...(await readRunsPage(backend, experiment, request)),
+    });
   });
 
   app.get("/api/experiments/:experiment/runs/:run", async (c) => {
@@ -277,11 +280,38 @@ export function createUiApp(options: UiAppOptions): UiApp {
   });
 
   for (const route of PAGE_ROUTES) {
-    app.get(route, (c) => sendAsset(c, asset("/index.html")!));
+    app.get(route, (c) => {
+      const response = sendAsset(c, asset("/index.html")!);
+      // The runs table's first request starts with the page, not after the script ran.
+      const experiment = c.req.param("experiment");
+      if (route === "/experiments/:experiment" && experiment) {
+        response.headers.set(
+          "Link",
+          `<${firstRunsRequest(experiment, new URL(c.req.url).searchParams)}>; rel=preload; as=fetch; crossorigin`,
+        );
+      }
+      return response;
+    });
   }
   app.notFound((c) => c.text("Not found\n", 404));
 
   return { app, close: () => live.close() };
+}
+
+/**
+ * The URL the runs page fetches first for the page URL's `filter`, `sort` and `cols` (the page's
+ * `pages/runs.ts` builds the same; a preload is only used when the URLs are equal).
+ */
+export function firstRunsRequest(experiment: string, page: URLSearchParams): string {
+  const params = new URLSearchParams();
+  const filter = page.get("filter");
+  if (filter) params.set("filter", filter);
+  params.set("sort", page.get("sort") || DEFAULT_SORT);
+  params.set("limit", "100");
+  const cols = page.get("cols");
+  if (cols && cols !== "none") params.set("columns", cols.split(",").filter(Boolean).join(","));
+  params.set("withColumns", "1");
+  return `/api/experiments/${encodeURIComponent(experiment)}/runs?${params}${cols === "none" ? "&columns=" : ""}`;
 }
 
 function experimentParam(c: Context): string {

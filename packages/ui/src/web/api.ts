@@ -44,7 +44,8 @@ async function failure(response: Response): Promise<ApiFailure> {
 }
 
 export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
-  const response = await fetch(path, { signal: signal ?? null, headers: { Accept: "application/json" } });
+  // No extra headers: the runs table's first request must match the page's preload.
+  const response = await fetch(path, { signal: signal ?? null });
   if (!response.ok) throw await failure(response);
   return parseApiJson<T>(await response.text());
 }
@@ -84,6 +85,7 @@ export interface ExperimentSummary {
 }
 
 export interface RunsPage {
+  experiment: { name: string; description: string };
   total: number;
   scanned: number;
   columns: string[];

@@ -2,14 +2,7 @@
 // keys), keyset pages fetched as the table scrolls, only the rows in view rendered.
 import { html } from "htm/preact";
 import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
-import {
-  type ExperimentSummary,
-  enc,
-  getJson,
-  type RunsPage as RunsPageData,
-  type Value,
-  withQuery,
-} from "../api.js";
+import { enc, getJson, type RunsPage as RunsPageData, type Value, withQuery } from "../api.js";
 import { formatCount, formatTime, formatValue } from "../format.js";
 import { useLiveVersion } from "../live.js";
 import { compareUrl, navigate, onLinkClick, runsUrl, runUrl } from "../router.js";
@@ -80,7 +73,8 @@ export function RunsPage(props: { experiment: string; query: URLSearchParams }) 
   const chosenColumns =
     colsParam === null ? undefined : colsParam === "none" ? [] : colsParam.split(",").filter(Boolean);
 
-  const [summary, setSummary] = useState<ExperimentSummary | null>(null);
+  const [description, setDescription] = useState("");
+  const [scanned, setScanned] = useState<number | null>(null);
   const [rows, setRows] = useState<Row[]>([]);
   const [columns, setColumns] = useState<string[]>([]);
   const [total, setTotal] = useState<number | null>(null);
@@ -125,6 +119,8 @@ export function RunsPage(props: { experiment: string; query: URLSearchParams }) 
         setRows(page.rows);
         setColumns(page.columns);
         setTotal(page.total);
+        setScanned(page.scanned);
+        setDescription(page.experiment.description);
         setNext(page.next);
         if (page.allColumns) setAllColumns(page.allColumns);
         setError(null);
@@ -136,10 +132,6 @@ export function RunsPage(props: { experiment: string; query: URLSearchParams }) 
     },
     [query],
   );
-
-  useEffect(() => {
-    getJson<ExperimentSummary>(`/api/experiments/${enc(experiment)}`).then(setSummary, setError);
-  }, [experiment]);
 
   useEffect(() => {
     setFilterText(filter);
@@ -175,7 +167,6 @@ export function RunsPage(props: { experiment: string; query: URLSearchParams }) 
     const s = state.current;
     const shown = Math.ceil((s.scrollTop + s.viewport) / ROW_HEIGHT) + OVERSCAN;
     void reload(Math.min(MAX_PAGE, Math.max(FIRST_PAGE, shown, Math.min(s.rows.length, MAX_PAGE))), false);
-    getJson<ExperimentSummary>(`/api/experiments/${enc(experiment)}`).then(setSummary, () => undefined);
   }, [version]);
 
   useEffect(() => {
@@ -262,10 +253,10 @@ export function RunsPage(props: { experiment: string; query: URLSearchParams }) 
     <div class="page-head">
       <div>
         <h1>${experiment}</h1>
-        ${summary?.description ? html`<p class="desc">${summary.description}</p>` : null}
+        ${description ? html`<p class="desc">${description}</p>` : null}
       </div>
       <div class="counts">
-        ${total !== null ? html`<span class="count" data-total=${total}>${filter ? `${formatCount(total)} of ${formatCount(summary?.runs ?? total)} runs match` : `${formatCount(total)} runs`}</span>` : null}
+        ${total !== null ? html`<span class="count" data-total=${total}>${filter ? `${formatCount(total)} of ${formatCount(scanned ?? total)} runs match` : `${formatCount(total)} runs`}</span>` : null}
         ${live ? html`<span class="live" title="This page updates as runs change">● live</span>` : null}
       </div>
     </div>
@@ -304,7 +295,7 @@ export function RunsPage(props: { experiment: string; query: URLSearchParams }) 
       pickerOpen && allColumns
         ? html`<${ColumnPicker}
           all=${allColumns}
-          shown=${columns}
+          shown=${chosenColumns ?? columns}
           onChange=${(cols: string[]) => setParam("cols", cols.join(",") || "none")}
           onReset=${() => setParam("cols", undefined)}
         />`
