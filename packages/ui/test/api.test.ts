@@ -164,6 +164,22 @@ describe("GET /api/experiments/:experiment/runs", () => {
       expect(seen.sort()).toEqual(["alpha", "beta", "gamma", "html-run"]);
     }
   });
+  it("pages from the end with reverse=1, in exactly the reverse order", async () => {
+    const sort = encodeURIComponent("param.model,-param.batch_size");
+    const forward = await getJson<RunsPage>(runsPath(`sort=${sort}`));
+    const backward: string[] = [];
+    let after: string | undefined;
+    do {
+      const { body } = await getJson<RunsPage>(
+        runsPath(`sort=${sort}&reverse=1&limit=1${after ? `&after=${after}` : ""}`),
+      );
+      backward.push(...body.rows.map((r) => String(r[0])));
+      after = body.next;
+    } while (after);
+    expect(backward).toEqual(forward.body.rows.map((r) => String(r[0])).reverse());
+    const { body } = await getJson<RunsPage>(runsPath(`sort=${sort}&limit=1`));
+    await expectError(runsPath(`sort=${sort}&reverse=1&after=${body.next}`), 400, "BAD_CURSOR", "after");
+  });
   it("answers 400 BAD_FILTER pointing at the column of the mistake", async () => {
     const error = await expectError(
       runsPath(`filter=${encodeURIComponent("metric.accuracy >")}`),
@@ -188,6 +204,7 @@ describe("GET /api/experiments/:experiment/runs", () => {
     ["columns=accuracy", "columns"],
     ["columns=param.a,,param.b", "columns"],
     ["withColumns=maybe", "withColumns"],
+    ["reverse=yes", "reverse"],
   ])("answers 400 INVALID_PARAMETER to ?%s", async (query, parameter) => {
     await expectError(runsPath(query), 400, "INVALID_PARAMETER", parameter);
   });

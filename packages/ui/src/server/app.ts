@@ -153,13 +153,14 @@ export function createUiApp(options: UiAppOptions): UiApp {
   });
 
   app.get("/api/experiments/:experiment/runs", async (c) => {
-    const q = new Query(c.req.url, ["filter", "sort", "limit", "after", "columns", "withColumns"]);
+    const q = new Query(c.req.url, ["filter", "sort", "limit", "after", "reverse", "columns", "withColumns"]);
     const experiment = experimentParam(c);
     const request = {
       filter: q.text("filter", LIMITS.filterLength),
       sort: q.text("sort", 500) ?? DEFAULT_SORT,
       limit: q.integer("limit", { min: 1, ...LIMITS.runsPage }),
       after: q.text("after", 4000),
+      reverse: q.flag("reverse", false),
       columns: checkColumns(q.list("columns", { maxItems: 300, maxLength: 300 })),
       withColumns: q.flag("withColumns", false),
     };

@@ -65,6 +65,8 @@ export interface RunsPageRequest {
   sort: string;
   limit: number;
   after?: string | undefined;
+  /** Pages from the end of the order (the rows come last first): a table jumps to its end at once. */
+  reverse?: boolean | undefined;
   /** `param.K`, `metric.K` or `series.K` columns to return; default: every param and metric. */
   columns?: string[] | undefined;
   /** Also return every column name the matching runs have. */
@@ -100,7 +102,11 @@ export async function readRunsPage(
 ): Promise<RunsPage> {
   const keys = parseOrder(request.sort);
   const filter = parseFilterParam(request.filter);
-  const after = request.after === undefined ? undefined : decodeCursor(request.after, request.sort, keys);
+  // A cursor belongs to one direction of one order.
+  const sortId = request.reverse ? `reverse:${request.sort}` : request.sort;
+  const direction = request.reverse ? -1 : 1;
+  const order = (a: OrderRow, b: OrderRow) => direction * compareOrder(keys, a, b);
+  const after = request.after === undefined ? undefined : decodeCursor(request.after, sortId, keys);
   const wantsSeries =
     orderNeedsSeries(keys) ||
     filterNeedsSeries(filter) ||
@@ -122,9 +128,9 @@ export async function readRunsPage(
       for (const k in run.metrics) metrics.add(k);
       if (run.latestTimeSeries) for (const k in run.latestTimeSeries) series.add(k);
     }
-    if (after && compareOrder(keys, row, after) <= 0) continue;
+    if (after && order(row, after) <= 0) continue;
     remaining++;
-    insertBounded(best, { row, run }, request.limit, keys);
+    insertBounded(best, { row, run }, request.limit, order);
   }
   const columns =
     request.columns ??
@@ -146,7 +152,7 @@ export async function readRunsPage(
   };
   const last = best[best.length - 1];
   if (last && remaining > best.length) {
-    page.next = encodeCursor(request.sort, keys, last.row);
+    page.next = encodeCursor(sortId, keys, last.row);
   }
   if (request.withColumns) {
     page.allColumns = {
@@ -162,14 +168,14 @@ function insertBounded(
   best: { row: OrderRow; run: RunRecord }[],
   item: { row: OrderRow; run: RunRecord },
   limit: number,
-  keys: readonly OrderKey[],
+  order: (a: OrderRow, b: OrderRow) => number,
 ): void {
-  if (best.length === limit && compareOrder(keys, item.row, best[limit - 1]!.row) >= 0) return;
+  if (best.length === limit && order(item.row, best[limit - 1]!.row) >= 0) return;
   let lo = 0;
   let hi = best.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (compareOrder(keys, best[mid]!.row, item.row) < 0) lo = mid + 1;
+    if (order(best[mid]!.row, item.row) < 0) lo = mid + 1;
     else hi = mid;
   }
   best.splice(lo, 0, item);

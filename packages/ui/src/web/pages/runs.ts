@@ -79,6 +79,10 @@ export function RunsPage(props: { experiment: string; query: URLSearchParams }) 
   const [columns, setColumns] = useState<string[]>([]);
   const [total, setTotal] = useState<number | null>(null);
   const [next, setNext] = useState<string | undefined>();
+  // Rows from the end of the order (last first), fetched when the table jumps far past the loaded
+  // rows; `tailNext` is null before the first tail page and undefined once the tail is exhausted.
+  const [tail, setTail] = useState<Row[]>([]);
+  const [tailNext, setTailNext] = useState<string | undefined | null>(null);
   const [allColumns, setAllColumns] = useState<RunsPageData["allColumns"] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [filterText, setFilterText] = useState(filter);
@@ -94,12 +98,13 @@ export function RunsPage(props: { experiment: string; query: URLSearchParams }) 
   state.current = { rows, next, scrollTop, viewport };
 
   const query = useCallback(
-    (limit: number, after?: string, withColumns = false) => {
+    (limit: number, after?: string, withColumns = false, reverse = false) => {
       const url = withQuery(`/api/experiments/${enc(experiment)}/runs`, {
         filter,
         sort,
         limit,
         after,
+        reverse: reverse ? 1 : undefined,
         columns: chosenColumns ? chosenColumns.join(",") : undefined,
         withColumns: withColumns ? 1 : undefined,
       });
@@ -117,6 +122,8 @@ export function RunsPage(props: { experiment: string; query: URLSearchParams }) 
         const page = await getJson<RunsPageData>(query(limit, undefined, withColumns));
         if (gen !== generation.current) return;
         setRows(page.rows);
+        setTail([]);
+        setTailNext(null);
         setColumns(page.columns);
         setTotal(page.total);
         setScanned(page.scanned);
@@ -143,23 +150,35 @@ export function RunsPage(props: { experiment: string; query: URLSearchParams }) 
   // Fetch further pages while the rows in view are not loaded yet.
   const first = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - OVERSCAN);
   const last = Math.min(total ?? rows.length, Math.ceil((scrollTop + viewport) / ROW_HEIGHT) + OVERSCAN);
+  const tailStart = (total ?? 0) - tail.length;
   useEffect(() => {
-    if (loading.current || !next || last <= rows.length) return;
+    if (loading.current || total === null) return;
+    const headEnd = rows.length;
+    if (Math.max(first, headEnd) >= Math.min(last, tailStart)) return; // every row in view is loaded
+    // Page forward from the loaded rows, or backward from the end when that is closer.
+    const fromTail = tailNext !== undefined && tailStart - last < first - headEnd;
+    if (!fromTail && !next) return;
     const gen = generation.current;
     loading.current = true;
-    const limit = Math.min(MAX_PAGE, Math.max(FIRST_PAGE * 2, last - rows.length + FIRST_PAGE));
-    getJson<RunsPageData>(query(limit, next))
+    const missing = fromTail ? tailStart - first : last - headEnd;
+    const limit = Math.min(MAX_PAGE, Math.max(FIRST_PAGE * 2, missing + FIRST_PAGE));
+    getJson<RunsPageData>(fromTail ? query(limit, tailNext ?? undefined, false, true) : query(limit, next))
       .then((page) => {
         if (gen !== generation.current) return;
-        setRows((old) => [...old, ...page.rows]);
-        setNext(page.next);
+        if (fromTail) {
+          setTail((old) => [...old, ...page.rows]);
+          setTailNext(page.next);
+        } else {
+          setRows((old) => [...old, ...page.rows]);
+          setNext(page.next);
+        }
         setTotal(page.total);
       })
       .catch((e: unknown) => gen === generation.current && setError(e))
       .finally(() => {
         if (gen === generation.current) loading.current = false;
       });
-  }, [last, rows.length, next, query]);
+  }, [first, last, rows.length, tailStart, next, tailNext, total, query]);
 
   // Live: reload what the table shows when runs change (a newer reload supersedes an older one).
   useEffect(() => {
@@ -227,7 +246,12 @@ export function RunsPage(props: { experiment: string; query: URLSearchParams }) 
 
   const width = 36 + fixedColumns.reduce((w, c) => w + c.width, 0) + columns.length * VALUE_WIDTH;
   const visibleRows: { index: number; row: Row | undefined }[] = [];
-  for (let i = first; i < last; i++) visibleRows.push({ index: i, row: rows[i] });
+  for (let i = first; i < last; i++) {
+    visibleRows.push({
+      index: i,
+      row: i < rows.length ? rows[i] : i >= tailStart ? tail[(total ?? 0) - 1 - i] : undefined,
+    });
+  }
 
   const header = html`<div class="trow thead" style=${{ width: `${width}px` }}>
     <div class="cell check sticky" style=${{ left: "0px" }}></div>
