@@ -109,7 +109,7 @@ describe("runs table", () => {
       expect(headers).toContain(column);
     expect(await text(".tbody")).toContain("FAILED");
     expect(await text(".tbody")).toContain("NaN");
-    await screenshot(page, "runs-table", { docs: true });
+    await screenshot(page, "runs-table-fixture");
 
     // Sort by the run name (click), then descending (click again).
     await page.getByRole("columnheader", { name: "Run" }).click();
@@ -236,7 +236,7 @@ describe("run page", () => {
     expect(lineage).toMatch(/train-images[\s\S]*→[\s\S]*train-job[\s\S]*→[\s\S]*cnn-model/);
     expect(main).toContain("train-pipeline-1");
     await page.evaluate(() => window.scrollTo(0, 0));
-    await screenshot(page, "run-page", { docs: true });
+    await screenshot(page, "run-page-fixture");
     expect(pageErrors).toEqual([]);
   });
 
