@@ -267,7 +267,8 @@ export function RunsPage(props: { experiment: string; query: URLSearchParams }) 
     ${columns.map(
       (
         c,
-      ) => html`<div class="cell th value" style=${{ width: `${VALUE_WIDTH}px` }} title=${`${c} — click to sort, shift-click to add a sort key`} role="columnheader" onClick=${(e: MouseEvent) => onSort(c, e)}>
+        k,
+      ) => html`<div class=${`cell th value${typeof rows[0]?.[4 + k] === "number" ? " num" : ""}`} style=${{ width: `${VALUE_WIDTH}px` }} title=${`${c} — click to sort, shift-click to add a sort key`} role="columnheader" onClick=${(e: MouseEvent) => onSort(c, e)}>
         <span class="col-kind">${c.startsWith("param.") ? "param" : c.startsWith("metric.") ? "metric" : "series"}</span><span class="th-name">${c.slice(c.indexOf(".") + 1)}${sortMark(c)}</span>
       </div>`,
     )}
