@@ -220,7 +220,12 @@ describe("GET /api/experiments/:experiment/runs", () => {
 describe("GET /api/experiments/:experiment/runs/:run", () => {
   it("returns everything the run page shows", async () => {
     const { body } = await getJson<{
-      run: { params: Record<string, unknown>; state: string };
+      run: {
+        params: Record<string, unknown>;
+        state: string;
+        tags: Record<string, string>;
+        description: string;
+      };
       series: {
         metric: string;
         count: number;
@@ -240,6 +245,8 @@ describe("GET /api/experiments/:experiment/runs/:run", () => {
     expect(body.run).toMatchObject({
       state: "COMPLETE",
       params: { learning_rate: 0.1, model: "cnn", augment: true },
+      tags: { team: "vision", owner: "ana" },
+      description: "baseline CNN, augmentation on",
     });
     const grad = body.series.find((s) => s.metric === "grad_norm")!;
     expect(grad).toMatchObject({ count: 5000, max: 1000, first: { step: 1 }, last: { step: 5000 } });

@@ -211,8 +211,9 @@ describe("run page", () => {
     await page.waitForURL(`**/experiments/${EXPERIMENT}/runs/alpha`);
     await page.getByRole("heading", { name: /alpha/ }).waitFor();
     const main = await text();
-    for (const expected of ["learning_rate", "0.1", "accuracy", "0.91", "COMPLETE", "grad_norm", "5,000"])
+    for (const expected of ["learning_rate", "0.1", "accuracy", "0.91", "COMPLETE", "grad_norm", "5,000"]) {
       expect(main).toContain(expected);
+    }
     // Charts are drawn when scrolled into view.
     await page.locator(".chart-card[data-metric=grad_norm]").scrollIntoViewIfNeeded();
     await chartsDrawn(3);

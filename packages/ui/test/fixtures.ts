@@ -48,6 +48,8 @@ export async function seedStore(backend: Backend): Promise<void> {
     );
   }
   await alpha.flush();
+  await alpha.setTags({ team: "vision", owner: "ana" });
+  await alpha.setDescription("baseline CNN, augmentation on");
   await alpha.logClassificationMetrics({
     displayName: "test-set",
     labels: ["cat", "dog", "bird"],
@@ -91,6 +93,8 @@ export async function seedStore(backend: Backend): Promise<void> {
   const xss = await ExperimentRun.create("html-run", { backend, experiment: EXPERIMENT });
   await xss.logParams({ note: XSS_VALUE, model: "cnn" });
   await xss.logMetrics({ [XSS_METRIC]: 1 });
+  await xss.setTags({ note: XSS_VALUE });
+  await xss.setDescription(XSS_METRIC);
   await xss.logTimeSeriesMetrics({ [XSS_METRIC]: 1 }, { step: 1 });
   await xss.logTimeSeriesMetrics({ [XSS_METRIC]: 2 }, { step: 2 });
   await xss.endRun();

@@ -1,5 +1,5 @@
 import { gzipSync } from "node:zlib";
-import { type Backend, stringifyJson } from "@exprun/core";
+import { type Backend, type CheckedBackend, checkBackend, stringifyJson } from "@exprun/core";
 import { type Context, Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import { type Asset, defaultAssetsDir, loadAssets } from "./assets.js";
@@ -74,7 +74,8 @@ const PAGE_ROUTES = [
  * routes. Read-only: only GET and HEAD are answered.
  */
 export function createUiApp(options: UiAppOptions): UiApp {
-  const backend = options.backend;
+  // Every read goes through core's checked gateway (idempotent: a checked store is used as is).
+  const backend: CheckedBackend = checkBackend(options.backend);
   const onError = options.onError ?? ((error: unknown) => console.error("[exprun] [ui]", error));
   const live = new LiveHub(backend, options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS, onError);
   let assets: Map<string, Asset> | undefined;

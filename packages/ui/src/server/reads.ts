@@ -197,6 +197,8 @@ export async function readRunDetail(backend: Backend, experiment: string, name: 
       tensorboardRun: record.tensorboardRun ?? null,
       params: record.params,
       metrics: record.metrics,
+      tags: record.tags ?? {},
+      description: record.description ?? "",
     },
     series: series.map((s) => ({
       metric: s.metric,

@@ -121,6 +121,8 @@ export interface RunDetail {
     tensorboardRun: string | null;
     params: Record<string, Value>;
     metrics: Record<string, Value>;
+    tags: Record<string, string>;
+    description: string;
   };
   series: {
     metric: string;

@@ -49,6 +49,12 @@ export function RunPage(props: { experiment: string; run: string }) {
           <span>type ${run.runType}</span>
           ${run.tensorboardRun ? html`<span>TensorBoard run ${run.tensorboardRun}</span>` : null}
         </p>
+        ${run.description ? html`<p class="note">${run.description}</p>` : null}
+        ${
+          Object.keys(run.tags).length
+            ? html`<p class="tags">${Object.entries(run.tags).map(([k, v]) => html`<span class="tag">${k}${v ? html`: <strong>${v}</strong>` : null}</span>`)}</p>`
+            : null
+        }
       </div>
     </div>
     ${error ? html`<${ErrorBox} error=${error} />` : null}
