@@ -75,14 +75,19 @@ export function MetricChart(props: MetricChartProps) {
   const [loaded, setLoaded] = useState<Loaded | null>(null);
   const [error, setError] = useState<string | null>(null);
   const starts = useRef(new Map<string, number>());
+  const lastSignature = useRef("");
   const runsKey = props.runs.join(",");
   const reload = useCoalescedReload(props.version);
 
   useEffect(() => setZoom(null), [props.xMode, runsKey, props.metric]);
+  // Settings that change how the same data is drawn make a new chart anyway.
+  useEffect(() => {
+    lastSignature.current = "";
+  }, [props.xMode, runsKey, props.metric, zoom, bucketKeyOf(width, props.density)]);
 
+  const buckets = bucketsFor(width, props.density);
+  const bucketKey = bucketKeyOf(width, props.density);
   const plotWidth = Math.max(200, width - 24);
-  const buckets = Math.min(4000, Math.max(100, Math.round(plotWidth * (props.density ?? 1))));
-  const bucketKey = Math.round(buckets / 100);
 
   useEffect(() => {
     if (!visible || width === 0) return;
@@ -124,6 +129,10 @@ export function MetricChart(props: MetricChartProps) {
           for (const s of series) if (s.first) starts.current.set(s.run, s.first.wallTime);
         }
         setError(null);
+        // A live reload that brings the same data keeps the chart as it is (no redraw under the cursor).
+        const signature = seriesSignature(series);
+        if (signature === lastSignature.current) return;
+        lastSignature.current = signature;
         setLoaded({ series, arrivedAt: performance.now(), starts: new Map(starts.current) });
       })
       .catch((e: unknown) => {
@@ -187,4 +196,37 @@ export function MetricChart(props: MetricChartProps) {
         : null
     }
   </section>`;
+}
+
+function bucketsFor(width: number, density = 1): number {
+  return Math.min(4000, Math.max(100, Math.round(Math.max(200, width - 24) * density)));
+}
+
+function bucketKeyOf(width: number, density = 1): number {
+  return Math.round(bucketsFor(width, density) / 100);
+}
+
+/** What identifies a response's data: counts, ends and a checksum of every array. */
+function seriesSignature(series: readonly SeriesEntry[]): string {
+  const sum = (a: ArrayLike<number> | undefined) => {
+    let total = 0;
+    if (a) for (let i = 0; i < a.length; i++) if (Number.isFinite(a[i]!)) total += a[i]! * ((i % 7) + 1);
+    return total;
+  };
+  return JSON.stringify(
+    series.map((s) => [
+      s.run,
+      s.kind,
+      s.count,
+      s.n,
+      s.from,
+      s.to,
+      s.first,
+      s.last,
+      sum(s.xs),
+      sum(s.ys),
+      sum(s.min),
+      sum(s.max),
+    ]),
+  );
 }
