@@ -34,6 +34,14 @@ function useCanvas(
 
 const FONT = "12px system-ui, -apple-system, Segoe UI, sans-serif";
 
+let measurer: CanvasRenderingContext2D | null | undefined;
+function textWidth(text: string): number {
+  measurer ??= document.createElement("canvas").getContext("2d");
+  if (!measurer) return text.length * 7;
+  measurer.font = FONT;
+  return measurer.measureText(text).width;
+}
+
 function ellipsis(ctx: CanvasRenderingContext2D, text: string, max: number): string {
   if (ctx.measureText(text).width <= max) return text;
   let t = text;
@@ -45,11 +53,13 @@ export function ConfusionMatrix(props: { labels: string[]; matrix: number[][] })
   const [normalised, setNormalised] = useState(false);
   const n = props.labels.length;
   const cell = Math.max(28, Math.min(64, Math.floor(420 / Math.max(1, n))));
-  const margin = 110;
-  const size = margin + cell * n + 10;
+  // Room for the labels: the row labels' width on the left, the slanted column labels on top.
+  const longest = Math.min(140, Math.max(40, ...props.labels.map((l) => textWidth(l))));
+  const left = longest + 16;
+  const top = Math.round(longest * 0.72) + 24;
   const ref = useCanvas(
-    size + 70,
-    size,
+    left + cell * n + Math.round(longest * 0.72) + 10,
+    top + cell * n + 10,
     (ctx) => {
       ctx.font = FONT;
       const rowSums = props.matrix.map((row) => row.reduce((a, b) => a + b, 0));
@@ -61,8 +71,8 @@ export function ConfusionMatrix(props: { labels: string[]; matrix: number[][] })
           const share = rowSums[i] ? count / rowSums[i]! : 0;
           const intensity = normalised ? share : maxCount ? count / maxCount : 0;
           ctx.fillStyle = `rgba(37, 99, 235, ${0.06 + 0.9 * intensity})`;
-          const x = margin + j * cell;
-          const y = margin + i * cell;
+          const x = left + j * cell;
+          const y = top + i * cell;
           ctx.fillRect(x, y, cell - 1, cell - 1);
           ctx.fillStyle = intensity > 0.55 ? "#fff" : "#0f172a";
           ctx.textAlign = "center";
@@ -74,21 +84,23 @@ export function ConfusionMatrix(props: { labels: string[]; matrix: number[][] })
       ctx.textAlign = "right";
       ctx.textBaseline = "middle";
       props.labels.forEach((label, i) => {
-        ctx.fillText(ellipsis(ctx, label, margin - 30), margin - 6, margin + i * cell + cell / 2);
+        ctx.fillText(ellipsis(ctx, label, left - 12), left - 6, top + i * cell + cell / 2);
       });
       ctx.save();
       props.labels.forEach((label, j) => {
         ctx.save();
-        ctx.translate(margin + j * cell + cell / 2, margin - 6);
+        ctx.translate(left + j * cell + cell / 2, top - 6);
         ctx.rotate(-Math.PI / 4);
         ctx.textAlign = "left";
-        ctx.fillText(ellipsis(ctx, label, margin - 20), 0, 0);
+        ctx.fillText(ellipsis(ctx, label, longest), 0, 0);
         ctx.restore();
       });
       ctx.restore();
       ctx.fillStyle = "#64748b";
       ctx.textAlign = "left";
-      ctx.fillText("actual ↓  predicted →", 4, 14);
+      ctx.fillText("actual ↓", 4, top - 6);
+      ctx.textAlign = "right";
+      ctx.fillText("predicted →", left + cell * n, 14);
     },
     [props.labels, props.matrix, normalised],
   );
