@@ -505,6 +505,21 @@ describe("security", () => {
 });
 
 describe("the page", () => {
+  it("preloads the runs table's first page with the page, for the page's filter, sort and columns", async () => {
+    const response = await get(
+      `/experiments/${EXPERIMENT}?filter=${encodeURIComponent("param.model = cnn")}&sort=run_name&cols=param.model`,
+    );
+    const link = response.headers.get("link")!;
+    expect(link).toMatch(
+      /^<\/api\/experiments\/vision-exp\/runs\?[^>]+>; rel=preload; as=fetch; crossorigin$/,
+    );
+    const preloaded = await getJson<RunsPage>(link.slice(1, link.indexOf(">")));
+    expect(preloaded.body.rows.map((r) => r[0])).toEqual(["alpha", "beta", "html-run"]);
+    expect(preloaded.body.columns).toEqual(["param.model"]);
+    expect(preloaded.body.allColumns).toBeDefined();
+    expect((await get("/")).headers.get("link")).toBeNull();
+  });
+
   it("serves index.html on every page route and the hashed assets, gzipped when asked", async () => {
     for (const path of [
       "/",
