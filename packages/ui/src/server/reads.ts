@@ -11,7 +11,7 @@ import { evaluate } from "./filter-language.js";
 import { ApiError } from "./query.js";
 import { toOrderRow } from "./run-order.js";
 import { scanRuns } from "./runs-table.js";
-import { readDownsampled } from "./series-read.js";
+import { summarizeSeries } from "./series-read.js";
 
 // Reads behind the JSON API, each through core: experiments and runs by core's API objects, lists
 // page by page (never a whole store in memory at once).
@@ -164,7 +164,7 @@ export async function readRunDetail(backend: Backend, experiment: string, name: 
   const run = await getRun(backend, experiment, name);
   const record = run.toJSON();
   const [series, classification, executions, artifacts, pipelineJobs] = await Promise.all([
-    readDownsampled(run, { x: "step", buckets: 1 }),
+    summarizeSeries(run),
     run.getClassificationMetrics(),
     run.getExecutions(),
     run.getArtifacts(),
@@ -200,14 +200,7 @@ export async function readRunDetail(backend: Backend, experiment: string, name: 
       tags: record.tags ?? {},
       description: record.description ?? "",
     },
-    series: series.map((s) => ({
-      metric: s.metric,
-      count: s.count,
-      first: s.first ?? null,
-      last: s.last ?? null,
-      min: s.buckets ? s.buckets.min[0]! : minOf(s.raw?.y),
-      max: s.buckets ? s.buckets.max[0]! : maxOf(s.raw?.y),
-    })),
+    series,
     classification: classification.map((c) => ({
       ...c,
       ...(c.fpr && c.tpr ? { auc: rocAuc(c.fpr, c.tpr) } : {}),
@@ -216,17 +209,6 @@ export async function readRunDetail(backend: Backend, experiment: string, name: 
     artifacts: artifacts.map(artifactJson),
     pipelineJobs: pipelineJobs.map((p) => ({ resourceName: p.resourceName, displayName: p.displayName })),
   };
-}
-
-function minOf(values: Float64Array | undefined): number {
-  let min = Number.NaN;
-  for (const v of values ?? []) if (!(v >= min)) min = Number.isNaN(v) ? min : v;
-  return min;
-}
-function maxOf(values: Float64Array | undefined): number {
-  let max = Number.NaN;
-  for (const v of values ?? []) if (!(v <= max)) max = Number.isNaN(v) ? max : v;
-  return max;
 }
 
 export interface CompareRun {
