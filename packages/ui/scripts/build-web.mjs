@@ -15,6 +15,9 @@ const result = await build({
   bundle: true,
   minify: true,
   format: "esm",
+  // The run and compare pages (with uPlot) are chunks of their own, loaded when first opened.
+  splitting: true,
+  chunkNames: "chunk-[hash]",
   target: ["chrome110", "firefox115", "safari16"],
   entryNames: "[name]-[hash]",
   outdir: out,
@@ -27,6 +30,12 @@ const files = readdirSync(out);
 const js = files.find((f) => /^app-.*\.js$/.test(f));
 const css = files.find((f) => /^style-.*\.css$/.test(f));
 if (!js || !css) throw new Error(`build-web: missing output in ${out}: ${files.join(", ")}`);
+// The entry's static imports are preloaded with it (no waterfall); the lazy pages' chunks are not.
+const entry = Object.entries(result.metafile.outputs).find(([file]) => path.basename(file) === js);
+const preloads = (entry?.[1].imports ?? [])
+  .filter((i) => i.kind === "import-statement")
+  .map((i) => `<link rel="modulepreload" href="/assets/${path.basename(i.path)}">\n`)
+  .join("");
 // The shell paints at once (first contentful paint) while the script loads; the script replaces it.
 const html = `<!doctype html>
 <html lang="en">
@@ -37,7 +46,7 @@ const html = `<!doctype html>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="/assets/${css}">
 <script type="module" src="/assets/${js}"></script>
-</head>
+${preloads}</head>
 <body>
 <div id="app"><header class="top"><a class="brand" href="/">exprun</a></header><p class="shell">Loading…</p></div>
 </body>

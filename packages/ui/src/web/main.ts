@@ -2,11 +2,33 @@ import { html } from "htm/preact";
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { getJson, type StoreInfo } from "./api.js";
-import { ComparePage } from "./pages/compare.js";
 import { ExperimentsPage } from "./pages/experiments.js";
-import { RunPage } from "./pages/run.js";
 import { RunsPage } from "./pages/runs.js";
 import { onLinkClick, runsUrl, useRoute } from "./router.js";
+
+// The chart pages (and uPlot) load when first opened: the runs table, where most visits start, does
+// not parse them.
+type Page = (props: Record<string, unknown>) => ReturnType<typeof html>;
+const pages: { run?: Page; compare?: Page } = {};
+const loaders = {
+  run: () => import("./pages/run.js").then((m) => m.RunPage as unknown as Page),
+  compare: () => import("./pages/compare.js").then((m) => m.ComparePage as unknown as Page),
+};
+
+function Lazy(props: { page: "run" | "compare"; props: Record<string, unknown> }) {
+  const [, setLoaded] = useState(0);
+  const Component = pages[props.page];
+  useEffect(() => {
+    if (Component) return;
+    loaders[props.page]().then((loaded) => {
+      pages[props.page] = loaded;
+      setLoaded((n) => n + 1);
+    });
+  }, [props.page, Component]);
+  return Component
+    ? html`<${Component} ...${props.props} />`
+    : html`<main class="page"><p class="muted">Loading…</p></main>`;
+}
 
 function Header(props: { store: StoreInfo | null; crumbs: { label: string; href?: string }[] }) {
   return html`<header class="top">
@@ -45,10 +67,10 @@ function App() {
       page = html`<${RunsPage} key=${route.experiment} experiment=${route.experiment} query=${route.query} />`;
       break;
     case "run":
-      page = html`<${RunPage} key=${`${route.experiment}/${route.run}`} experiment=${route.experiment} run=${route.run} />`;
+      page = html`<${Lazy} key=${`${route.experiment}/${route.run}`} page="run" props=${{ experiment: route.experiment, run: route.run }} />`;
       break;
     case "compare":
-      page = html`<${ComparePage} key=${route.experiment} experiment=${route.experiment} query=${route.query} />`;
+      page = html`<${Lazy} key=${route.experiment} page="compare" props=${{ experiment: route.experiment, query: route.query }} />`;
       break;
     default:
       page = html`<main class="page"><h1>Not found</h1><p>Nothing lives at ${route.path}. <a href="/" onClick=${onLinkClick}>See the experiments.</a></p></main>`;
