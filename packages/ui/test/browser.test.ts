@@ -80,7 +80,7 @@ describe("experiments page", () => {
     await screenshot(page, "experiments");
 
     await page.getByLabel("Filter experiments").fill("nothing");
-    await page.waitForFunction(() => !document.body.innerText.includes("image classifiers"));
+    await page.waitForFunction(() => !document.body.textContent!.includes("image classifiers"));
     expect(await text("table")).toContain("empty-exp");
     expect(page.url()).toContain("q=nothing");
     await page.getByLabel("Filter experiments").fill("");

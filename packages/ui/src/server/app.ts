@@ -106,7 +106,7 @@ export function createUiApp(options: UiAppOptions): UiApp {
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(k, v);
   });
 
-  app.onError((error, c) => {
+  app.onError((error) => {
     if (error instanceof ApiError) return respondError(error);
     const code = (error as { code?: unknown }).code;
     if (code === "NOT_FOUND") return respondError(new ApiError(404, "NOT_FOUND", error.message));

@@ -5,7 +5,6 @@ import {
   compareOrder,
   decodeCursor,
   encodeCursor,
-  type OrderKey,
   type OrderRow,
   orderNeedsSeries,
   parseOrder,

@@ -113,7 +113,7 @@ export function RunPage(props: { experiment: string; run: string }) {
             (c) => html`<div class="classification">
               <h3>${c.displayName || c.id}</h3>
               <div class="classification-charts">
-                ${c.labels && c.matrix && c.matrix.length ? html`<div><h4>Confusion matrix</h4><${ConfusionMatrix} labels=${c.labels} matrix=${c.matrix} /></div>` : null}
+                ${c.labels && c.matrix?.length ? html`<div><h4>Confusion matrix</h4><${ConfusionMatrix} labels=${c.labels} matrix=${c.matrix} /></div>` : null}
                 ${c.fpr && c.tpr && c.fpr.length ? html`<div><h4>ROC curve${c.auc === undefined ? "" : ` · AUC ${c.auc.toFixed(4)}`}</h4><${RocCurve} fpr=${c.fpr} tpr=${c.tpr} auc=${c.auc} /></div>` : null}
               </div>
             </div>`,
