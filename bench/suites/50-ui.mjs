@@ -210,6 +210,7 @@ async function runsTable() {
   const visible = [];
   let initialBytes = 0;
   let firstPage = { bytes: 0, raw: 0 };
+  const serverTimes = [];
   let heap = 0;
   let scrollMs = 0;
   for (let i = 0; i < REPEATS; i++) {
@@ -228,8 +229,12 @@ async function runsTable() {
       .reduce((n, r) => n + r.bytes, 0);
     const rowsResponse = responses.find((r) => r.url.includes("/runs?") && r.url.includes("limit=100"));
     if (rowsResponse) {
-      const raw = (await (await fetch(rowsResponse.url)).arrayBuffer()).byteLength;
+      const again = await fetch(rowsResponse.url);
+      const raw = (await again.arrayBuffer()).byteLength;
       firstPage = { bytes: rowsResponse.bytes, raw };
+      serverTimes.push(
+        Number(/dur=([\d.]+)/.exec(again.headers.get("server-timing") ?? "")?.[1] ?? Number.NaN),
+      );
     }
     if (i === 0) {
       // Scroll to the last of the 10,000 rows: keyset pages are fetched on the way.
@@ -257,6 +262,12 @@ async function runsTable() {
     median(visible) <= 1500,
     `10,000 runs listed through core ${ms(listBaseline)}`,
     (median(visible) / listBaseline).toFixed(2),
+  );
+  row(
+    "runs table: server time of the first page (10,000 runs scanned)",
+    ms(median(serverTimes)),
+    "",
+    undefined,
   );
   row("initial HTML + JS + CSS (gzipped)", kb(initialBytes), "≤ 150 KB", initialBytes <= 150 * 1024);
   row(

@@ -102,8 +102,12 @@ export function createUiApp(options: UiAppOptions): UiApp {
         new Response("The exprun UI is read-only.\n", { status: 405, headers: { Allow: "GET, HEAD" } }),
       );
     }
+    const started = performance.now();
     await next();
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(k, v);
+    if (!c.res.headers.has("Server-Timing")) {
+      c.res.headers.set("Server-Timing", `app;dur=${(performance.now() - started).toFixed(1)}`);
+    }
   });
 
   app.onError((error) => {
