@@ -93,6 +93,7 @@ export function RunsPage(props: { experiment: string; query: URLSearchParams }) 
   const { version, live } = useLiveVersion(experiment, () => true);
   const scroller = useRef<HTMLDivElement>(null);
   const loading = useRef(false);
+  const [settled, setSettled] = useState(0);
   const generation = useRef(0);
   const state = useRef({ rows, next, scrollTop, viewport });
   state.current = { rows, next, scrollTop, viewport };
@@ -135,6 +136,7 @@ export function RunsPage(props: { experiment: string; query: URLSearchParams }) 
         if (gen === generation.current) setError(e);
       } finally {
         if (gen === generation.current) loading.current = false;
+        setSettled((n) => n + 1);
       }
     },
     [query],
@@ -177,8 +179,10 @@ export function RunsPage(props: { experiment: string; query: URLSearchParams }) 
       .catch((e: unknown) => gen === generation.current && setError(e))
       .finally(() => {
         if (gen === generation.current) loading.current = false;
+        // Look again once any load ended: a page dropped by a newer reload leaves nothing else changed.
+        setSettled((n) => n + 1);
       });
-  }, [first, last, rows.length, tailStart, next, tailNext, total, query]);
+  }, [first, last, rows.length, tailStart, next, tailNext, total, query, settled]);
 
   // Live: reload what the table shows when runs change (a newer reload supersedes an older one).
   useEffect(() => {
