@@ -204,6 +204,63 @@ describe("runs table", () => {
       await bigServer.close();
     }
   });
+
+  it("fills the rows in view even when a live reload overtakes the page that was loading them", {
+    timeout: 120_000,
+  }, async () => {
+    // Regression: a page from the end dropped because a live reload started after it, when that reload
+    // left every other input of the loader as it was, kept the rows in view as "…" for good.
+    const root = path.join(dir, "race");
+    const store = createFileBackend({ root, fsync: false });
+    await store.createExperiment({ name: "race-runs" });
+    for (let i = 0; i < 3000; i++)
+      await store.createRun("race-runs", { name: `run-${String(i).padStart(5, "0")}`, state: "COMPLETE" });
+    const raceServer = await startUiServer({
+      backend: createFileBackend({ root }),
+      port: 0,
+      pollIntervalMs: 200,
+      onError: () => undefined,
+    });
+    let release: () => void = () => undefined;
+    let holding = false;
+    await page.route(/reverse=1/, async (route) => {
+      if (holding) {
+        holding = false;
+        await new Promise<void>((resolve) => {
+          release = resolve;
+        });
+      }
+      await route.continue();
+    });
+    const reload = async (run: string) => {
+      const done = page.waitForResponse((r) => r.url().includes("/runs?") && !r.url().includes("reverse=1"), {
+        timeout: 30_000,
+      });
+      await store.updateRun({ experiment: "race-runs", run }, { state: "FAILED" });
+      await done;
+    };
+    try {
+      await page.goto(`${raceServer.url}experiments/race-runs?sort=run_name`);
+      await page.getByRole("link", { name: "run-00000" }).waitFor();
+      await page.locator(".table-scroll").evaluate((el) => el.scrollTo({ top: el.scrollHeight }));
+      await page.getByRole("link", { name: "run-02999" }).waitFor({ timeout: 30_000 });
+      // A live reload loads the top again (1,000 rows) and drops the end; the page from the end is
+      // fetched again, and held here while a second reload comes and goes.
+      holding = true;
+      const tailAgain = page.waitForRequest(/reverse=1/, { timeout: 30_000 });
+      await reload("run-00001");
+      await tailAgain;
+      await reload("run-00002");
+      release();
+      await page.getByRole("link", { name: "run-02999" }).waitFor({ timeout: 30_000 });
+      expect(await page.locator(".tbody .pending").count()).toBe(0);
+    } finally {
+      release();
+      await page.unroute(/reverse=1/);
+      await raceServer.close();
+      await store.close();
+    }
+  });
 });
 
 describe("run page", () => {
