@@ -22,7 +22,7 @@ afterAll(() => store.remove());
 function startUi(
   args: string[],
 ): Promise<{ child: ChildProcess; line: string; stderr: () => string; exit: Promise<number | null> }> {
-  const env = { ...process.env, NO_COLOR: "1" };
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
   delete env.EXPRUN_BACKEND;
   const child = spawn(process.execPath, [BIN, "ui", ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
