@@ -191,9 +191,14 @@ describe("runs table", () => {
       expect(await page.locator(".tbody .trow").count()).toBeLessThan(100);
       // And to the middle: pages from the nearer end fill the rows in view.
       await page.locator(".table-scroll").evaluate((el) => el.scrollTo({ top: el.scrollHeight * 0.4 }));
-      await page.waitForFunction(() => document.querySelectorAll(".tbody .pending").length === 0, undefined, {
-        timeout: 30_000,
-      });
+      await page.waitForFunction(
+        () => {
+          const names = [...document.querySelectorAll(".tbody .trow .cell.name a")].map((a) => a.textContent ?? "");
+          return names.length > 10 && document.querySelectorAll(".tbody .pending").length === 0 && names[0]! < "run-09000";
+        },
+        undefined,
+        { timeout: 60_000 },
+      );
       const middle = await page.locator(".tbody .trow .cell.name a").allInnerTexts();
       const indexes = middle.map((name) => Number(name.slice(4)));
       expect(indexes.every((n, i) => i === 0 || n === indexes[i - 1]! + 1)).toBe(true);
