@@ -149,8 +149,23 @@ describe("GET /api/experiments/:experiment/runs", () => {
     expect(series.body.rows.map((r) => r[0]).sort()).toEqual(["alpha", "gamma"]);
     expect(series.body.rows[0]![4]).toBeLessThan(0.019);
   });
+  it("reads core's whole language: tags, IN, LIKE and the run's times", async () => {
+    const byTag = await getJson<RunsPage>(
+      runsPath(`filter=${encodeURIComponent("tag.team = vision")}&columns=tag.team,tag.owner&withColumns=1`),
+    );
+    expect(byTag.body.rows).toEqual([
+      ["alpha", "COMPLETE", expect.any(Number), expect.any(Number), "vision", "ana"],
+    ]);
+    expect(byTag.body.allColumns?.tags).toEqual(["owner", "team"]);
+    const inList = await getJson<RunsPage>(
+      runsPath(`filter=${encodeURIComponent("param.model IN ('mlp') or run_name LIKE 'be%'")}&sort=run_name`),
+    );
+    expect(inList.body.rows.map((r) => r[0])).toEqual(["beta", "gamma"]);
+    const oldest = await getJson<RunsPage>(runsPath("sort=created&limit=1"));
+    expect(oldest.body.rows.map((r) => r[0])).toEqual(["alpha"]);
+  });
   it("walks every run exactly once with keyset cursors", async () => {
-    for (const sort of ["created:desc", "metric.accuracy", "-param.model,run_name"]) {
+    for (const sort of ["created:desc", "metric.accuracy", "-param.model,run_name", "tag.team,-updated"]) {
       const seen: string[] = [];
       let after: string | undefined;
       for (let i = 0; i < 10; i++) {

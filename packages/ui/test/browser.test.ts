@@ -193,8 +193,15 @@ describe("runs table", () => {
       await page.locator(".table-scroll").evaluate((el) => el.scrollTo({ top: el.scrollHeight * 0.4 }));
       await page.waitForFunction(
         () => {
-          const names = [...document.querySelectorAll(".tbody .trow .cell.name a")].map((a) => a.textContent ?? "");
-          return names.length > 10 && document.querySelectorAll(".tbody .pending").length === 0 && names[0]! < "run-09000";
+          const names = Array.from(
+            document.querySelectorAll(".tbody .trow .cell.name a"),
+            (a) => a.textContent ?? "",
+          );
+          return (
+            names.length > 10 &&
+            document.querySelectorAll(".tbody .pending").length === 0 &&
+            names[0]! < "run-09000"
+          );
         },
         undefined,
         { timeout: 60_000 },

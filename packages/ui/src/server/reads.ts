@@ -4,12 +4,11 @@ import {
   Experiment,
   type ExperimentRecord,
   ExperimentRun,
+  type Expr,
+  evaluate,
   type Value,
 } from "@exprun/core";
-import type { Expr } from "./filter-language.js";
-import { evaluate } from "./filter-language.js";
 import { ApiError } from "./query.js";
-import { toOrderRow } from "./run-order.js";
 import { scanRuns } from "./runs-table.js";
 import { summarizeSeries } from "./series-read.js";
 
@@ -273,7 +272,7 @@ export async function readParallel(
   const columns: (Value | null)[][] = options.fields.map(() => []);
   let total = 0;
   for await (const run of scanRuns(backend, experiment, wantsSeries)) {
-    if (options.filter && !evaluate(options.filter, toOrderRow(run))) continue;
+    if (options.filter && !evaluate(options.filter, run)) continue;
     total++;
     if (runs.length >= options.limit) continue;
     runs.push(run.name);
@@ -287,7 +286,9 @@ export async function readParallel(
           ? run.params[key]
           : kind === "metric"
             ? run.metrics[key]
-            : run.latestTimeSeries?.[key]?.value;
+            : kind === "tag"
+              ? run.tags?.[key]
+              : run.latestTimeSeries?.[key]?.value;
       columns[i]!.push(value ?? null);
     });
   }

@@ -1,15 +1,15 @@
-import type { Backend, RunRecord, Value } from "@exprun/core";
-import { type Expr, evaluate, FilterSyntaxError, parseFilter } from "./filter-language.js";
-import { ApiError } from "./query.js";
 import {
-  compareOrder,
-  decodeCursor,
-  encodeCursor,
-  type OrderRow,
-  orderNeedsSeries,
-  parseOrder,
-  toOrderRow,
-} from "./run-order.js";
+  type Backend,
+  type Expr,
+  evaluate,
+  type FilterRow,
+  FilterSyntaxError,
+  parseFilter,
+  type RunRecord,
+  type Value,
+} from "@exprun/core";
+import { ApiError } from "./query.js";
+import { compareOrder, decodeCursor, encodeCursor, orderNeedsSeries, parseOrder } from "./run-order.js";
 
 /** Runs read per listing call while scanning an experiment. */
 export const SCAN_PAGE_SIZE = 1000;
@@ -55,6 +55,8 @@ export function filterNeedsSeries(expr: Expr | undefined): boolean {
     case "not":
       return filterNeedsSeries(expr.expr);
     case "cmp":
+    case "in":
+    case "like":
       return expr.field.kind === "series";
   }
 }
@@ -82,8 +84,8 @@ export interface RunsPage {
   rows: (Value | null)[][];
   /** The cursor of the next page; absent on the last page. */
   next?: string;
-  /** With `withColumns`: every column of the experiment's runs, params then metrics (then series), sorted. */
-  allColumns?: { params: string[]; metrics: string[]; series: string[] };
+  /** With `withColumns`: every column the matching runs have (params, metrics, series, tags), each sorted. */
+  allColumns?: { params: string[]; metrics: string[]; series: string[]; tags: string[] };
 }
 
 /** Default columns when none are asked for (the picker offers the rest). */
@@ -104,28 +106,30 @@ export async function readRunsPage(
   // A cursor belongs to one direction of one order.
   const sortId = request.reverse ? `reverse:${request.sort}` : request.sort;
   const direction = request.reverse ? -1 : 1;
-  const order = (a: OrderRow, b: OrderRow) => direction * compareOrder(keys, a, b);
+  const order = (a: FilterRow, b: FilterRow) => direction * compareOrder(keys, a, b);
   const after = request.after === undefined ? undefined : decodeCursor(request.after, sortId, keys);
   const wantsSeries =
     orderNeedsSeries(keys) ||
     filterNeedsSeries(filter) ||
     (request.columns ?? []).some((c) => c.startsWith("series."));
-  const best: { row: OrderRow; run: RunRecord }[] = [];
+  const best: { row: FilterRow; run: RunRecord }[] = [];
   const params = new Set<string>();
   const metrics = new Set<string>();
   const series = new Set<string>();
+  const tags = new Set<string>();
   let total = 0;
   let scanned = 0;
   let remaining = 0;
   for await (const run of scanRuns(backend, experiment, wantsSeries)) {
     scanned++;
-    const row = toOrderRow(run);
+    const row: FilterRow = run;
     if (filter && !evaluate(filter, row)) continue;
     total++;
     if (request.withColumns || request.columns === undefined) {
       for (const k in run.params) params.add(k);
       for (const k in run.metrics) metrics.add(k);
       if (run.latestTimeSeries) for (const k in run.latestTimeSeries) series.add(k);
+      for (const k in run.tags) tags.add(k);
     }
     if (after && order(row, after) <= 0) continue;
     remaining++;
@@ -158,16 +162,17 @@ export async function readRunsPage(
       params: [...params].sort(),
       metrics: [...metrics].sort(),
       series: [...series].sort(),
+      tags: [...tags].sort(),
     };
   }
   return page;
 }
 
 function insertBounded(
-  best: { row: OrderRow; run: RunRecord }[],
-  item: { row: OrderRow; run: RunRecord },
+  best: { row: FilterRow; run: RunRecord }[],
+  item: { row: FilterRow; run: RunRecord },
   limit: number,
-  order: (a: OrderRow, b: OrderRow) => number,
+  order: (a: FilterRow, b: FilterRow) => number,
 ): void {
   if (best.length === limit && order(item.row, best[limit - 1]!.row) >= 0) return;
   let lo = 0;
@@ -188,6 +193,7 @@ function cell(run: RunRecord, column: string): Value | null {
   if (kind === "param") return run.params[key] ?? null;
   if (kind === "metric") return run.metrics[key] ?? null;
   if (kind === "series") return run.latestTimeSeries?.[key]?.value ?? null;
+  if (kind === "tag") return run.tags?.[key] ?? null;
   return null;
 }
 
@@ -195,11 +201,11 @@ function cell(run: RunRecord, column: string): Value | null {
 export function checkColumns(columns: string[] | undefined, parameter = "columns"): string[] | undefined {
   if (!columns) return undefined;
   for (const c of columns) {
-    if (!/^(param|metric|series)\../.test(c)) {
+    if (!/^(param|metric|series|tag)\../.test(c)) {
       throw new ApiError(
         400,
         "INVALID_PARAMETER",
-        `Query parameter "${parameter}": ${JSON.stringify(c.slice(0, 80))} is not param.KEY, metric.KEY or series.KEY.`,
+        `Query parameter "${parameter}": ${JSON.stringify(c.slice(0, 80))} is not param.KEY, metric.KEY, series.KEY or tag.KEY.`,
         parameter,
       );
     }

@@ -91,7 +91,7 @@ export interface RunsPage {
   columns: string[];
   rows: (Value | null)[][];
   next?: string;
-  allColumns?: { params: string[]; metrics: string[]; series: string[] };
+  allColumns?: { params: string[]; metrics: string[]; series: string[]; tags: string[] };
 }
 
 export interface ExactPoint {

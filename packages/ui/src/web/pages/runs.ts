@@ -273,7 +273,7 @@ export function RunsPage(props: { experiment: string; query: URLSearchParams }) 
         c,
         k,
       ) => html`<div class=${`cell th value${typeof rows[0]?.[4 + k] === "number" ? " num" : ""}`} style=${{ width: `${VALUE_WIDTH}px` }} title=${`${c} — click to sort, shift-click to add a sort key`} role="columnheader" onClick=${(e: MouseEvent) => onSort(c, e)}>
-        <span class="col-kind">${c.startsWith("param.") ? "param" : c.startsWith("metric.") ? "metric" : "series"}</span><span class="th-name">${c.slice(c.indexOf(".") + 1)}${sortMark(c)}</span>
+        <span class="col-kind">${c.slice(0, c.indexOf("."))}</span><span class="th-name">${c.slice(c.indexOf(".") + 1)}${sortMark(c)}</span>
       </div>`,
     )}
   </div>`;
@@ -366,13 +366,13 @@ export function RunsPage(props: { experiment: string; query: URLSearchParams }) 
     <details class="help">
       <summary>Filter language</summary>
       <p>Comparisons <code>FIELD OP VALUE</code> joined with <code>and</code>, <code>or</code>, <code>not</code> and grouped with parentheses — the same language as <code>exprun runs list --filter</code>.</p>
-      <p>FIELD: <code>param.KEY</code>, <code>metric.KEY</code>, <code>time_series_metric.KEY</code>, <code>state</code>, <code>run_name</code>. OP: <code>= != &lt; &lt;= &gt; &gt;=</code>. VALUE: a number, <code>'a string'</code>, <code>true</code>, <code>false</code>. A run without the field never matches.</p>
+      <p>FIELD: <code>param.KEY</code>, <code>metric.KEY</code>, <code>time_series_metric.KEY</code>, <code>tag.KEY</code>, <code>state</code>, <code>run_name</code>, <code>created</code>, <code>updated</code>. OP: <code>= != &lt; &lt;= &gt; &gt;=</code>, <code>IN ('a', 'b')</code>, <code>LIKE 'res%'</code>, <code>ILIKE</code>. VALUE: a number, <code>'a string'</code>, <code>true</code>, <code>false</code>, a date such as <code>2024-05-01</code> for the times. A run without the field never matches.</p>
     </details>
   </main>`;
 }
 
 function ColumnPicker(props: {
-  all: { params: string[]; metrics: string[]; series: string[] };
+  all: { params: string[]; metrics: string[]; series: string[]; tags: string[] };
   shown: string[];
   onChange: (columns: string[]) => void;
   onReset: () => void;
@@ -382,6 +382,7 @@ function ColumnPicker(props: {
     ...props.all.params.map((k) => `param.${k}`),
     ...props.all.metrics.map((k) => `metric.${k}`),
     ...props.all.series.map((k) => `series.${k}`),
+    ...props.all.tags.map((k) => `tag.${k}`),
   ];
   const needle = search.toLowerCase();
   const matching = everything.filter((c) => c.toLowerCase().includes(needle)).slice(0, 500);
