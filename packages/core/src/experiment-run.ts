@@ -88,7 +88,10 @@ export class ExperimentRun implements AsyncDisposable {
       );
       record = { ...record, tensorboardRun };
     }
-    return new ExperimentRun(backend, record, options);
+    const run = new ExperimentRun(backend, record, options);
+    // A run this call created has no points yet: the first implicit step is 1 without asking the store.
+    run.#largestStep = 0;
+    return run;
   }
 
   /** The existing run (Python's `ExperimentRun(run_name, experiment)`); `NotFoundError` if absent. */
@@ -106,16 +109,18 @@ export class ExperimentRun implements AsyncDisposable {
     return new ExperimentRun(backend, record, options);
   }
 
-  /** Every run of the experiment, with params, metrics and state loaded. */
+  /**
+   * Every run of the experiment, with params, metrics and state loaded. Pipeline runs a store lists
+   * as rows of the experiment (`system.PipelineRun`, shown by `Experiment.getDataFrame()`) are not
+   * ExperimentRuns, as in Python's `ExperimentRun.list`.
+   */
   static async list(options: RunOptions = {}): Promise<ExperimentRun[]> {
     const { experiment, backend } = await target(options);
-    if (!(await backend.getExperiment(experiment))) {
-      throw new NotFoundError(`Experiment ${JSON.stringify(experiment)} was not found.`, {
-        backend: backend.name,
-      });
-    }
+    // listRuns rejects a missing experiment with NotFoundError itself (the Backend contract).
     const records = await collectPages((page) => backend.listRuns(experiment, page));
-    return records.map((r) => new ExperimentRun(backend, r, options));
+    return records
+      .filter((r) => r.runType !== SCHEMA.pipelineRun)
+      .map((r) => new ExperimentRun(backend, r, options));
   }
 
   get ref(): RunRef {

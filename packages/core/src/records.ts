@@ -13,6 +13,11 @@ import { SCHEMA } from "./types.js";
 /**
  * The record a store keeps for new input, with every default applied. Stores call these so that
  * defaults (schema version, states, empty strings) are decided once, here.
+ *
+ * A generic artifact or execution created without a schema version gets `""`, as Python's
+ * `Artifact.create` / `Execution.create` send it (the service then applies its own default);
+ * only the schemas Python writes with a version (contexts, classification metrics, TensorBoard
+ * run references) carry `SCHEMA.defaultVersion`, and their writers pass it explicitly.
  */
 export function newExperimentRecord(input: NewExperiment, time: number): ExperimentRecord {
   return {
@@ -41,7 +46,7 @@ export function newArtifactRecord(input: NewArtifact, id: string, time: number):
   return {
     id,
     schemaTitle: input.schemaTitle,
-    schemaVersion: input.schemaVersion ?? SCHEMA.defaultVersion,
+    schemaVersion: input.schemaVersion ?? "",
     displayName: input.displayName ?? "",
     uri: input.uri ?? "",
     description: input.description ?? "",
@@ -56,7 +61,7 @@ export function newExecutionRecord(input: NewExecution, id: string, time: number
   return {
     id,
     schemaTitle: input.schemaTitle,
-    schemaVersion: input.schemaVersion ?? SCHEMA.defaultVersion,
+    schemaVersion: input.schemaVersion ?? "",
     displayName: input.displayName ?? "",
     description: input.description ?? "",
     state: input.state ?? "RUNNING",

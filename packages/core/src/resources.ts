@@ -10,7 +10,6 @@ import {
   type NewArtifact,
   type NewExecution,
   type RunState,
-  SCHEMA,
 } from "./types.js";
 import { validateState } from "./validation.js";
 
@@ -69,14 +68,15 @@ abstract class MetadataResource<R extends ResourceRecord> {
 function splitOptions<T extends { schemaTitle: string }>(
   kind: string,
   options: T & CommonOptions,
-): T & { schemaVersion: string } {
+): T {
   const { backend: _b, project: _p, location: _l, credentials: _c, ...input } = options;
   if (typeof input.schemaTitle !== "string" || input.schemaTitle === "") {
     throw new ValidationError(
       `${kind}.create needs a schemaTitle, e.g. 'system.${kind === "Artifact" ? "Dataset" : "Run"}'.`,
     );
   }
-  return { schemaVersion: SCHEMA.defaultVersion, ...(input as unknown as T) };
+  // No schema version unless given: Python's Artifact.create / Execution.create send "" (VERTEX.md).
+  return input as unknown as T;
 }
 
 async function findOne<R>(
