@@ -8,6 +8,7 @@ import {
 } from "@exprun/core";
 import { deleteExperiment, deleteRun } from "./deletion.js";
 import { createExperiment, getExperimentContext, listExperiments, updateExperiment } from "./experiments.js";
+import { printAs } from "./inspect.js";
 import { addRunChildren, attributeToRun, listRunChildren } from "./links.js";
 import { ensureStoreOnce } from "./metadata-store.js";
 import { VERTEX_BACKEND_NAME, type VertexBackendOptions } from "./options.js";
@@ -109,7 +110,7 @@ export function createVertexBackend(options: VertexBackendOptions): VertexBacken
     return tensorboardRunOf(session, cache, ref, true);
   };
 
-  return {
+  const backend: VertexBackend = {
     name: VERTEX_BACKEND_NAME,
     capabilities: CAPABILITIES,
     project: session.project,
@@ -119,18 +120,25 @@ export function createVertexBackend(options: VertexBackendOptions): VertexBacken
     createExperiment: (experiment) =>
       guard("CreateContext (experiment)", async () => {
         await ensureStore();
-        return createExperiment(session, experiment);
+        const created = await createExperiment(session, experiment);
+        cache.experiments.add(created.name);
+        return created;
       }),
     getExperiment: (name) =>
       guard("GetContext (experiment)", async () => {
         const context = await getExperimentContext(session, name);
+        if (!context) cache.experiments.delete(name);
+        else cache.experiments.add(name);
         return context && experimentRecord(context);
       }),
     listExperiments: (page) => guard("ListContexts (experiments)", () => listExperiments(session, page)),
     updateExperiment: (name, patch) =>
       guard("UpdateContext (experiment)", () => updateExperiment(session, name, patch)),
     deleteExperiment: (name, options) =>
-      guard("Delete experiment", () => deleteExperiment(session, cache, writer, name, options)),
+      guard("Delete experiment", async () => {
+        cache.experiments.delete(name);
+        await deleteExperiment(session, cache, writer, name, options);
+      }),
 
     createRun: (experiment, run) =>
       guard("CreateContext (run)", () => createRun(session, cache, experiment, run)),
@@ -147,13 +155,16 @@ export function createVertexBackend(options: VertexBackendOptions): VertexBacken
         await requireRunContext(session, cache, ref);
         const tbRun = await assignTensorboard(
           session,
+          cache.tbExperiments,
           ref.experiment,
           ref.run,
           runContextName(session, ref),
           tensorboard,
         );
-        cache.tbRuns.set(runKey(ref), tbRun);
-        return tbRun;
+        cache.tbRuns.set(runKey(ref), tbRun.name);
+        // A TensorBoard run made just now has no series: the first flush need not list them.
+        if (tbRun.created) writer.noteSeries(tbRun.name, []);
+        return tbRun.name;
       }),
 
     appendTimeSeries: (ref, writes) =>
@@ -223,4 +234,11 @@ export function createVertexBackend(options: VertexBackendOptions): VertexBacken
       }
     },
   };
+  // `console.log(backend)` (or of a run, which holds it) shows where it writes, never credentials.
+  return printAs(backend, "VertexBackend", () => ({
+    name: VERTEX_BACKEND_NAME,
+    project: session.project,
+    location: session.location,
+    apiEndpoint: session.apiEndpoint,
+  }));
 }

@@ -17,6 +17,18 @@ export async function findContext(session: Session, name: string): Promise<Conte
   }
 }
 
+/** DeleteContext (a long-running operation) to completion; NOT_FOUND counts as done. */
+export async function deleteContextQuietly(session: Session, name: string): Promise<void> {
+  try {
+    await session.call(async () => {
+      const [operation] = await session.md.deleteContext({ name });
+      await operation.promise();
+    });
+  } catch (error) {
+    if (!hasStatus(error, Status.NOT_FOUND)) throw error;
+  }
+}
+
 /** The mutable fields of a Context, as UpdateContext takes them (output-only fields dropped). */
 function writable(context: Context): Context {
   return {

@@ -120,6 +120,23 @@ export async function listArtifacts(
   return { items: artifacts.map(artifactRecord), nextPageToken: response?.nextPageToken || undefined };
 }
 
+/** Every artifact matching `filter`, all pages of 1,000 (the largest the service serves). */
+export async function allArtifacts(session: Session, filter: string): Promise<Artifact[]> {
+  const out: Artifact[] = [];
+  let pageToken = "";
+  do {
+    const [artifacts, , response] = await session.call(() =>
+      session.md.listArtifacts(
+        { parent: session.store, filter, pageSize: 1000, pageToken },
+        { autoPaginate: false },
+      ),
+    );
+    out.push(...artifacts);
+    pageToken = response?.nextPageToken ?? "";
+  } while (pageToken);
+  return out;
+}
+
 export async function createExecution(session: Session, execution: NewExecution): Promise<ExecutionRecord> {
   const fields = newExecutionRecord(execution, "", 0); // core's defaults; id and times are the service's
   try {

@@ -9,13 +9,14 @@ import {
   ValidationError,
 } from "@exprun/core";
 import type { protos } from "@google-cloud/aiplatform";
-import { type Context, ContextWriter, findContext } from "./contexts.js";
-import { experimentContextName, requireExperimentContext } from "./experiments.js";
+import { type Context, ContextWriter, deleteContextQuietly, findContext } from "./contexts.js";
+import { experimentContextName, experimentNotFound, requireExperimentContext } from "./experiments.js";
 import { VERTEX_BACKEND_NAME } from "./options.js";
 import { KEY, legacyRunRecord, runRecord } from "./records.js";
 import { runContextName } from "./resource-names.js";
 import { mergeArtifactMetadata, updateExecution } from "./resources.js";
 import { hasStatus, Status } from "./rpc.js";
+import { listingSupport } from "./run-series-index.js";
 import type { Session } from "./session.js";
 import { type ProtoStruct, type ProtoValue, toProtoStruct, toProtoValue } from "./struct.js";
 import { lookupTbRun } from "./tensorboard-link.js";
@@ -23,12 +24,22 @@ import { lookupTbRun } from "./tensorboard-link.js";
 type Execution = protos.google.cloud.aiplatform.v1.IExecution;
 type Artifact = protos.google.cloud.aiplatform.v1.IArtifact;
 
-/** What this process last saw of each run: the context (its etag saves a read) and the TensorBoard run. */
+/**
+ * What this process last saw: each run's context (its etag saves a read) and TensorBoard run, and
+ * the experiments and TensorBoard experiments known to exist (each saves a read per run created;
+ * one deleted meanwhile is noticed by the write that needs it, which then repairs or refuses).
+ */
 export class RunCache {
   readonly writer: ContextWriter;
   readonly contexts: Map<string, Context>;
   /** run key → TensorBoard run name, or null when the run is known to have none. */
   readonly tbRuns = new Map<string, string | null>();
+  /** Experiment names whose context was seen, checked to be a `system.Experiment`. */
+  readonly experiments = new Set<string>();
+  /** TensorBoard experiment resource names known to exist. */
+  readonly tbExperiments = new Set<string>();
+  /** Which bulk listings the service turned out to support. */
+  readonly listing = listingSupport();
 
   constructor(session: Session) {
     this.writer = new ContextWriter(session);
@@ -75,7 +86,10 @@ export async function createRun(
   run: NewRun,
 ): Promise<RunRecord> {
   const ref = { experiment, run: run.name };
-  await requireExperimentContext(session, experiment);
+  if (!cache.experiments.has(experiment)) {
+    await requireExperimentContext(session, experiment);
+    cache.experiments.add(experiment);
+  }
   let retried = false;
   let context: Context;
   try {
@@ -106,12 +120,20 @@ export async function createRun(
     }
     context = existing;
   }
-  await session.call(() =>
-    session.md.addContextChildren({
-      context: experimentContextName(session, experiment),
-      childContexts: [runContextName(session, ref)],
-    }),
-  );
+  try {
+    await session.call(() =>
+      session.md.addContextChildren({
+        context: experimentContextName(session, experiment),
+        childContexts: [runContextName(session, ref)],
+      }),
+    );
+  } catch (error) {
+    if (!hasStatus(error, Status.NOT_FOUND)) throw error;
+    // The experiment was deleted since this process saw it: take the orphan run context back.
+    cache.experiments.delete(experiment);
+    await deleteContextQuietly(session, runContextName(session, ref));
+    throw experimentNotFound(experiment, error);
+  }
   cache.contexts.set(runContextName(session, ref), context);
   cache.tbRuns.set(runKey(ref), null);
   return runRecord(experiment, context);

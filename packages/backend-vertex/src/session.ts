@@ -1,5 +1,6 @@
 import { v1 } from "@google-cloud/aiplatform";
 import { type AuthClient, GoogleAuth } from "google-auth-library";
+import { printCredentialsSafely } from "./inspect.js";
 import type {
   GapicClientOptions,
   MetadataServiceClient,
@@ -31,10 +32,13 @@ export function openSession(options: VertexBackendOptions): Session {
   const { project, location } = options;
   const apiEndpoint = options.apiEndpoint ?? `${location}-aiplatform.googleapis.com`;
   const needClient = !options.metadataClient || !options.tensorboardClient;
+  // The clients authenticate unless custom channel credentials (a local fake) say otherwise.
+  const clientsAuthenticate = needClient && !options.sslCreds;
   // One GoogleAuth for both clients: one credential discovery and one token cache. Application
-  // default credentials unless an auth client, credentials or a key file are given.
+  // default credentials unless an auth client, credentials or a key file are given. Given
+  // credentials always get one, so that `run.credentials` is them whatever the channel.
   const auth =
-    needClient && !options.sslCreds
+    clientsAuthenticate || options.credentials || options.keyFilename
       ? new GoogleAuth({
           scopes: [CLOUD_PLATFORM_SCOPE],
           ...(options.authClient ? { authClient: options.authClient as AuthClient } : {}),
@@ -52,7 +56,7 @@ export function openSession(options: VertexBackendOptions): Session {
       ? { authClient: options.authClient as unknown as GapicClientOptions["authClient"] }
       : {}),
     // google-gax bundles its own google-auth-library copy; the instance is used through its public methods.
-    ...(auth ? { auth: auth as unknown as GapicClientOptions["auth"] } : {}),
+    ...(auth && clientsAuthenticate ? { auth: auth as unknown as GapicClientOptions["auth"] } : {}),
   };
   const ownMd = !options.metadataClient;
   const ownTb = !options.tensorboardClient;
@@ -68,7 +72,8 @@ export function openSession(options: VertexBackendOptions): Session {
     tb,
     retry,
     concurrency: Math.max(1, options.concurrency ?? 8),
-    credentials: options.authClient ?? auth,
+    // Whatever holds a key prints without it (`console.log(run)` reaches `run.credentials`).
+    credentials: printCredentialsSafely(options.authClient ?? auth),
     call: (fn, idempotent = true) => withRetry(retry, fn, idempotent),
     async close() {
       await Promise.all([ownMd ? md.close() : undefined, ownTb ? tb.close() : undefined]);

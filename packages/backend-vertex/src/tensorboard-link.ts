@@ -17,7 +17,7 @@ export function tbRunArtifactName(session: Session, experiment: string, run: str
 }
 
 /** The TensorBoard run a reference artifact names, when it is one the Python SDK would accept. */
-function referencedTbRun(artifact: Artifact, expectedName: string): string | undefined {
+export function referencedTbRun(artifact: Artifact, expectedName: string): string | undefined {
   // Compare ids: the service answers with the project number where we may have used the project id.
   if (lastSegment(artifact.name ?? "") !== lastSegment(expectedName)) return undefined;
   if (artifact.schemaTitle !== SCHEMA.tensorboardRun) return undefined;
@@ -34,7 +34,11 @@ export async function lookupTbRun(
   experiment: string,
   run: string,
 ): Promise<string | undefined> {
-  const name = tbRunArtifactName(session, experiment, run);
+  return lookupTbRunArtifact(session, tbRunArtifactName(session, experiment, run));
+}
+
+/** GetArtifact of a reference artifact by its full name: the TensorBoard run it names, or `undefined`. */
+export async function lookupTbRunArtifact(session: Session, name: string): Promise<string | undefined> {
   try {
     const [artifact] = await session.call(() => session.md.getArtifact({ name }));
     return referencedTbRun(artifact, name);
@@ -57,57 +61,78 @@ async function createOrGet<T>(
   }
 }
 
+/** A run's TensorBoard run, and whether this call created it (then it has no time series yet). */
+export interface AssignedTbRun {
+  name: string;
+  created: boolean;
+}
+
 /**
  * Python's `_assign_backing_tensorboard`: TensorBoard experiment `{E}` and run `{R}` (created, or
  * reused when they exist), the `{E}-{R}-tb-run` reference artifact, and its attribution to the run
- * context. Creates are tried first, so an existing resource costs one RPC, a new one one RPC too.
- * An existing reference artifact naming the same TensorBoard run is reused (a retried or repeated
- * assignment); one naming another is refused as Python refuses it.
+ * context. Creates are tried first and an ALREADY_EXISTS needs no read, so each resource costs one
+ * RPC whether it is new or not; a TensorBoard experiment in `knownTbExperiments` costs none (if it
+ * was deleted meanwhile, the run's create says NOT_FOUND and it is made again). An existing
+ * reference artifact naming the same TensorBoard run is reused (a retried or repeated assignment);
+ * one naming another is refused as Python refuses it.
  */
 export async function assignTensorboard(
   session: Session,
+  knownTbExperiments: Set<string>,
   experiment: string,
   run: string,
   runContextName: string,
   tensorboard: string,
-): Promise<string> {
+): Promise<AssignedTbRun> {
   const tbExperimentName = `${tensorboard}/experiments/${experiment}`;
-  try {
-    await createOrGet(
-      () =>
-        session.call(
-          () =>
-            session.tb.createTensorboardExperiment({
-              parent: tensorboard,
-              tensorboardExperimentId: experiment,
-              tensorboardExperiment: { displayName: experiment, labels: TB_EXPERIMENT_LABELS },
-            }),
-          false,
-        ),
-      () => session.call(() => session.tb.getTensorboardExperiment({ name: tbExperimentName })),
-    );
-  } catch (error) {
-    if (!hasStatus(error, Status.NOT_FOUND)) throw error;
-    throw new NotFoundError(
-      `TensorBoard ${tensorboard} was not found. Create it first (in the console or with ` +
-        "TensorboardServiceClient.createTensorboard); exprun never creates one implicitly.",
-      { backend: VERTEX_BACKEND_NAME, cause: error },
-    );
-  }
-  const tbRun = await createOrGet(
-    () =>
-      session.call(
+  const ensureTbExperiment = async (): Promise<void> => {
+    try {
+      await session.call(
         () =>
-          session.tb.createTensorboardRun({
-            parent: tbExperimentName,
-            tensorboardRunId: run,
-            tensorboardRun: { displayName: run },
+          session.tb.createTensorboardExperiment({
+            parent: tensorboard,
+            tensorboardExperimentId: experiment,
+            tensorboardExperiment: { displayName: experiment, labels: TB_EXPERIMENT_LABELS },
           }),
         false,
-      ),
-    () => session.call(() => session.tb.getTensorboardRun({ name: `${tbExperimentName}/runs/${run}` })),
-  );
-  const tbRunName = tbRun.name ?? `${tbExperimentName}/runs/${run}`;
+      );
+    } catch (error) {
+      if (hasStatus(error, Status.NOT_FOUND)) {
+        throw new NotFoundError(
+          `TensorBoard ${tensorboard} was not found. Create it first (in the console or with ` +
+            "TensorboardServiceClient.createTensorboard); exprun never creates one implicitly.",
+          { backend: VERTEX_BACKEND_NAME, cause: error },
+        );
+      }
+      // An existing TensorBoard experiment is reused as it is, as Python reuses it.
+      if (!hasStatus(error, Status.ALREADY_EXISTS)) throw error;
+    }
+    knownTbExperiments.add(tbExperimentName);
+  };
+  const createTbRun = () =>
+    session.call(
+      () =>
+        session.tb.createTensorboardRun({
+          parent: tbExperimentName,
+          tensorboardRunId: run,
+          tensorboardRun: { displayName: run },
+        }),
+      false,
+    );
+  if (!knownTbExperiments.has(tbExperimentName)) await ensureTbExperiment();
+  let tbRun: AssignedTbRun;
+  try {
+    tbRun = { name: (await createTbRun())[0].name ?? `${tbExperimentName}/runs/${run}`, created: true };
+  } catch (error) {
+    if (hasStatus(error, Status.NOT_FOUND)) {
+      // The TensorBoard experiment this process knew of is gone: make it again, once.
+      knownTbExperiments.delete(tbExperimentName);
+      await ensureTbExperiment();
+      tbRun = await createOrGetTbRun(session, createTbRun, `${tbExperimentName}/runs/${run}`);
+    } else if (hasStatus(error, Status.ALREADY_EXISTS)) {
+      tbRun = await getTbRun(session, `${tbExperimentName}/runs/${run}`);
+    } else throw error;
+  }
   const artifactName = tbRunArtifactName(session, experiment, run);
   const artifact = await createOrGet(
     () =>
@@ -117,11 +142,11 @@ export async function assignTensorboard(
             parent: session.store,
             artifactId: `${experiment}-${run}-tb-run`,
             artifact: {
-              uri: `https://${session.apiEndpoint}/v1/${tbRunName}`,
+              uri: `https://${session.apiEndpoint}/v1/${tbRun.name}`,
               schemaTitle: SCHEMA.tensorboardRun,
               schemaVersion: SCHEMA.defaultVersion,
               state: "LIVE",
-              metadata: toProtoStruct({ [KEY.resourceName]: tbRunName, [KEY.tracking]: true }),
+              metadata: toProtoStruct({ [KEY.resourceName]: tbRun.name, [KEY.tracking]: true }),
             },
           }),
         false,
@@ -129,7 +154,7 @@ export async function assignTensorboard(
     () => session.call(() => session.md.getArtifact({ name: artifactName })),
   );
   const linked = referencedTbRun(artifact, artifactName);
-  if (linked !== tbRunName) {
+  if (linked !== tbRun.name) {
     throw new ValidationError(
       `Experiment run ${run} already associated to tensorboard resource ${linked ?? artifactName}. ` +
         `Delete the run with { deleteBackingTensorboardRun: true } to reuse its name with another TensorBoard.`,
@@ -139,5 +164,23 @@ export async function assignTensorboard(
   await session.call(() =>
     session.md.addContextArtifactsAndExecutions({ context: runContextName, artifacts: [artifactName] }),
   );
-  return tbRunName;
+  return tbRun;
+}
+
+async function getTbRun(session: Session, name: string): Promise<AssignedTbRun> {
+  const [existing] = await session.call(() => session.tb.getTensorboardRun({ name }));
+  return { name: existing.name ?? name, created: false };
+}
+
+async function createOrGetTbRun(
+  session: Session,
+  create: () => Promise<[{ name?: string | null }, ...unknown[]]>,
+  name: string,
+): Promise<AssignedTbRun> {
+  try {
+    return { name: (await create())[0].name ?? name, created: true };
+  } catch (error) {
+    if (!hasStatus(error, Status.ALREADY_EXISTS)) throw error;
+    return getTbRun(session, name);
+  }
 }
