@@ -8,7 +8,7 @@ import {
 } from "@exprun/core";
 import { deleteExperiment, deleteRun } from "./deletion.js";
 import { createExperiment, getExperimentContext, listExperiments, updateExperiment } from "./experiments.js";
-import { printAs } from "./inspect.js";
+import { printAs, type VertexCredentials } from "./inspect.js";
 import { addRunChildren, attributeToRun, listRunChildren } from "./links.js";
 import { ensureStoreOnce } from "./metadata-store.js";
 import { VERTEX_BACKEND_NAME, type VertexBackendOptions } from "./options.js";
@@ -45,6 +45,8 @@ import { assignTensorboard } from "./tensorboard-link.js";
 export interface VertexBackend extends Backend {
   readonly project: string;
   readonly location: string;
+  /** The credentials requests are authenticated with (printable: never shows a key). */
+  readonly credentials: VertexCredentials | undefined;
 }
 
 const CAPABILITIES: BackendCapabilities = Object.freeze({

@@ -63,10 +63,9 @@ export async function tensorboardRunsOf(
   };
   const readChunk = async (contexts: readonly string[]): Promise<void> => {
     if (support.bulkNames < MIN_BULK_NAMES) return readOneByOne(contexts);
-    if (contexts.length > support.bulkNames) {
-      for (let i = 0; i < contexts.length; i += support.bulkNames) {
-        await readChunk(contexts.slice(i, i + support.bulkNames));
-      }
+    const size = support.bulkNames;
+    if (contexts.length > size) {
+      for (let i = 0; i < contexts.length; i += size) await readChunk(contexts.slice(i, i + size));
       return;
     }
     const filter = contexts.map((c) => `name="${tbRunArtifactOf(c)}"`).join(" OR ");

@@ -1,6 +1,6 @@
 import { v1 } from "@google-cloud/aiplatform";
 import { type AuthClient, GoogleAuth } from "google-auth-library";
-import { printCredentialsSafely } from "./inspect.js";
+import { VertexCredentials } from "./inspect.js";
 import type {
   GapicClientOptions,
   MetadataServiceClient,
@@ -22,7 +22,8 @@ export interface Session {
   readonly tb: TensorboardServiceClient;
   readonly retry: ResolvedRetry;
   readonly concurrency: number;
-  readonly credentials: unknown;
+  /** What `backend.credentials` is: printable, and `getClient()` gives the auth client. */
+  readonly credentials: VertexCredentials | undefined;
   /** One RPC with transient-failure retries (see `withRetry`). */
   call<T>(fn: (attempt: number) => Promise<T>, idempotent?: boolean): Promise<T>;
   close(): Promise<void>;
@@ -72,13 +73,17 @@ export function openSession(options: VertexBackendOptions): Session {
     tb,
     retry,
     concurrency: Math.max(1, options.concurrency ?? 8),
-    // Whatever holds a key prints without it (`console.log(run)` reaches `run.credentials`).
-    credentials: printCredentialsSafely(options.authClient ?? auth),
+    // Printable without the key (`console.log(run)` reaches `run.credentials`).
+    credentials: credentialsOf(options.authClient ?? auth),
     call: (fn, idempotent = true) => withRetry(retry, fn, idempotent),
     async close() {
       await Promise.all([ownMd ? md.close() : undefined, ownTb ? tb.close() : undefined]);
     },
   };
+}
+
+function credentialsOf(auth: GoogleAuth | VertexBackendOptions["authClient"]): VertexCredentials | undefined {
+  return auth ? new VertexCredentials(auth as AuthClient) : undefined;
 }
 
 export function lastSegment(name: string): string {
