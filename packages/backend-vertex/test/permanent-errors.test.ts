@@ -53,8 +53,12 @@ describe("permanent errors", () => {
     updateCalls = 0;
     const error = await failure(run.logParams({ notes: "x".repeat(10_000_000) }));
     expect(error.code).toBe("BACKEND");
-    expect(error.message).toMatch(/^\[exprun\] \[vertex\] UpdateContext \(run\) failed: RESOURCE_EXHAUSTED: /);
-    expect(error.message).toMatch(/The request is 10,000,\d{3} bytes, over the 4,194,304 bytes message limit/);
+    expect(error.message).toMatch(
+      /^\[exprun\] \[vertex\] UpdateContext \(run\) failed: RESOURCE_EXHAUSTED: /,
+    );
+    expect(error.message).toMatch(
+      /The request is 10,000,\d{3} bytes, over the 4,194,304 bytes message limit/,
+    );
     expect(error.message).toMatch(/not transient/);
     expect(error.message).not.toMatch(/retry later/i);
     expect(updateCalls).toBe(1);
@@ -64,7 +68,9 @@ describe("permanent errors", () => {
     const run = await ExperimentRun.create("wide-param", { experiment: "limits-exp", backend });
     fake.resetRpcCounts();
     const error = await failure(run.logParams({ notes: "x".repeat(300_000) }));
-    expect(error.message).toMatch(/INVALID_ARGUMENT: Metadata is too large: \d+ bytes; the limit is 204800 bytes\. /);
+    expect(error.message).toMatch(
+      /INVALID_ARGUMENT: Metadata is too large: \d+ bytes; the limit is 204800 bytes\. /,
+    );
     expect(error.message).toMatch(/retrying will not help/);
     expect(error.message).not.toMatch(/retry later/i);
     expect(fake.rpcCounts().UpdateContext).toBe(1);
@@ -72,7 +78,9 @@ describe("permanent errors", () => {
   });
 
   it("a 10,000-character artifact id names the 128-character limit in a message of bounded length", async () => {
-    const error = await failure(Artifact.create({ backend, id: "a".repeat(10_000), schemaTitle: "system.Dataset" }));
+    const error = await failure(
+      Artifact.create({ backend, id: "a".repeat(10_000), schemaTitle: "system.Dataset" }),
+    );
     expect(error.message).toMatch(/^\[exprun\] \[vertex\] CreateArtifact failed: INVALID_ARGUMENT: /);
     expect(error.message).toMatch(/at most 128 characters/);
     expect(error.message).toMatch(/10000 characters/);

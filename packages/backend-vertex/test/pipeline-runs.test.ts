@@ -24,7 +24,9 @@ async function submitWithExperiment(jobId: string, experiment: string, parameter
     pipelineJob: {
       displayName: `${jobId}-display`,
       runtimeConfig: {
-        parameterValues: Object.fromEntries(Object.entries(parameters).map(([k, v]) => [k, { numberValue: v }])),
+        parameterValues: Object.fromEntries(
+          Object.entries(parameters).map(([k, v]) => [k, { numberValue: v }]),
+        ),
       },
     },
   });
@@ -47,7 +49,12 @@ beforeAll(async () => {
     ["nightly-123-cls", "google.ClassificationMetrics", { auPrc: 0.8 }],
     ["nightly-123-model", "system.Model", { framework: "xgboost" }],
   ] as const) {
-    fake.store.putArtifact({ name: `${MS}/artifacts/${id}`, schemaTitle, state: "LIVE", metadata: toStruct(values) });
+    fake.store.putArtifact({
+      name: `${MS}/artifacts/${id}`,
+      schemaTitle,
+      state: "LIVE",
+      metadata: toStruct(values),
+    });
     fake.store.addContextArtifactsAndExecutions(runContext, [`${MS}/artifacts/${id}`], []);
   }
   await ExperimentRun.create("later-run", { experiment: "pipe-exp", backend });
@@ -109,7 +116,9 @@ describe("pipeline runs of an experiment", () => {
 
   it("a pipeline job logged to a run reads back through the fake's PipelineService, as Python's get_logged_pipeline_jobs", async () => {
     const run = await ExperimentRun.get("plain-run", { experiment: "pipe-exp", backend });
-    await run.log({ pipelineJob: new PipelineJob({ resourceName: `${LOCATION_NAME}/pipelineJobs/nightly-123` }) });
+    await run.log({
+      pipelineJob: new PipelineJob({ resourceName: `${LOCATION_NAME}/pipelineJobs/nightly-123` }),
+    });
     const [logged] = await run.getLoggedPipelineJobs();
     const [job] = await pipelines.getPipelineJob({ name: logged!.resourceName });
     expect(job.displayName).toBe("nightly-123-display");

@@ -1,4 +1,4 @@
-import { endRun, Experiment, ExperimentRun, init, startRun } from "@exprun/core";
+import { Experiment, ExperimentRun, endRun, init, startRun } from "@exprun/core";
 import type { VertexFake } from "@exprun/vertex-fake";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { VertexBackend } from "../src/index.js";

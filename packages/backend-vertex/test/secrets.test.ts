@@ -19,7 +19,10 @@ import { LOCATION, lazyFake, PROJECT } from "./fake.js";
 
 const KEY_BODY = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7-secret-key-body";
 const PRIVATE_KEY = `-----BEGIN PRIVATE KEY-----\n${KEY_BODY}\n-----END PRIVATE KEY-----\n`;
-const SERVICE_ACCOUNT = { client_email: "trainer@my-project.iam.gserviceaccount.com", private_key: PRIVATE_KEY };
+const SERVICE_ACCOUNT = {
+  client_email: "trainer@my-project.iam.gserviceaccount.com",
+  private_key: PRIVATE_KEY,
+};
 
 const fakeHandle = lazyFake();
 let fake: VertexFake;
@@ -92,7 +95,9 @@ describe("credentials never print", () => {
 
   it("console.log(backend) and JSON.stringify(backend) show where it writes, and no key", () => {
     for (const text of printed(backend)) expect(text).not.toContain(KEY_BODY);
-    expect(inspect(backend)).toMatch(/VertexBackend \{[^}]*project: 'test-project'[^}]*location: 'us-central1'/s);
+    expect(inspect(backend)).toMatch(
+      /VertexBackend \{[^}]*project: 'test-project'[^}]*location: 'us-central1'/s,
+    );
     expect(JSON.parse(JSON.stringify(backend))).toEqual({
       name: "vertex",
       project: PROJECT,

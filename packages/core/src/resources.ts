@@ -2,14 +2,14 @@ import type { Backend } from "./backend.js";
 import { type CommonOptions, resolveBackend } from "./config.js";
 import { NotFoundError, ValidationError } from "./errors.js";
 import { collectPages } from "./paging.js";
-import {
-  type ArtifactRecord,
-  type ArtifactState,
-  type ExecutionRecord,
-  type Metadata,
-  type NewArtifact,
-  type NewExecution,
-  type RunState,
+import type {
+  ArtifactRecord,
+  ArtifactState,
+  ExecutionRecord,
+  Metadata,
+  NewArtifact,
+  NewExecution,
+  RunState,
 } from "./types.js";
 import { validateState } from "./validation.js";
 
@@ -65,10 +65,7 @@ abstract class MetadataResource<R extends ResourceRecord> {
 }
 
 /** Splits the common options off a create call's input. */
-function splitOptions<T extends { schemaTitle: string }>(
-  kind: string,
-  options: T & CommonOptions,
-): T {
+function splitOptions<T extends { schemaTitle: string }>(kind: string, options: T & CommonOptions): T {
   const { backend: _b, project: _p, location: _l, credentials: _c, ...input } = options;
   if (typeof input.schemaTitle !== "string" || input.schemaTitle === "") {
     throw new ValidationError(
