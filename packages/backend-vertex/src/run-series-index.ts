@@ -62,6 +62,7 @@ export async function tensorboardRunsOf(
     });
   };
   const readChunk = async (contexts: readonly string[]): Promise<void> => {
+    if (contexts.length === 0) return; // an empty filter would list every artifact of the store
     if (support.bulkNames < MIN_BULK_NAMES) return readOneByOne(contexts);
     const size = support.bulkNames;
     if (contexts.length > size) {

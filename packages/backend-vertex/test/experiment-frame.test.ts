@@ -64,6 +64,20 @@ describe("where the service takes the runs/- wildcard", () => {
     expect(total(counts)).toBeLessThanOrEqual(Math.ceil((2 * RUNS) / 20) + 4);
   });
 
+  it("a page holding no run contexts reads no artifacts (an empty name filter would list them all)", async () => {
+    const first = await s.backend.listRuns("frame-exp", { pageSize: RUNS, withLatestTimeSeries: true });
+    expect(first.items).toHaveLength(RUNS);
+    expect(first.nextPageToken).toBeDefined();
+    s.fake.resetRpcCounts();
+    const legacy = await s.backend.listRuns("frame-exp", {
+      pageSize: RUNS,
+      pageToken: first.nextPageToken,
+      withLatestTimeSeries: true,
+    });
+    expect(legacy.items).toEqual([]);
+    expect(s.fake.rpcCounts()).toEqual({ ListExecutions: 1 });
+  });
+
   it("a run on another TensorBoard, a run without one and a deleted TensorBoard run read as Python reads them", async () => {
     const other = await createTensorboard(s.fake, "other");
     const elsewhere = await ExperimentRun.create("elsewhere", {
