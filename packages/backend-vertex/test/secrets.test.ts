@@ -106,6 +106,28 @@ describe("credentials never print", () => {
     });
   });
 
+  it("a run on a backend for the real endpoint, built from a key file's contents, prints without the key", async () => {
+    const real = createVertexBackend({ project: PROJECT, location: LOCATION, credentials: SERVICE_ACCOUNT });
+    try {
+      // The run holds the backend and its credentials; building one needs no RPC.
+      const offline = new ExperimentRun(real, {
+        experiment: "secrets-exp",
+        name: "offline",
+        runType: "system.ExperimentRun",
+        state: "RUNNING",
+        params: {},
+        metrics: {},
+        createTime: 0,
+        updateTime: 0,
+      });
+      expect(offline.credentials).toBe(real.credentials);
+      for (const text of printed(offline)) expect(text).not.toContain(KEY_BODY);
+      for (const text of printed(real)) expect(text).not.toContain(KEY_BODY);
+    } finally {
+      await real.close?.();
+    }
+  });
+
   it("an auth client given by the caller (a JWT with its key) prints without the key too", async () => {
     const jwt = new JWT({ email: SERVICE_ACCOUNT.client_email, key: PRIVATE_KEY, scopes: ["x"] });
     const other = createVertexBackend({ project: PROJECT, location: LOCATION, authClient: jwt });
