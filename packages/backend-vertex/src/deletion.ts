@@ -1,4 +1,4 @@
-import { NotFoundError, type RunRef } from "@exprun/core";
+import { NotFoundError, type RunRef, SCHEMA } from "@exprun/core";
 import { findContext } from "./contexts.js";
 import { experimentContextName, requireExperimentContext } from "./experiments.js";
 import { hasStatus, mapLimit, Status } from "./rpc.js";
@@ -79,7 +79,12 @@ export async function deleteExperiment(
   let pageToken: string | undefined;
   do {
     const page = await listRuns(session, cache, name, { pageToken });
-    refs.push(...page.items.map((r) => ({ experiment: name, run: r.name })));
+    // Pipeline runs are the pipelines' own (Python's Experiment.delete leaves them too).
+    refs.push(
+      ...page.items
+        .filter((r) => r.runType !== SCHEMA.pipelineRun)
+        .map((r) => ({ experiment: name, run: r.name })),
+    );
     pageToken = page.nextPageToken;
   } while (pageToken);
   await mapLimit(refs, session.concurrency, async (ref) => {

@@ -114,6 +114,16 @@ describe("pipeline runs of an experiment", () => {
     expect(runs.map((r) => r.name)).toEqual(["plain-run", "later-run"]);
   });
 
+  it("deleting the experiment leaves pipeline runs alone, as Python's Experiment.delete", async () => {
+    await Experiment.create("pipe-del", { backend });
+    await ExperimentRun.create("doomed", { experiment: "pipe-del", backend });
+    const runContext = await submitWithExperiment("weekly-7", "pipe-del", { lr: 1 });
+    await (await Experiment.get("pipe-del", { backend })).delete();
+    expect(fake.store.getContext(`${MS}/contexts/pipe-del-doomed`)).toBeUndefined();
+    expect(fake.store.getContext(runContext)?.schemaTitle).toBe("system.PipelineRun");
+    expect(fake.store.getContext(`${MS}/contexts/pipe-del`)).toBeUndefined();
+  });
+
   it("a pipeline job logged to a run reads back through the fake's PipelineService, as Python's get_logged_pipeline_jobs", async () => {
     const run = await ExperimentRun.get("plain-run", { experiment: "pipe-exp", backend });
     await run.log({
