@@ -1,6 +1,8 @@
 import {
   type Backend,
   type BackendCapabilities,
+  type CheckedBackend,
+  checkBackend,
   type RunRef,
   type SeriesPoint,
   settlePoints,
@@ -8,7 +10,7 @@ import {
 } from "@exprun/core";
 import { deleteExperiment, deleteRun } from "./deletion.js";
 import { createExperiment, getExperimentContext, listExperiments, updateExperiment } from "./experiments.js";
-import { printAs, type VertexCredentials } from "./inspect.js";
+import type { VertexCredentials } from "./inspect.js";
 import { addRunChildren, attributeToRun, listRunChildren } from "./links.js";
 import { ensureStoreOnce } from "./metadata-store.js";
 import { VERTEX_BACKEND_NAME, type VertexBackendOptions } from "./options.js";
@@ -42,7 +44,7 @@ import { openSession } from "./session.js";
 import { assignTensorboard } from "./tensorboard-link.js";
 
 /** A Vertex backend: the `Backend` contract plus the project and location it writes to. */
-export interface VertexBackend extends Backend {
+export interface VertexBackend extends CheckedBackend {
   readonly project: string;
   readonly location: string;
   /** The credentials requests are authenticated with (printable: never shows a key). */
@@ -54,6 +56,9 @@ const CAPABILITIES: BackendCapabilities = Object.freeze({
   requiresTensorboard: true,
   bufferedTimeSeries: true,
   multiProcess: true,
+  // Vertex assigns create/update times itself (OUTPUT_ONLY); tags are Context labels, with their rules.
+  keepsTimes: false,
+  tagsAsLabels: true,
 });
 
 /**
@@ -86,18 +91,12 @@ export function createVertexBackend(options: VertexBackendOptions): VertexBacken
   const cache = new RunCache(session);
   const writer = new SeriesWriter(session);
   const ensureStore = ensureStoreOnce(session);
-  let closed = false;
 
-  /** Every public method: usable-check, then any failure that is not an exprun error becomes a BackendError. */
+  /**
+   * Every public method: any failure that is not an exprun error becomes a BackendError naming the
+   * RPC. (The closed state is core's gateway's: a call after `close()` never reaches this code.)
+   */
   const guard = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
-    if (closed) {
-      throw new ValidationError(
-        "This Vertex backend was closed. Create a new one with createVertexBackend().",
-        {
-          backend: VERTEX_BACKEND_NAME,
-        },
-      );
-    }
     try {
       return await fn();
     } catch (error) {
@@ -112,7 +111,7 @@ export function createVertexBackend(options: VertexBackendOptions): VertexBacken
     return tensorboardRunOf(session, cache, ref, true);
   };
 
-  const backend: VertexBackend = {
+  const vertex: Backend & { project: string; location: string } = {
     name: VERTEX_BACKEND_NAME,
     capabilities: CAPABILITIES,
     project: session.project,
@@ -227,20 +226,11 @@ export function createVertexBackend(options: VertexBackendOptions): VertexBacken
 
     flush: () => guard("Flush time series", () => writer.flushAll()),
     async close() {
-      if (closed) return;
-      try {
-        await guard("Flush time series", () => writer.flushAll());
-      } finally {
-        closed = true;
-        await session.close();
-      }
+      // Buffered points first: if they cannot be written, close() rejects and keeps them (and the
+      // clients) for a later flush() or close(), as the contract asks.
+      await guard("Flush time series", () => writer.flushAll());
+      await session.close();
     },
   };
-  // `console.log(backend)` (or of a run, which holds it) shows where it writes, never credentials.
-  return printAs(backend, "VertexBackend", () => ({
-    name: VERTEX_BACKEND_NAME,
-    project: session.project,
-    location: session.location,
-    apiEndpoint: session.apiEndpoint,
-  }));
+  return checkBackend(vertex) as VertexBackend;
 }

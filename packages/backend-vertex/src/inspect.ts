@@ -1,27 +1,12 @@
 import { inspect } from "node:util";
+import { describeCredentials } from "@exprun/core";
 import type { AuthClient, GoogleAuth } from "google-auth-library";
 
-// Printing a backend or a run must never print a service-account private key: `console.log(run)`
-// reaches `run.credentials` and `run.backend`, and `console.dir` (which skips custom inspection)
-// walks every own property. So the credential object lives only in a private field of the
-// `VertexCredentials` below, which no printer can see, and the backend object prints a summary.
-// Until core exports its shared helper for this (issue 13.5), this file is the only place the
-// Vertex package deals with it; switching is a change of this file alone.
-
-/**
- * Makes `target` print as `label { …summary }` in `util.inspect` / `console.log` and serialize as
- * `summary` in `JSON.stringify`. Both are non-enumerable own properties, so nothing else about the
- * object changes.
- */
-export function printAs<T extends object>(target: T, label: string, summary: () => object): T {
-  Object.defineProperties(target, {
-    [inspect.custom]: {
-      value: (_depth: number, options: object) => `${label} ${inspect(summary(), options)}`,
-    },
-    toJSON: { value: summary },
-  });
-  return target;
-}
+// Printing a backend or a run must never print a service-account private key. Core's gateway and
+// `ExperimentRun` print credentials through `describeCredentials`; but `console.dir` (which skips
+// custom inspection) and `util.inspect(…, { getters: true })` walk own properties, and a GoogleAuth
+// keeps the key in `jsonContent`. So the credential object lives only in a private field of the
+// `VertexCredentials` below, which no printer can reach, and it prints as core describes it.
 
 /**
  * What `backend.credentials` (and so `run.credentials`) is on Vertex: the credentials the backend
@@ -37,7 +22,7 @@ export class VertexCredentials {
   }
 
   /** The service account's e-mail, when the credentials are a service account's. */
-  get clientEmail(): string | undefined {
+  get email(): string | undefined {
     const holder = this.#auth as { jsonContent?: { client_email?: unknown } | null; email?: unknown };
     const email = holder.jsonContent?.client_email ?? holder.email;
     return typeof email === "string" ? email : undefined;
@@ -55,12 +40,12 @@ export class VertexCredentials {
     return token.token ?? undefined;
   }
 
-  toJSON(): object {
-    return { type: "VertexCredentials", ...(this.clientEmail ? { clientEmail: this.clientEmail } : {}) };
+  toJSON(): string {
+    return describeCredentials(this);
   }
 
-  [inspect.custom](_depth: number, options: object): string {
-    return `VertexCredentials ${inspect(this.clientEmail ? { clientEmail: this.clientEmail } : {}, options)}`;
+  [inspect.custom](): string {
+    return describeCredentials(this);
   }
 }
 

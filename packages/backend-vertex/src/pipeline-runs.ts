@@ -1,6 +1,6 @@
 import { type RunRecord, SCHEMA, type Value } from "@exprun/core";
 import type { Context } from "./contexts.js";
-import { scalarMap, toRunState } from "./records.js";
+import { incarnationOf, scalarMap, toRunState } from "./records.js";
 import { allArtifacts } from "./resources.js";
 import { lastSegment, type Session, timestampMs } from "./session.js";
 import { fromProtoStruct } from "./struct.js";
@@ -51,6 +51,9 @@ export async function pipelineRunRecord(
   return {
     experiment,
     name: context.displayName || lastSegment(context.name ?? ""),
+    incarnation: incarnationOf(context),
+    tags: { ...(context.labels ?? {}) },
+    description: context.description ?? "",
     runType: SCHEMA.pipelineRun,
     state: toRunState(first?.state),
     params,

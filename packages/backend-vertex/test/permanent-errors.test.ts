@@ -77,15 +77,30 @@ describe("permanent errors", () => {
     expect(await run.getParams()).toEqual({});
   });
 
-  it("a 10,000-character artifact id names the 128-character limit in a message of bounded length", async () => {
+  it("a 10,000-character artifact id is refused before any RPC, naming the limit, in a message of bounded length", async () => {
+    fake.resetRpcCounts();
     const error = await failure(
       Artifact.create({ backend, id: "a".repeat(10_000), schemaTitle: "system.Dataset" }),
     );
-    expect(error.message).toMatch(/^\[exprun\] \[vertex\] CreateArtifact failed: INVALID_ARGUMENT: /);
-    expect(error.message).toMatch(/at most 128 characters/);
-    expect(error.message).toMatch(/10000 characters/);
+    expect(error.code).toBe("VALIDATION");
+    expect(error.message).toMatch(/4-128 lowercase letters/);
     expect(error.message.length).toBeLessThan(600);
     expect(error.message).not.toMatch(/retry later/i);
+    expect(fake.rpcCounts()).toEqual({});
+  });
+
+  it("the service's own answer to an over-long id names its 128-character limit in a bounded message", () => {
+    // What the service (here: the fake) says when an id gets past the client, quoted by the backend.
+    const details = `Invalid artifact_id "${"a".repeat(80)}…" (10000 characters): valid characters are /[a-z][0-9]-/, at most 128 characters.`;
+    const message = toBackendError(
+      "CreateArtifact",
+      Object.assign(new Error(details), { code: 3, details }),
+    ).message;
+    expect(message).toMatch(
+      /^\[exprun\] \[vertex\] CreateArtifact failed: INVALID_ARGUMENT: .*at most 128 characters\. /,
+    );
+    expect(message).toMatch(/retrying will not help/);
+    expect(message.length).toBeLessThan(600);
   });
 
   it("a transient failure past the retry budget still says to retry later", async () => {
