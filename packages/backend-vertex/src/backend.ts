@@ -14,7 +14,7 @@ import type { VertexCredentials } from "./inspect.js";
 import { addRunChildren, attributeToRun, listRunChildren } from "./links.js";
 import { ensureStoreOnce } from "./metadata-store.js";
 import { VERTEX_BACKEND_NAME, type VertexBackendOptions } from "./options.js";
-import { experimentRecord } from "./records.js";
+import { experimentRecord, incarnationOf } from "./records.js";
 import {
   addExecutionEvents,
   createArtifact,
@@ -32,7 +32,6 @@ import {
   getRun,
   RunCache,
   requireRunContext,
-  runContextName,
   runKey,
   tensorboardRunOf,
   updateRun,
@@ -41,7 +40,7 @@ import { listSeries } from "./series-catalog.js";
 import { exportSeries, readLatest } from "./series-reader.js";
 import { SeriesWriter } from "./series-writer.js";
 import { openSession } from "./session.js";
-import { assignTensorboard } from "./tensorboard-link.js";
+import { assignTensorboard, lookupTbRun } from "./tensorboard-link.js";
 
 /** A Vertex backend: the `Backend` contract plus the project and location it writes to. */
 export interface VertexBackend extends CheckedBackend {
@@ -89,7 +88,9 @@ export function createVertexBackend(options: VertexBackendOptions): VertexBacken
   }
   const session = openSession(options);
   const cache = new RunCache(session);
-  const writer = new SeriesWriter(session);
+  const writer = new SeriesWriter(session, async (ref) => {
+    await requireRunContext(session, cache, ref, { fresh: true });
+  });
   const ensureStore = ensureStoreOnce(session);
 
   /**
@@ -104,11 +105,26 @@ export function createVertexBackend(options: VertexBackendOptions): VertexBacken
     }
   };
 
+  /** The run's TensorBoard run; a run known to have none is looked at again (it may have one since). */
   const requireTbRun = async (ref: RunRef): Promise<string | undefined> => {
     const tbRun = await tensorboardRunOf(session, cache, ref);
     if (tbRun) return tbRun;
-    await requireRunContext(session, cache, ref);
-    return tensorboardRunOf(session, cache, ref, true);
+    cache.tbRuns.delete(runKey(ref));
+    return tensorboardRunOf(session, cache, ref);
+  };
+
+  /**
+   * The TensorBoard run a read addresses, after reading the run context again (a read of a deleted
+   * creation must not see a newer run's points).
+   */
+  const readTbRun = async (ref: RunRef): Promise<{ tbRun: string | undefined; owner: RunRef }> => {
+    const context = await requireRunContext(session, cache, ref, { fresh: true });
+    const owner = { ...ref, incarnation: incarnationOf(context) };
+    const known = cache.tbRuns.get(runKey(ref));
+    if (known?.tbRun && known.incarnation === owner.incarnation) return { tbRun: known.tbRun, owner };
+    const tbRun = await lookupTbRun(session, ref.experiment, ref.run);
+    cache.noteTbRun(ref, owner.incarnation, tbRun);
+    return { tbRun, owner };
   };
 
   const vertex: Backend & { project: string; location: string } = {
@@ -153,18 +169,18 @@ export function createVertexBackend(options: VertexBackendOptions): VertexBacken
     deleteRun: (ref, options) => guard("Delete run", () => deleteRun(session, cache, writer, ref, options)),
     assignRunTensorboard: (ref, tensorboard) =>
       guard("Assign TensorBoard", async () => {
-        await requireRunContext(session, cache, ref);
+        const context = await requireRunContext(session, cache, ref);
         const tbRun = await assignTensorboard(
           session,
           cache.tbExperiments,
           ref.experiment,
           ref.run,
-          runContextName(session, ref),
+          context,
           tensorboard,
         );
-        cache.tbRuns.set(runKey(ref), tbRun.name);
+        cache.noteTbRun(ref, incarnationOf(context), tbRun.name);
         // A TensorBoard run made just now has no series: the first flush need not list them.
-        if (tbRun.created) writer.noteSeries(tbRun.name, []);
+        if (tbRun.created) writer.noteSeries(tbRun.name, { ...ref, incarnation: incarnationOf(context) }, []);
         return tbRun.name;
       }),
 
@@ -178,27 +194,27 @@ export function createVertexBackend(options: VertexBackendOptions): VertexBacken
             { backend: VERTEX_BACKEND_NAME },
           );
         }
-        await writer.append(tbRun, writes);
+        await writer.append(tbRun, ref, writes);
       }),
     readTimeSeries: (ref, options) =>
       guard("ExportTensorboardTimeSeriesData", async () => {
-        const tbRun = await requireTbRun(ref);
+        const { tbRun, owner } = await readTbRun(ref);
         if (!tbRun) return [];
-        await writer.flushRun(tbRun);
+        await writer.flushRun(tbRun, owner);
         const wanted = options?.metrics ? new Set(options.metrics) : undefined;
         const all = await listSeries(session, tbRun);
-        writer.noteSeries(tbRun, all);
+        writer.noteSeries(tbRun, owner, all);
         const series = all.filter((s) => !wanted || wanted.has(s.metric));
         const perSeries = await mapLimit(series, session.concurrency, (s) => exportSeries(session, s));
         return settlePoints(perSeries.flat());
       }),
     latestTimeSeries: (ref) =>
       guard("BatchReadTensorboardTimeSeriesData", async () => {
-        const tbRun = await requireTbRun(ref);
+        const { tbRun, owner } = await readTbRun(ref);
         if (!tbRun) return {};
-        await writer.flushRun(tbRun);
+        await writer.flushRun(tbRun, owner);
         const series = await listSeries(session, tbRun);
-        writer.noteSeries(tbRun, series);
+        writer.noteSeries(tbRun, owner, series);
         const latest = await readLatest(session, series);
         const out: Record<string, SeriesPoint> = {};
         for (const s of series) {

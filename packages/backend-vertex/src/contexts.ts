@@ -124,14 +124,32 @@ export class ContextWriter {
     const queue = this.#queues.get(name)!;
     while (queue.length > 0) {
       const batch = queue.splice(0);
-      const combined = (context: Context) => batch.reduce((c, item) => item.change(c), context);
+      // A change that refuses the version it is given (a run of another creation) fails alone; the
+      // others of the batch are still written. Decided afresh on every attempt of the write.
+      let refused = new Map<QueuedChange, unknown>();
+      const combined = (context: Context) => {
+        refused = new Map();
+        let current = context;
+        for (const item of batch) {
+          try {
+            current = item.change(structuredClone(current));
+          } catch (error) {
+            refused.set(item, error);
+          }
+        }
+        if (refused.size === batch.length) throw refused.get(batch[0]!);
+        return current;
+      };
       try {
         const updated = await updateContext(this.#session, name, combined, this.known.get(name));
         this.known.set(name, updated);
-        for (const item of batch) item.resolve(updated);
+        for (const item of batch) {
+          if (refused.has(item)) item.reject(refused.get(item));
+          else item.resolve(updated);
+        }
       } catch (error) {
         this.known.delete(name);
-        for (const item of batch) item.reject(error);
+        for (const item of batch) item.reject(refused.get(item) ?? error);
       }
     }
     this.#queues.delete(name);

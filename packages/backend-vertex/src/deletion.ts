@@ -3,7 +3,7 @@ import { findContext } from "./contexts.js";
 import { experimentContextName, requireExperimentContext } from "./experiments.js";
 import { hasStatus, mapLimit, Status } from "./rpc.js";
 import { listRuns } from "./run-listing.js";
-import { type RunCache, runContextName, runNotFound } from "./runs.js";
+import { isIncarnation, type RunCache, runContextName, runNotFound } from "./runs.js";
 import type { SeriesWriter } from "./series-writer.js";
 import type { Session } from "./session.js";
 import { lookupTbRun, tbRunArtifactName } from "./tensorboard-link.js";
@@ -38,10 +38,13 @@ export async function deleteRun(
 ): Promise<void> {
   const id = `${ref.experiment}-${ref.run}`;
   const context = await findContext(session, runContextName(session, ref));
+  // A run created again since `ref` was taken is another run: it is not deleted in its place.
+  if (context && !isIncarnation(context, ref)) throw runNotFound(ref);
   if (!context) {
     const legacy = `${session.store}/executions/${id}`;
     try {
-      await session.call(() => session.md.getExecution({ name: legacy }));
+      const [execution] = await session.call(() => session.md.getExecution({ name: legacy }));
+      if (!isIncarnation(execution, ref)) throw runNotFound(ref);
     } catch (error) {
       if (hasStatus(error, Status.NOT_FOUND)) throw runNotFound(ref);
       throw error;

@@ -223,11 +223,18 @@ export async function listExecutions(
   return { items, nextPageToken: response?.nextPageToken || undefined };
 }
 
+/** What a legacy run's update changes beyond an execution patch: its labels (tags) and description (note). */
+export interface ExecutionExtras {
+  labels?: (current: { [key: string]: string } | null | undefined) => { [key: string]: string };
+  description?: string;
+}
+
 /** Etag-guarded UpdateExecution: state replaced, metadata merged one level deep; re-read on conflict. */
 export async function updateExecution(
   session: Session,
   id: string,
   patch: ExecutionPatch,
+  extras: ExecutionExtras = {},
 ): Promise<ExecutionRecord> {
   for (let attempt = 1; ; attempt++) {
     const current = await findExecution(session, id);
@@ -241,8 +248,8 @@ export async function updateExecution(
             displayName: current.displayName ?? null,
             schemaTitle: current.schemaTitle ?? null,
             schemaVersion: current.schemaVersion ?? null,
-            description: current.description ?? null,
-            labels: current.labels ?? null,
+            description: extras.description ?? current.description ?? null,
+            labels: extras.labels ? extras.labels(current.labels) : (current.labels ?? null),
             state: patch.state ?? current.state ?? null,
             metadata: toProtoStruct(metadata),
             etag: current.etag ?? null,

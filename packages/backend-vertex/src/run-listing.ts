@@ -5,7 +5,7 @@ import { pipelineRunRecord } from "./pipeline-runs.js";
 import { legacyRunRecord, runRecord } from "./records.js";
 import { mapLimit } from "./rpc.js";
 import { seriesOfRuns, tensorboardRunsOf } from "./run-series-index.js";
-import { findLegacyMetrics, type RunCache, runKey } from "./runs.js";
+import { findLegacyMetrics, type RunCache } from "./runs.js";
 import { readLatest } from "./series-reader.js";
 import { lastSegment, type Session } from "./session.js";
 
@@ -121,7 +121,7 @@ async function attachLatest(
   for (const record of tracked) {
     const tbRun = tbRunOf.get(contextNames.get(record)!);
     record.tensorboardRun = tbRun;
-    cache.tbRuns.set(runKey({ experiment: record.experiment, run: record.name }), tbRun ?? null);
+    cache.noteTbRun({ experiment: record.experiment, run: record.name }, record.incarnation, tbRun);
     if (tbRun) tbRuns.push(tbRun);
   }
   const seriesByTbRun = await seriesOfRuns(session, cache.listing, tbRuns);

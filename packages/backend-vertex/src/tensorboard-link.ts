@@ -1,12 +1,15 @@
+import { createHash } from "node:crypto";
 import { NotFoundError, SCHEMA, ValidationError } from "@exprun/core";
 import type { protos } from "@google-cloud/aiplatform";
+import type { Context } from "./contexts.js";
 import { VERTEX_BACKEND_NAME } from "./options.js";
-import { KEY } from "./records.js";
+import { incarnationOf, KEY } from "./records.js";
 import { hasStatus, Status } from "./rpc.js";
 import { lastSegment, type Session } from "./session.js";
 import { fromProtoStruct, toProtoStruct } from "./struct.js";
 
 type Artifact = protos.google.cloud.aiplatform.v1.IArtifact;
+type TensorboardRun = protos.google.cloud.aiplatform.v1.ITensorboardRun;
 
 /** Label Python (v1.20+) puts on the TensorBoard experiment it creates for a Vertex experiment. */
 const TB_EXPERIMENT_LABELS = { vertex_tensorboard_experiment_source: "vertex_experiment" };
@@ -81,9 +84,10 @@ export async function assignTensorboard(
   knownTbExperiments: Set<string>,
   experiment: string,
   run: string,
-  runContextName: string,
+  runContext: Context,
   tensorboard: string,
 ): Promise<AssignedTbRun> {
+  const runContextName = runContext.name ?? "";
   const tbExperimentName = `${tensorboard}/experiments/${experiment}`;
   const ensureTbExperiment = async (): Promise<void> => {
     try {
@@ -109,50 +113,65 @@ export async function assignTensorboard(
     }
     knownTbExperiments.add(tbExperimentName);
   };
-  const createTbRun = () =>
+  const createTbRun = (id: string) => () =>
     session.call(
       () =>
         session.tb.createTensorboardRun({
           parent: tbExperimentName,
-          tensorboardRunId: run,
+          tensorboardRunId: id,
           tensorboardRun: { displayName: run },
         }),
       false,
     );
   if (!knownTbExperiments.has(tbExperimentName)) await ensureTbExperiment();
-  let tbRun: AssignedTbRun;
+  let tbRun: AssignedTbRun & { createTime: Timestamp };
   try {
-    tbRun = { name: (await createTbRun())[0].name ?? `${tbExperimentName}/runs/${run}`, created: true };
+    tbRun = await createOrGetTbRun(session, createTbRun(run), `${tbExperimentName}/runs/${run}`);
   } catch (error) {
-    if (hasStatus(error, Status.NOT_FOUND)) {
-      // The TensorBoard experiment this process knew of is gone: make it again, once.
-      knownTbExperiments.delete(tbExperimentName);
-      await ensureTbExperiment();
-      tbRun = await createOrGetTbRun(session, createTbRun, `${tbExperimentName}/runs/${run}`);
-    } else if (hasStatus(error, Status.ALREADY_EXISTS)) {
-      tbRun = await getTbRun(session, `${tbExperimentName}/runs/${run}`);
-    } else throw error;
+    if (!hasStatus(error, Status.NOT_FOUND)) throw error;
+    // The TensorBoard experiment this process knew of is gone: make it again, once.
+    knownTbExperiments.delete(tbExperimentName);
+    await ensureTbExperiment();
+    tbRun = await createOrGetTbRun(session, createTbRun(run), `${tbExperimentName}/runs/${run}`);
+  }
+  if (!tbRun.created && isOlder(tbRun.createTime, runContext.createTime)) {
+    // TensorBoard run `{R}` outlived an earlier run of this name (deleted without its TensorBoard
+    // run): its points are not this run's. This creation gets a TensorBoard run of its own, named
+    // after its incarnation, so a retry finds the same one; Python reads it through the artifact.
+    const id = incarnationRunId(run, incarnationOf(runContext));
+    tbRun = await createOrGetTbRun(session, createTbRun(id), `${tbExperimentName}/runs/${id}`);
   }
   const artifactName = tbRunArtifactName(session, experiment, run);
-  const artifact = await createOrGet(
-    () =>
-      session.call(
-        () =>
-          session.md.createArtifact({
-            parent: session.store,
-            artifactId: `${experiment}-${run}-tb-run`,
-            artifact: {
-              uri: `https://${session.apiEndpoint}/v1/${tbRun.name}`,
-              schemaTitle: SCHEMA.tensorboardRun,
-              schemaVersion: SCHEMA.defaultVersion,
-              state: "LIVE",
-              metadata: toProtoStruct({ [KEY.resourceName]: tbRun.name, [KEY.tracking]: true }),
-            },
-          }),
-        false,
-      ),
-    () => session.call(() => session.md.getArtifact({ name: artifactName })),
-  );
+  const createReference = () =>
+    createOrGet(
+      () =>
+        session.call(
+          () =>
+            session.md.createArtifact({
+              parent: session.store,
+              artifactId: `${experiment}-${run}-tb-run`,
+              artifact: {
+                uri: `https://${session.apiEndpoint}/v1/${tbRun.name}`,
+                schemaTitle: SCHEMA.tensorboardRun,
+                schemaVersion: SCHEMA.defaultVersion,
+                state: "LIVE",
+                metadata: toProtoStruct({ [KEY.resourceName]: tbRun.name, [KEY.tracking]: true }),
+              },
+            }),
+          false,
+        ),
+      () => session.call(() => session.md.getArtifact({ name: artifactName })),
+    );
+  let artifact = await createReference();
+  if (
+    referencedTbRun(artifact, artifactName) !== tbRun.name &&
+    isOlder(artifact.createTime, runContext.createTime)
+  ) {
+    // Left by an earlier run of this name (Python's delete keeps it, and then refuses the name):
+    // it points at a deleted run's TensorBoard run. Replace it.
+    await deleteArtifactQuietly(session, artifactName);
+    artifact = await createReference();
+  }
   const linked = referencedTbRun(artifact, artifactName);
   if (linked !== tbRun.name) {
     throw new ValidationError(
@@ -167,20 +186,44 @@ export async function assignTensorboard(
   return tbRun;
 }
 
-async function getTbRun(session: Session, name: string): Promise<AssignedTbRun> {
-  const [existing] = await session.call(() => session.tb.getTensorboardRun({ name }));
-  return { name: existing.name ?? name, created: false };
+type Timestamp = { seconds?: unknown; nanos?: number | null } | null | undefined;
+
+/** Whether `a` is strictly before `b` (to the nanosecond); a missing time is never older. */
+function isOlder(a: Timestamp, b: Timestamp): boolean {
+  if (!a || !b) return false;
+  const as = BigInt(String(a.seconds ?? 0));
+  const bs = BigInt(String(b.seconds ?? 0));
+  return as < bs || (as === bs && (a.nanos ?? 0) < (b.nanos ?? 0));
+}
+
+/** `{R}-i{8 hex}`: a TensorBoard run id of one incarnation of run `{R}` (≤ 128 characters). */
+function incarnationRunId(run: string, incarnation: string): string {
+  const suffix = `-i${createHash("sha256").update(incarnation).digest("hex").slice(0, 8)}`;
+  return `${run.slice(0, 128 - suffix.length)}${suffix}`;
+}
+
+async function deleteArtifactQuietly(session: Session, name: string): Promise<void> {
+  try {
+    await session.call(async () => {
+      const [operation] = await session.md.deleteArtifact({ name });
+      await operation.promise();
+    });
+  } catch (error) {
+    if (!hasStatus(error, Status.NOT_FOUND)) throw error;
+  }
 }
 
 async function createOrGetTbRun(
   session: Session,
-  create: () => Promise<[{ name?: string | null }, ...unknown[]]>,
+  create: () => Promise<[TensorboardRun, ...unknown[]]>,
   name: string,
-): Promise<AssignedTbRun> {
+): Promise<AssignedTbRun & { createTime: Timestamp }> {
   try {
-    return { name: (await create())[0].name ?? name, created: true };
+    const [created] = await create();
+    return { name: created.name ?? name, created: true, createTime: created.createTime };
   } catch (error) {
     if (!hasStatus(error, Status.ALREADY_EXISTS)) throw error;
-    return getTbRun(session, name);
+    const [existing] = await session.call(() => session.tb.getTensorboardRun({ name }));
+    return { name: existing.name ?? name, created: false, createTime: existing.createTime };
   }
 }

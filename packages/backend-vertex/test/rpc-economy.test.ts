@@ -121,7 +121,11 @@ describe("the first implicit step of a run create() just made", () => {
     await run.logTimeSeriesMetrics({ loss: 0.5 });
     await run.logTimeSeriesMetrics({ loss: 0.25 });
     await run.flush();
-    expect(fake.rpcCounts()).toEqual({ BatchCreateTensorboardTimeSeries: 1, WriteTensorboardRunData: 1 });
+    expect(fake.rpcCounts()).toEqual({
+      GetContext: 1, // the run is checked to be this creation before its first write (incarnations)
+      BatchCreateTensorboardTimeSeries: 1,
+      WriteTensorboardRunData: 1,
+    });
     const rows = await run.getTimeSeriesDataFrame();
     expect(rows.map((r) => [r.step, r.loss])).toEqual([
       [1, 0.5],
