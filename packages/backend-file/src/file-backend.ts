@@ -1,6 +1,6 @@
 import path from "node:path";
 import type { Backend, BackendCapabilities, CheckedBackend, RunRef } from "@exprun/core";
-import { checkBackend, latestPoints } from "@exprun/core";
+import { checkBackend, chunksFromPoints, latestPoints } from "@exprun/core";
 import { Experiments } from "./experiments.js";
 import { Resources } from "./resources.js";
 import { Runs } from "./runs.js";
@@ -70,7 +70,7 @@ export function createFileBackend(options: FileBackendOptions = {}): FileBackend
   const experiments = new Experiments(store, series);
   const runs = new Runs(store, series, resources);
 
-  async function readSeries(ref: RunRef, metrics?: string[]) {
+  async function readPoints(ref: RunRef, metrics?: readonly string[]) {
     await store.requireRun(ref);
     await series.flushRun(ref, false);
     return readSeriesFile(store.paths.seriesFile(ref.experiment, ref.run), metrics);
@@ -95,8 +95,11 @@ export function createFileBackend(options: FileBackendOptions = {}): FileBackend
     assignRunTensorboard: (ref, tensorboard) => runs.assignTensorboard(ref, tensorboard),
 
     appendTimeSeries: (ref, writes) => series.append(ref, writes),
-    readTimeSeries: (ref, opts) => readSeries(ref, opts?.metrics),
-    latestTimeSeries: async (ref) => latestPoints(await readSeries(ref)),
+    // adapter: replaced by issue 10
+    readSeries: async function* (ref, query) {
+      yield* chunksFromPoints(await readPoints(ref, query?.metrics));
+    },
+    latestTimeSeries: async (ref) => latestPoints(await readPoints(ref)),
 
     createArtifact: (artifact) => resources.createArtifact(artifact),
     getArtifact: (id) => resources.getArtifact(id),

@@ -5,7 +5,6 @@ import {
   checkBackend,
   type RunRef,
   type SeriesPoint,
-  settlePoints,
   ValidationError,
 } from "@exprun/core";
 import { deleteExperiment, deleteRun } from "./deletion.js";
@@ -25,7 +24,7 @@ import {
   listExecutions,
   updateExecution,
 } from "./resources.js";
-import { mapLimit, toBackendError } from "./rpc.js";
+import { toBackendError } from "./rpc.js";
 import { listRuns } from "./run-listing.js";
 import {
   createRun,
@@ -37,7 +36,7 @@ import {
   updateRun,
 } from "./runs.js";
 import { listSeries } from "./series-catalog.js";
-import { exportSeries, readLatest } from "./series-reader.js";
+import { exportChunks, readLatest } from "./series-reader.js";
 import { SeriesWriter } from "./series-writer.js";
 import { openSession } from "./session.js";
 import { assignTensorboard, lookupTbRun } from "./tensorboard-link.js";
@@ -112,6 +111,20 @@ export function createVertexBackend(options: VertexBackendOptions): VertexBacken
     cache.tbRuns.delete(runKey(ref));
     return tensorboardRunOf(session, cache, ref);
   };
+
+  /** An RPC-backed stream whose failures, like every method's, become BackendErrors naming the RPC. */
+  async function* guarded<T>(what: string, stream: AsyncIterable<T>): AsyncGenerator<T> {
+    const iterator = stream[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        const next = await guard(what, () => iterator.next());
+        if (next.done) return;
+        yield next.value;
+      }
+    } finally {
+      await iterator.return?.();
+    }
+  }
 
   /**
    * The TensorBoard run a read addresses, after reading the run context again (a read of a deleted
@@ -196,18 +209,31 @@ export function createVertexBackend(options: VertexBackendOptions): VertexBacken
         }
         await writer.append(tbRun, ref, writes);
       }),
-    readTimeSeries: (ref, options) =>
-      guard("ExportTensorboardTimeSeriesData", async () => {
+    /**
+     * Streams the run's series in creation order (Python's column order), each one page of
+     * ExportTensorboardTimeSeriesData (≤ 10,000 points, ordered by step) at a time: the next page is
+     * read when the consumer asks for it. `metrics` and `steps` are pushed down (series skipped, a
+     * step filter on the export, a series whose `max_step` is below the range not read at all).
+     */
+    async *readSeries(ref, query) {
+      const series = await guard("ListTensorboardTimeSeries", async () => {
         const { tbRun, owner } = await readTbRun(ref);
         if (!tbRun) return [];
         await writer.flushRun(tbRun, owner);
-        const wanted = options?.metrics ? new Set(options.metrics) : undefined;
-        const all = await listSeries(session, tbRun);
+        const all = await listSeries(session, tbRun, { byCreation: true });
         writer.noteSeries(tbRun, owner, all);
-        const series = all.filter((s) => !wanted || wanted.has(s.metric));
-        const perSeries = await mapLimit(series, session.concurrency, (s) => exportSeries(session, s));
-        return settlePoints(perSeries.flat());
-      }),
+        const wanted = query?.metrics ? new Set(query.metrics) : undefined;
+        const from = query?.steps?.from;
+        return all.filter(
+          (s) =>
+            (!wanted || wanted.has(s.metric)) &&
+            !(from !== undefined && s.maxStep !== undefined && s.maxStep < from),
+        );
+      });
+      for (const s of series) {
+        yield* guarded("ExportTensorboardTimeSeriesData", exportChunks(session, s, query?.steps));
+      }
+    },
     latestTimeSeries: (ref) =>
       guard("BatchReadTensorboardTimeSeriesData", async () => {
         const { tbRun, owner } = await readTbRun(ref);
