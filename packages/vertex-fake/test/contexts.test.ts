@@ -62,6 +62,17 @@ describe("contexts through the real MetadataServiceClient", () => {
     expect(error.code).toBe(status.INVALID_ARGUMENT);
   });
 
+  it("stamps create times to the microsecond, strictly increasing: a context deleted and made again gets a later one", async () => {
+    const [first] = await h.metadata.createContext(experiment("exp-again"));
+    const [operation] = await h.metadata.deleteContext({ name: first.name });
+    await operation.promise();
+    const [second] = await h.metadata.createContext(experiment("exp-again"));
+    const micros = (t: typeof first.createTime) =>
+      BigInt(String(t?.seconds)) * 1_000_000n + BigInt((t?.nanos ?? 0) / 1000);
+    expect(micros(second.createTime)).toBeGreaterThan(micros(first.createTime));
+    expect((second.createTime?.nanos ?? 0) % 1000).toBe(0);
+  });
+
   it("a 10,000-character id is INVALID_ARGUMENT naming the 128-character limit, quoting only its head", async () => {
     const error = await codeOf(h.metadata.createContext(experiment("a".repeat(10_000))));
     expect(error.code).toBe(status.INVALID_ARGUMENT);
