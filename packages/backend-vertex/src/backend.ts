@@ -30,6 +30,7 @@ import {
   createRun,
   getRun,
   RunCache,
+  requireRun,
   requireRunContext,
   runKey,
   tensorboardRunOf,
@@ -252,10 +253,18 @@ export function createVertexBackend(options: VertexBackendOptions): VertexBacken
 
     createArtifact: (artifact) => guard("CreateArtifact", () => createArtifact(session, artifact)),
     getArtifact: (id) => guard("GetArtifact", () => getArtifact(session, id)),
-    listArtifacts: (query) => guard("ListArtifacts", () => listArtifacts(session, query)),
+    listArtifacts: (query) =>
+      guard("ListArtifacts", async () => {
+        if (query?.run) await requireRun(session, cache, query.run);
+        return listArtifacts(session, query);
+      }),
     createExecution: (execution) => guard("CreateExecution", () => createExecution(session, execution)),
     getExecution: (id) => guard("GetExecution", () => getExecution(session, id)),
-    listExecutions: (query) => guard("ListExecutions", () => listExecutions(session, query)),
+    listExecutions: (query) =>
+      guard("ListExecutions", async () => {
+        if (query?.run) await requireRun(session, cache, query.run);
+        return listExecutions(session, query);
+      }),
     updateExecution: (id, patch) => guard("UpdateExecution", () => updateExecution(session, id, patch)),
     addExecutionEvents: (id, events) =>
       guard("AddExecutionEvents", () => addExecutionEvents(session, id, events)),

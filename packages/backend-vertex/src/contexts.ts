@@ -43,6 +43,21 @@ function writable(context: Context): Context {
   };
 }
 
+/** Every field UpdateContext writes; with all of them as the mask, the update is a full replace. */
+const ALL_FIELDS = ["display_name", "schema_title", "schema_version", "description", "labels", "metadata"];
+
+/**
+ * Python sends no update mask: the service writes every populated field, so an empty description
+ * or an empty label map cannot clear a stored one. Only such an update names every field in a
+ * mask (the same full write, clears included); every other update is sent as Python sends it.
+ */
+function clearingMask(before: Context, after: Context): { paths: string[] } | undefined {
+  const clearsDescription = !after.description && Boolean(before.description);
+  const clearsLabels =
+    Object.keys(after.labels ?? {}).length === 0 && Object.keys(before.labels ?? {}).length > 0;
+  return clearsDescription || clearsLabels ? { paths: ALL_FIELDS } : undefined;
+}
+
 /**
  * Read-modify-write of one Context that loses nothing to concurrent writers: UpdateContext carries
  * the etag of the version `change` saw; on ABORTED (etag mismatch, whichever etag is newer) the
@@ -64,8 +79,11 @@ export async function updateContext(
     }
     const next = writable(change(structuredClone(current)));
     next.etag = current.etag ?? null;
+    const updateMask = clearingMask(current, next);
     try {
-      const [updated] = await session.call(() => session.md.updateContext({ context: next }));
+      const [updated] = await session.call(() =>
+        session.md.updateContext({ context: next, ...(updateMask ? { updateMask } : {}) }),
+      );
       return updated;
     } catch (error) {
       if (hasStatus(error, Status.NOT_FOUND)) {

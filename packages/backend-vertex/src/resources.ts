@@ -229,6 +229,17 @@ export interface ExecutionExtras {
   description?: string;
 }
 
+/** Every field UpdateExecution writes: as a mask, a full replace. */
+const EXECUTION_FIELDS = [
+  "display_name",
+  "state",
+  "schema_title",
+  "schema_version",
+  "description",
+  "labels",
+  "metadata",
+];
+
 /** Etag-guarded UpdateExecution: state replaced, metadata merged one level deep; re-read on conflict. */
 export async function updateExecution(
   session: Session,
@@ -240,16 +251,23 @@ export async function updateExecution(
     const current = await findExecution(session, id);
     if (!current) throw missing("Execution", id);
     const metadata = { ...fromProtoStruct(current.metadata), ...(patch.metadata ?? {}) };
+    const description = extras.description ?? current.description ?? null;
+    const labels = extras.labels ? extras.labels(current.labels) : (current.labels ?? null);
+    // An empty description or label map clears a stored one only when named in a mask.
+    const clears =
+      (!description && Boolean(current.description)) ||
+      (Object.keys(labels ?? {}).length === 0 && Object.keys(current.labels ?? {}).length > 0);
     try {
       const [updated] = await session.call(() =>
         session.md.updateExecution({
+          ...(clears ? { updateMask: { paths: EXECUTION_FIELDS } } : {}),
           execution: {
             name: current.name ?? null,
             displayName: current.displayName ?? null,
             schemaTitle: current.schemaTitle ?? null,
             schemaVersion: current.schemaVersion ?? null,
-            description: extras.description ?? current.description ?? null,
-            labels: extras.labels ? extras.labels(current.labels) : (current.labels ?? null),
+            description,
+            labels,
             state: patch.state ?? current.state ?? null,
             metadata: toProtoStruct(metadata),
             etag: current.etag ?? null,

@@ -217,7 +217,7 @@ async function createLegacyRun(
   return legacyRunRecord(ref.experiment, execution, undefined);
 }
 
-async function findLegacyExecution(session: Session, ref: RunRef): Promise<Execution | undefined> {
+export async function findLegacyExecution(session: Session, ref: RunRef): Promise<Execution | undefined> {
   const id = `${ref.experiment}-${ref.run}`;
   let execution: Execution;
   try {
@@ -367,6 +367,18 @@ export async function requireRunContext(
   assertRunContext(context, ref);
   cache.contexts.set(name, context);
   return context;
+}
+
+/**
+ * Throws `NotFoundError` unless the run `ref` addresses exists: its context (read again when
+ * `ref` names an incarnation), or a legacy run's execution (which has no context to list under).
+ */
+export async function requireRun(session: Session, cache: RunCache, ref: RunRef): Promise<void> {
+  try {
+    await requireRunContext(session, cache, ref, { fresh: ref.incarnation !== undefined });
+  } catch (error) {
+    if (!(error instanceof NotFoundError) || !(await findLegacyExecution(session, ref))) throw error;
+  }
 }
 
 export { notFound as runNotFound, runContextName };

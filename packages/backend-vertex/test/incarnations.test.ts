@@ -154,6 +154,9 @@ describe("incarnations on Vertex", () => {
     await fresh.flush();
     await expect(old.getTimeSeriesDataFrame()).rejects.toMatchObject({ code: "NOT_FOUND" });
     expect(await here.getRun(old.ref)).toBeUndefined();
+    await expect(old.getArtifacts()).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(old.getExecutions()).rejects.toMatchObject({ code: "NOT_FOUND" });
+    expect(await fresh.getArtifacts()).toEqual([]);
   });
 
   it("a close() whose flush fails keeps the points and the clients for a later close()", async () => {

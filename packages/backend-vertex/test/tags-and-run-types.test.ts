@@ -41,6 +41,20 @@ describe("tags and the note on Vertex", () => {
     expect(again.description).toBe("baseline with warm-up");
   });
 
+  it("an empty note and deleting the last tag clear them (an update mask only then)", async () => {
+    const run = await ExperimentRun.create("cleared", { experiment: E, backend });
+    await run.setTags({ only: "one" });
+    await run.setDescription("temporary");
+    await run.deleteTags(["only"]);
+    await run.setDescription("");
+    const context = fake.store.getContext(`${MS}/contexts/${E}-cleared`)!;
+    expect(context.labels).toEqual({});
+    expect(context.description).toBe("");
+    expect(fromStruct(context.metadata)).toEqual({ _params: {}, _metrics: {}, _state: "RUNNING" });
+    expect(context.displayName).toBe("cleared");
+    expect(context.schemaTitle).toBe("system.ExperimentRun");
+  });
+
   it("labels a Python run carries read back as tags, and show as tag.* columns", async () => {
     fake.store.putContext({
       name: `${MS}/contexts/${E}-py`,
@@ -95,6 +109,13 @@ describe("legacy system.Run runs (copies keep the run type)", () => {
     expect(fromStruct(fake.store.getArtifact(`${MS}/artifacts/${E}-preview-metrics`)!.metadata)).toEqual({
       acc: 0.5,
     });
+    await run.setDescription("");
+    await run.deleteTags(["origin"]);
+    expect(fake.store.getExecution(`${MS}/executions/${E}-preview`)).toMatchObject({
+      labels: {},
+      description: "",
+    });
+    await run.setTags({ origin: "copy" });
     const listed = (await backend.listRuns(E)).items.find((r) => r.name === "preview");
     expect(listed).toMatchObject({
       runType: "system.Run",
