@@ -10,7 +10,7 @@ import {
 import { type CommonOptions, resolveBackend, resolveExperimentName, resolveLocation } from "./config.js";
 import type { TimeSeriesDataFrameRow } from "./dataframe.js";
 import type { DownsampledTimeSeries, TimeSeriesQuery } from "./downsample.js";
-import { AlreadyExistsError, InvalidTypeError, NotFoundError, ValidationError } from "./errors.js";
+import { AlreadyExistsError, InvalidTypeError, ValidationError } from "./errors.js";
 import { Experiment } from "./experiment.js";
 import { getLoggableSchema } from "./loggable-schemas.js";
 import { runResourceId, validateName } from "./names.js";
