@@ -1,34 +1,45 @@
-import {
-  AlreadyExistsError,
-  type ArtifactRecord,
-  type Backend,
-  type ExecutionRecord,
-  type Metadata,
-} from "@exprun/core";
+import type { CheckedBackend } from "../checked-backend.js";
+import { isExprunError } from "../errors.js";
+import type { ArtifactRecord, ExecutionRecord, Metadata } from "../types.js";
 import { deepEqual } from "./equal.js";
 import { alternateId, targetId } from "./ids.js";
-import type { CopySummary } from "./summary.js";
+
+/** What a {@link ResourceSync} wrote (or, with `dryRun`, would write). */
+export interface ResourceSyncCounts {
+  artifacts: number;
+  executions: number;
+  /** Existing executions whose state, metadata or events were brought up to date. */
+  executionUpdates: number;
+  warnings: string[];
+}
 
 /**
  * Makes sure the target has each source artifact and execution, and remembers the id it has there.
  * Ids are kept when possible; when the target already uses an id for something else, a stable
- * alternate id (derived from the resource's content or identity) is used, so that re-running a
- * copy finds it again instead of creating a duplicate.
+ * alternate id (derived from the resource's content or identity) is used, so that a second sync finds
+ * it again instead of creating a duplicate. Create and update times are kept where the target keeps
+ * times. Every write goes through the checked backend.
  */
-export class ResourceMapper {
-  readonly #source: Backend;
-  readonly #target: Backend;
-  readonly #summary: CopySummary;
+export class ResourceSync {
+  readonly counts: ResourceSyncCounts = { artifacts: 0, executions: 0, executionUpdates: 0, warnings: [] };
+  readonly #source: Pick<CheckedBackend, "getArtifact">;
+  readonly #target: CheckedBackend;
   readonly #artifacts = new Map<string, Promise<string | undefined>>();
   readonly #executions = new Map<string, Promise<string>>();
-  /** Compare and count, but write nothing. */
   readonly #dryRun: boolean;
 
-  constructor(source: Backend, target: Backend, summary: CopySummary, dryRun = false) {
+  /**
+   * @param source where artifacts named only by id (an execution's events) are read from
+   * @param target the store written to
+   */
+  constructor(
+    source: Pick<CheckedBackend, "getArtifact">,
+    target: CheckedBackend,
+    options: { dryRun?: boolean } = {},
+  ) {
     this.#source = source;
     this.#target = target;
-    this.#summary = summary;
-    this.#dryRun = dryRun;
+    this.#dryRun = options.dryRun === true;
   }
 
   /** The target id of a source artifact, copying it first if needed; `undefined` if the source lacks it. */
@@ -39,7 +50,7 @@ export class ResourceMapper {
       pending = (async () => {
         const record = typeof source === "string" ? await this.#source.getArtifact(source) : source;
         if (!record) {
-          this.#summary.warnings.push(
+          this.counts.warnings.push(
             `Artifact ${id} is referenced in the source but does not exist there; skipped.`,
           );
           return undefined;
@@ -61,6 +72,12 @@ export class ResourceMapper {
     return pending;
   }
 
+  #times(record: { createTime: number; updateTime: number }) {
+    return this.#target.capabilities.keepsTimes
+      ? { createTime: record.createTime, updateTime: record.updateTime }
+      : {};
+  }
+
   async #ensureArtifact(source: ArtifactRecord): Promise<string> {
     const content = artifactContent(source);
     const base = targetId(source.id);
@@ -68,19 +85,24 @@ export class ResourceMapper {
       let existing = await this.#target.getArtifact(candidate);
       if (!existing) {
         try {
-          if (!this.#dryRun) await this.#target.createArtifact({ id: candidate, ...content });
-          this.#summary.copied.artifacts++;
+          if (!this.#dryRun)
+            await this.#target.createArtifact({ id: candidate, ...content, ...this.#times(source) });
+          this.counts.artifacts++;
           return candidate;
         } catch (error) {
-          if (!(error instanceof AlreadyExistsError)) throw error;
+          if (!isExprunError(error, "ALREADY_EXISTS")) throw error;
           existing = await this.#target.getArtifact(candidate);
         }
       }
       if (existing && deepEqual(artifactContent(existing), content)) return candidate;
     }
-    const created = await this.#target.createArtifact(content);
-    this.#summary.copied.artifacts++;
-    this.#summary.warnings.push(
+    if (this.#dryRun) {
+      this.counts.artifacts++;
+      return `${base}-new`;
+    }
+    const created = await this.#target.createArtifact({ ...content, ...this.#times(source) });
+    this.counts.artifacts++;
+    this.counts.warnings.push(
       `Artifact ${source.id} was copied under a new id ${created.id}: its ids were taken.`,
     );
     return created.id;
@@ -109,11 +131,11 @@ export class ResourceMapper {
           };
           existing = this.#dryRun
             ? { ...source, ...execution, inputArtifacts: [], outputArtifacts: [] }
-            : await this.#target.createExecution(execution);
+            : await this.#target.createExecution({ ...execution, ...this.#times(source) });
           created = true;
-          this.#summary.copied.executions++;
+          this.counts.executions++;
         } catch (error) {
-          if (!(error instanceof AlreadyExistsError)) throw error;
+          if (!isExprunError(error, "ALREADY_EXISTS")) throw error;
           existing = await this.#target.getExecution(candidate);
         }
       }
@@ -152,7 +174,7 @@ export class ResourceMapper {
       if (!this.#dryRun) await this.#target.addExecutionEvents(target.id, { inputs, outputs });
       changed = true;
     }
-    if (changed && !created) this.#summary.copied.executionUpdates++;
+    if (changed && !created) this.counts.executionUpdates++;
   }
 }
 

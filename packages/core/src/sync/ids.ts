@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { stringifyJson } from "@exprun/core";
+import { stringifyJson } from "../codec.js";
 
 /** A short, stable hash of a value (NaN-safe JSON). */
 export function fingerprint(value: unknown): string {
