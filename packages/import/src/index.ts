@@ -14,6 +14,13 @@ export type {
 } from "./model.js";
 export { experimentNameFor, ImportNames, slug } from "./names.js";
 export { type ImportPlan, planImport } from "./plan.js";
+export { type FittedRun, labelKey, TargetFit } from "./write/fit.js";
+export {
+  type ImportOptions,
+  type ImportSummary,
+  type ImportWrites,
+  importInto,
+} from "./write/import-into.js";
 export { SeriesSettler, type SettleOptions } from "./settle.js";
 export { EVENT_FILE, openTensorBoard, type TensorBoardOptions } from "./tensorboard/reader.js";
 export { inferParamValue, parsePythonFloat, parsePythonJson } from "./values.js";

@@ -55,57 +55,81 @@ export async function countPoints(run: ImportedRun): Promise<number> {
 }
 
 /**
- * Reads a whole source without writing anything and says what an import would bring: experiments
- * and runs with their exprun names, counts of params, metrics, tags and points, what is skipped
- * and the warnings. Memory stays bounded: runs are read one at a time and their series streamed.
+ * Gathers what an import reads, run by run, into an {@link ImportPlan}: the experiments and runs with
+ * their exprun names and counts. Shared by {@link planImport} and `importInto`.
  */
-export async function planImport(source: ImportSource, options: PlanOptions = {}): Promise<ImportPlan> {
-  const experiments = new Map<string, ExperimentMapping>();
-  const runs: RunMapping[] = [];
-  let points = 0;
-  let params = 0;
-  let metrics = 0;
-  let tags = 0;
-  for await (const run of source.runs()) {
+export class PlanBuilder {
+  readonly #source: ImportSource;
+  readonly #experiments = new Map<string, ExperimentMapping>();
+  readonly #runs: RunMapping[] = [];
+  #points = 0;
+  #params = 0;
+  #metrics = 0;
+  #tags = 0;
+
+  constructor(source: ImportSource) {
+    this.#source = source;
+  }
+
+  /** Counts one run, whose series hold `points` points. */
+  add(run: ImportedRun, points: number): void {
     const key = run.experiment.name;
-    let experiment = experiments.get(key);
+    let experiment = this.#experiments.get(key);
     if (!experiment) {
       experiment = { from: run.experiment.sourceName, sourceId: run.experiment.sourceId, to: key, runs: 0 };
-      experiments.set(key, experiment);
+      this.#experiments.set(key, experiment);
     }
     experiment.runs++;
-    const runPoints = await countPoints(run);
     const counts = {
       params: Object.keys(run.params).length,
       metrics: Object.keys(run.metrics).length,
       tags: Object.keys(run.tags).length,
     };
-    runs.push({
+    this.#runs.push({
       experiment: key,
       from: run.sourceName,
       sourceId: run.sourceId,
       to: run.name,
       state: run.state,
       ...counts,
-      points: runPoints,
+      points,
     });
-    points += runPoints;
-    params += counts.params;
-    metrics += counts.metrics;
-    tags += counts.tags;
+    this.#points += points;
+    this.#params += counts.params;
+    this.#metrics += counts.metrics;
+    this.#tags += counts.tags;
+  }
+
+  /** The plan so far, with the source report's skipped items and warnings as they are now. */
+  plan(): ImportPlan {
+    const source = this.#source;
+    return {
+      source: source.kind,
+      path: source.path,
+      experiments: this.#experiments.size,
+      runs: this.#runs.length,
+      points: this.#points,
+      params: this.#params,
+      metrics: this.#metrics,
+      tags: this.#tags,
+      mapping: { experiments: [...this.#experiments.values()], runs: [...this.#runs] },
+      skipped: { ...source.report.skipped },
+      warnings: [...source.report.warnings],
+    };
+  }
+}
+
+/**
+ * Reads a whole source without writing anything and says what an import would bring: experiments
+ * and runs with their exprun names, counts of params, metrics, tags and points, what is skipped
+ * and the warnings. Memory stays bounded: runs are read one at a time and their series streamed.
+ * (`importInto` with `dryRun` also compares with a target store: what it would write.)
+ */
+export async function planImport(source: ImportSource, options: PlanOptions = {}): Promise<ImportPlan> {
+  const plan = new PlanBuilder(source);
+  for await (const run of source.runs()) {
+    plan.add(run, await countPoints(run));
     options.onRun?.(run);
   }
-  return {
-    source: source.kind,
-    path: source.path,
-    experiments: experiments.size,
-    runs: runs.length,
-    points,
-    params,
-    metrics,
-    tags,
-    mapping: { experiments: [...experiments.values()], runs },
-    skipped: { ...source.report.skipped },
-    warnings: [...source.report.warnings],
-  };
+  return plan.plan();
 }

@@ -1,8 +1,7 @@
-import { parseBackendUri, validateName } from "@exprun/core";
-import type { ImportPlan, ImportSource } from "@exprun/import";
+import { type CheckedBackend, isExprunError, parseBackendUri, validateName } from "@exprun/core";
+import type { ImportSource, ImportSummary } from "@exprun/import";
 import type { Command } from "commander";
 import type { CliIo, Context } from "../context.js";
-import { StoreError } from "../errors.js";
 import { startProgress } from "../format/progress.js";
 import { renderTable } from "../format/table.js";
 import { action, examples } from "./action.js";
@@ -21,9 +20,13 @@ export function registerImport(program: Command, io: CliIo): void {
       "after",
       `
 Each importer reads its source without changing it, maps it to exprun's experiments and runs (names made
-valid: lowercase letters, digits and hyphens), and prints what it brought and what it skipped (artifacts,
-images, histograms, … have no place in exprun). Warnings (damaged or truncated files, with the byte offset)
-go to stderr; the exit code stays 0. Input that is not what the command reads exits 1.
+valid: lowercase letters, digits and hyphens) and writes them into the --backend store through the same
+run-sync as exprun copy: only what the store lacks is written, so importing again writes nothing ("nothing
+to write"). --dry-run compares with the store and counts what would be written. Create and update times are
+kept where the store keeps them (Vertex assigns its own; the summary says so). What has no place in exprun
+(artifacts, images, histograms, …) or in the store (NaN params and metrics, tags that are not valid Vertex
+labels) is counted, not dropped silently. Warnings (damaged or truncated files, with the byte offset) go to
+stderr; the exit code stays 0. Input that is not what the command reads exits 1.
 ${examples(
   "exprun import mlflow ./mlruns --dry-run",
   "exprun import mlflow ./mlflow.db --backend s3://team-bucket/exprun --json",
@@ -37,7 +40,7 @@ ${examples(
     .description("import an MLflow store: an mlruns folder (FileStore, MLflow 1.x-3.x) or an mlflow.db file")
     .argument("<mlruns-dir | mlflow.db>", "the MLflow store to read")
     .option("--include-deleted", "also import deleted experiments and runs (lifecycle 'deleted', .trash)")
-    .option("-n, --dry-run", "read everything and print what would be imported; write nothing")
+    .option("-n, --dry-run", "compare with the store and print what would be written; write nothing")
     .addHelpText(
       "after",
       `
@@ -65,7 +68,7 @@ ${examples(
     .description("import a TensorBoard log directory: every folder holding event files is a run")
     .argument("<logdir>", "the log directory (as given to tensorboard --logdir)")
     .requiredOption("-e, --experiment <name>", "the exprun experiment the runs go into")
-    .option("-n, --dry-run", "read everything and print what would be imported; write nothing")
+    .option("-n, --dry-run", "compare with the store and print what would be written; write nothing")
     .addHelpText(
       "after",
       `
@@ -93,7 +96,7 @@ ${examples(
     .command("wandb")
     .description("import W&B offline runs: a run folder (offline-run-…), or a wandb folder of them")
     .argument("<offline-run-dir | wandb-dir>", "the run folder, or the wandb folder holding run folders")
-    .option("-n, --dry-run", "read everything and print what would be imported; write nothing")
+    .option("-n, --dry-run", "compare with the store and print what would be written; write nothing")
     .addHelpText(
       "after",
       `
@@ -114,23 +117,16 @@ ${examples(
     );
 }
 
-/** Opens a source, reads it run by run (with progress on a terminal), and prints the summary. */
+/** Opens a source, writes it into the store run by run (with progress on a terminal), and prints the summary. */
 async function runImport(
   ctx: Context,
   opts: Record<string, unknown>,
   kind: keyof typeof SOURCES,
   open: (onWarning: (message: string) => void) => Promise<ImportSource>,
 ): Promise<void> {
-  const target = ctx.backendUri;
-  parseBackendUri(target); // an unknown scheme is a usage error before anything is read
+  const uri = ctx.backendUri;
+  parseBackendUri(uri); // an unknown scheme is a usage error before anything is read
   const dryRun = opts.dryRun === true;
-  if (!dryRun) {
-    throw new StoreError(
-      "[exprun] [import] Writing imported runs into a store is not available in this build yet: it goes through " +
-        "core's run-sync (tags, notes, create/update times), which has not landed. Run with --dry-run to read the " +
-        "source and see what would be imported.",
-    );
-  }
   const started = Date.now();
   let progress: Awaited<ReturnType<typeof startProgress>> | undefined;
   const source = await open((message) => {
@@ -138,49 +134,111 @@ async function runImport(
     ctx.note(ctx.errColors.yellow(`warning: ${printable(message)}`));
   });
   try {
-    progress = await startProgress(ctx, source.runCount, `reading ${SOURCES[kind]} runs`);
-    const { planImport } = await import("@exprun/import");
-    const plan = await planImport(source, {
+    const { store, absent } = await targetStore(ctx, uri, dryRun);
+    progress = await startProgress(ctx, source.runCount, `importing ${SOURCES[kind]} runs`);
+    const { importInto } = await import("@exprun/import");
+    const summary = await importInto(source, store, {
+      dryRun,
       onRun: (run) => progress?.tick(printable(`${run.experiment.name}/${run.name}`)),
     });
     progress.stop();
     const seconds = (Date.now() - started) / 1000;
+    const shown = absent ? { ...summary, store: absent } : summary;
     if (ctx.json) {
-      ctx.printJson({ ...plan, backend: target, dryRun, seconds });
+      ctx.printJson({ ...shown, backend: uri, seconds });
       return;
     }
-    printPlan(ctx, plan, target, seconds);
+    printSummary(ctx, shown, uri, seconds, absent !== undefined);
   } finally {
     progress?.stop();
     await source.close();
   }
 }
 
-function printPlan(ctx: Context, plan: ImportPlan, target: string, seconds: number): void {
+/**
+ * The store to import into. A dry run never creates one: when `--backend` names a file store that does
+ * not exist yet, the source is compared with an empty store (everything would be written); `absent` is
+ * then the scheme shown in the summary.
+ */
+async function targetStore(
+  ctx: Context,
+  uri: string,
+  dryRun: boolean,
+): Promise<{ store: CheckedBackend; absent?: string }> {
+  if (!dryRun) return { store: await ctx.backend(uri) };
+  try {
+    return { store: await ctx.existingBackend(uri) };
+  } catch (error) {
+    if (!isExprunError(error, "NOT_FOUND") || parseBackendUri(uri).scheme !== "file") throw error;
+    return { store: await ctx.backend("memory:"), absent: "file" };
+  }
+}
+
+function printSummary(
+  ctx: Context,
+  summary: ImportSummary,
+  target: string,
+  seconds: number,
+  absent: boolean,
+): void {
+  const n = (x: number) => x.toLocaleString("en-US");
+  const { written: w } = summary;
+  const where = `${SOURCES[summary.source]} ${printable(summary.path)} → ${printable(target)}`;
   ctx.out(
-    `${SOURCES[plan.source]} ${printable(plan.path)} → ${printable(target)} (dry run: nothing written)`,
+    summary.dryRun
+      ? `${where} (dry run: nothing written${absent ? "; no store there yet, so all of it would be" : ""})`
+      : where,
   );
-  if (plan.mapping.experiments.length > 0) {
+  if (summary.mapping.experiments.length > 0) {
     ctx.out(
       renderTable({
-        head: [`${SOURCES[plan.source]} experiment`, "exprun experiment", "runs"],
-        rows: plan.mapping.experiments.map((e) => [printable(e.from), e.to, String(e.runs)]),
+        head: [`${SOURCES[summary.source]} experiment`, "exprun experiment", "runs"],
+        rows: summary.mapping.experiments.map((e) => [printable(e.from), e.to, n(e.runs)]),
         numeric: [false, false, true],
       }),
     );
   }
-  const n = (x: number) => x.toLocaleString("en-US");
   ctx.out(
-    `Would import ${plural(plan.runs, "run")} in ${plural(plan.experiments, "experiment")}: ${n(plan.params)} params, ` +
-      `${n(plan.metrics)} summary metrics, ${n(plan.tags)} tags, ${n(plan.points)} time-series points ` +
-      `(read in ${seconds.toFixed(1)} s).`,
+    `Read ${plural(summary.runs, "run")} in ${plural(summary.experiments, "experiment")}: ${n(summary.params)} params, ` +
+      `${n(summary.metrics)} summary metrics, ${n(summary.tags)} tags, ${n(summary.points)} time-series points ` +
+      `(in ${seconds.toFixed(1)} s).`,
   );
-  const skipped = Object.entries(plan.skipped);
+  if (summary.nothingToWrite) {
+    ctx.out(
+      summary.dryRun
+        ? "Nothing to write: the store already has all of it."
+        : "Nothing to write: the store already had all of it.",
+    );
+  } else {
+    ctx.out(
+      renderTable({
+        head: ["", "created", "updated", "unchanged"],
+        rows: [
+          ["experiments", n(w.experiments.created), n(w.experiments.updated), n(w.experiments.unchanged)],
+          ["runs", n(w.runs.created), n(w.runs.updated), n(w.runs.unchanged)],
+        ],
+        numeric: [false, true, true, true],
+      }),
+    );
+    ctx.out(
+      `${summary.dryRun ? "Would write" : "Wrote"} ${n(w.params)} params, ${n(w.metrics)} summary metrics, ${n(w.tags)} tags, ` +
+        `${n(w.notes)} notes, ${n(w.states)} states, ${n(w.points)} time-series points` +
+        (summary.timesKept ? `, ${n(w.times)} update times.` : "."),
+    );
+    if (w.runs.failed > 0)
+      ctx.out(`${plural(w.runs.failed, "run")} could not be written (see the warnings).`);
+  }
+  if (!summary.timesKept && summary.runs > 0) {
+    ctx.out(
+      `The ${summary.store} store assigns its own create and update times: the runs' times in ${SOURCES[summary.source]} were not kept.`,
+    );
+  }
+  const skipped = Object.entries(summary.skipped);
   if (skipped.length > 0) {
     ctx.out(`Not imported: ${skipped.map(([kind, count]) => `${kind} ${n(count)}`).join(", ")}.`);
   }
-  if (plan.warnings.length > 0)
-    ctx.note(ctx.errColors.yellow(`${plan.warnings.length} warning(s), printed above.`));
+  if (summary.warnings.length > 0)
+    ctx.note(ctx.errColors.yellow(`${summary.warnings.length} warning(s), printed above.`));
 }
 
 function plural(count: number, word: string): string {
