@@ -147,6 +147,17 @@ describe("syncRun", () => {
     expect(settled.size).toBe(22);
   });
 
+  // Guards against a dry run counting an update time the real sync sets along with the changed values.
+  it("a dry run of a changed run counts exactly what the real sync then writes", async () => {
+    const target = await store();
+    await syncRun(target, "target", source());
+    const changed = source({ params: { lr: 0.2, opt: "adam" }, updateTime: UPDATED + 1 });
+    const dry = await syncRun(target, "target", changed, { dryRun: true });
+    const real = await syncRun(target, "target", changed);
+    expect({ ...dry, record: undefined }).toEqual({ ...real, record: undefined });
+    expect(real).toMatchObject({ params: 1, times: 0 });
+  });
+
   it("counts in a dry run and writes nothing", async () => {
     const target = await store();
     const dry = await syncRun(target, "target", source(), { dryRun: true });

@@ -150,6 +150,8 @@ export async function syncRun(
   if (Object.keys(patch).length) {
     if (keepsTimes && source.updateTime !== undefined) patch.updateTime = source.updateTime;
     if (!dryRun) current = await target.updateRun(ref, patch);
+    // A dry run counts what the real one writes: the update above would already set the update time.
+    else if (patch.updateTime !== undefined) current = { ...current, updateTime: patch.updateTime };
     result.params += Object.keys(params ?? {}).length;
     result.metrics += Object.keys(metrics ?? {}).length;
     result.tags += Object.keys(tags ?? {}).length;
