@@ -76,6 +76,7 @@ async function storedRun(backend: CheckedBackend, run: RunRecord): Promise<Store
 /** The run named `experiment/name`, or a failed expectation listing what the store has. */
 export function find(runs: StoredRun[], id: string): StoredRun {
   const run = runs.find((r) => `${r.experiment}/${r.name}` === id);
-  if (!run) throw new Error(`${id} is not in the store: ${runs.map((r) => `${r.experiment}/${r.name}`).join(", ")}`);
+  if (!run)
+    throw new Error(`${id} is not in the store: ${runs.map((r) => `${r.experiment}/${r.name}`).join(", ")}`);
   return run;
 }

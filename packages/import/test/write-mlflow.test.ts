@@ -42,7 +42,16 @@ function sample(): GenExperiment[] {
     {
       id: "5",
       name: "Test Sktime",
-      runs: [{ id: id(5), name: "live", status: 1, start: T0 + 500_000, end: null, metrics: { m: [`${T0 + 600_000} 1 5`] } }],
+      runs: [
+        {
+          id: id(5),
+          name: "live",
+          status: 1,
+          start: T0 + 500_000,
+          end: null,
+          metrics: { m: [`${T0 + 600_000} 1 5`] },
+        },
+      ],
     },
   ];
 }
@@ -99,9 +108,17 @@ describe.each(STORES)("import mlflow into a $name store", ({ open }) => {
       wallTimes: [T0 + 100, T0 + 250, T0 + 300], // step 1: the later timestamp wins
       values: [1.5, 7, 0.9],
     });
-    expect(fox.series["val/acc"]).toEqual({ steps: [0, 1], wallTimes: [T0 + 150, T0 + 250], values: [0.5, 0.75] });
+    expect(fox.series["val/acc"]).toEqual({
+      steps: [0, 1],
+      wallTimes: [T0 + 150, T0 + 250],
+      values: [0.5, 0.75],
+    });
     expect(fox.series.odd!.values).toEqual([Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]);
-    expect(find(runs, "test-sktime/live").series.m).toEqual({ steps: [5], wallTimes: [T0 + 600_000], values: [1] });
+    expect(find(runs, "test-sktime/live").series.m).toEqual({
+      steps: [5],
+      wallTimes: [T0 + 600_000],
+      values: [1],
+    });
     if (store.capabilities.keepsTimes) {
       expect([fox.createTime, fox.updateTime]).toEqual([T0, T0 + 100_000]);
       expect([find(runs, "default/killed").createTime, find(runs, "default/killed").updateTime]).toEqual([
@@ -229,9 +246,12 @@ describe.each(STORES)("import mlflow into a $name store", ({ open }) => {
     const gnat = find(runs, "test-sktime/fortunate-gnat-508");
     expect(gnat.state).toBe("COMPLETE");
     expect(gnat.tags["mlflow.user"]).toBe("afi");
-    expect(JSON.parse(gnat.tags["mlflow.log-model.history"]!)[0].run_id).toBe("e02eb516b32c41978d260487b2328be2");
+    expect(JSON.parse(gnat.tags["mlflow.log-model.history"]!)[0].run_id).toBe(
+      "e02eb516b32c41978d260487b2328be2",
+    );
     expect(find(runs, "default/merciful-grub-14").state).toBe("FAILED");
-    if (store.capabilities.keepsTimes) expect([gnat.createTime, gnat.updateTime]).toEqual([1692557296486, 1692557296503]);
+    if (store.capabilities.keepsTimes)
+      expect([gnat.createTime, gnat.updateTime]).toEqual([1692557296486, 1692557296503]);
     expect((await importInto(await openMlflow(dir), store)).nothingToWrite).toBe(true);
   });
 });

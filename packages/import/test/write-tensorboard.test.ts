@@ -122,13 +122,17 @@ describe.each(STORES)("import tensorboard into a $name store", ({ open }) => {
     expect(summary.written.points).toBe(19);
     expect(summary.skipped).toEqual({ damagedRecords: 1 });
     expect(summary.warnings).toHaveLength(1);
-    expect(summary.warnings[0]).toMatch(new RegExp(`^${file.replace(/[.]/g, "\\.")}: truncated record at byte \\d+`));
+    expect(summary.warnings[0]).toMatch(
+      new RegExp(`^${file.replace(/[.]/g, "\\.")}: truncated record at byte \\d+`),
+    );
     const [run] = await storedRuns(store);
     expect(run!.series.loss!.steps).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(run!.series.accuracy!.steps).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
     expect(run!.series.loss!.values[0]).toBe(0.20479995);
     expect(run!.series.loss!.wallTimes[0]).toBe(1637681506036);
-    expect((await importInto(await openTensorBoard(dir, { experiment: "katib" }), store)).nothingToWrite).toBe(true);
+    expect(
+      (await importInto(await openTensorBoard(dir, { experiment: "katib" }), store)).nothingToWrite,
+    ).toBe(true);
   });
 
   it("imports the event files real tools wrote (Keras, PyTorch, Hugging Face, TF2, tensorboardX)", async () => {
@@ -138,10 +142,15 @@ describe.each(STORES)("import tensorboard into a $name store", ({ open }) => {
     expect(summary.written.runs.created).toBe(summary.runs);
     expect(summary.written.points).toBe(summary.points);
     const runs = await storedRuns(store);
-    const stored = runs.reduce((n, r) => n + Object.values(r.series).reduce((m, s) => m + s.steps.length, 0), 0);
+    const stored = runs.reduce(
+      (n, r) => n + Object.values(r.series).reduce((m, s) => m + s.steps.length, 0),
+      0,
+    );
     expect(stored).toBe(summary.points);
     const hf = find(runs, "fixtures/sktime-pytorch-hf-may02-18-42-06-macbook-local");
     expect(hf.metrics["train/train_loss"]).toBe(0.009155165);
-    expect((await importInto(await openTensorBoard(dir, { experiment: "fixtures" }), store)).nothingToWrite).toBe(true);
+    expect(
+      (await importInto(await openTensorBoard(dir, { experiment: "fixtures" }), store)).nothingToWrite,
+    ).toBe(true);
   });
 });

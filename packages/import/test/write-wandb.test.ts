@@ -46,7 +46,12 @@ function wandbDir(): { dir: string; crashedLog: string } {
   writeOfflineRun(dir, "20240101_130000", "run0002b", finished("run0002b", "dark-moon-13", 1));
   const crashed = writeOfflineRun(dir, "20240101_140000", "run0003c", [
     headerRecord("0.19.0"),
-    runRecord({ runId: "run0003c", project: "Image Classification", entity: "team-a", startSeconds: T0 + 100 }),
+    runRecord({
+      runId: "run0003c",
+      project: "Image Classification",
+      entity: "team-a",
+      startSeconds: T0 + 100,
+    }),
     historyRecord({ loss: 3, _timestamp: T0 + 101 }, 0),
     historyRecord({ loss: 2, _timestamp: T0 + 102 }, 1),
     historyRecord({ loss: 1, _timestamp: T0 + 103 }, 2),
@@ -106,7 +111,9 @@ describe.each(STORES)("import wandb into a $name store", ({ open }) => {
     expect(cut.points).toBe(2 * 6 + 2);
     expect(cut.written).toMatchObject({ runs: { updated: 1, unchanged: 2 }, points: 0, metrics: 1 });
     expect(cut.warnings).toEqual(expect.arrayContaining([expect.stringContaining(crashedLog)]));
-    expect(find(await storedRuns(store), "image-classification/run0003c").series.loss!.steps).toEqual([0, 1, 2]);
+    expect(find(await storedRuns(store), "image-classification/run0003c").series.loss!.steps).toEqual([
+      0, 1, 2,
+    ]);
   });
 
   it("imports the offline run wandb 0.30 wrote", async () => {

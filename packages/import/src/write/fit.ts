@@ -162,39 +162,39 @@ export class TargetFit {
     targetTags: Readonly<Record<string, string>>,
     label: string,
   ): Record<string, string> {
-    const labels = this.#capabilities.tagsAsLabels;
     const out: Record<string, string> = {};
-    const count = new Set(Object.keys(targetTags));
+    const kept: [string, string][] = [];
     for (const [key, value] of Object.entries(tags)) {
       const what = `tag ${JSON.stringify(key)}`;
       if (key === "" || key.length > MAX_TAG_KEY_LENGTH || isReservedKey(key)) {
         this.#omit("invalidTags", what, label);
-        continue;
-      }
-      if (value.length > MAX_TAG_VALUE_LENGTH) {
+      } else if (value.length > MAX_TAG_VALUE_LENGTH) {
         this.#omit("invalidTags", what, label, `${value.length.toLocaleString("en-US")} characters`);
-        continue;
-      }
-      if (!labels) {
+      } else if (!this.#capabilities.tagsAsLabels) {
         out[key] = value;
-        continue;
+      } else {
+        kept.push([key, value]);
       }
-      const renamed = labelKey(key);
-      if (renamed === "" || isReservedKey(renamed) || Object.hasOwn(out, renamed)) {
-        this.#omit("labelKeys", what, label, renamed === "" ? undefined : `as ${renamed}`);
-        continue;
-      }
-      if (!LABEL_PATTERN.test(value)) {
+    }
+    if (!this.#capabilities.tagsAsLabels) return out;
+    // Keys that are already label keys first, so that one never loses its place to a renamed one.
+    const valid = kept.filter(([key]) => LABEL_PATTERN.test(key));
+    const renamed = kept.filter(([key]) => !LABEL_PATTERN.test(key));
+    const labels = new Set(Object.keys(targetTags));
+    for (const [key, value] of [...valid, ...renamed]) {
+      const what = `tag ${JSON.stringify(key)}`;
+      const to = labelKey(key);
+      if (to === "" || isReservedKey(to) || Object.hasOwn(out, to)) {
+        this.#omit("labelKeys", what, label, to === "" ? undefined : `as ${to}`);
+      } else if (!LABEL_PATTERN.test(value)) {
         this.#omit("labelValues", what, label, JSON.stringify(clip(value)));
-        continue;
-      }
-      if (!count.has(renamed) && count.size >= MAX_LABELS) {
+      } else if (!labels.has(to) && labels.size >= MAX_LABELS) {
         this.#omit("labelLimit", what, label);
-        continue;
+      } else {
+        if (to !== key) this.#renamed.set(key, to);
+        labels.add(to);
+        out[to] = value;
       }
-      if (renamed !== key) this.#renamed.set(key, renamed);
-      count.add(renamed);
-      out[renamed] = value;
     }
     return out;
   }
