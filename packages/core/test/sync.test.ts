@@ -190,6 +190,29 @@ describe("syncRun", () => {
     ).toBe(false);
   });
 
+  // Guards against a copy or import to Vertex failing on the first tag that is not a label (MLflow's
+  // mlflow.user, a path in mlflow.source.name): keys are renamed, what cannot be a label is left out.
+  it("renames tag keys to label keys on a store whose tags are labels, and leaves out what cannot be one, with a warning", async () => {
+    const memory = createMemoryBackend();
+    const labels = checkBackend({ ...memory, capabilities: { ...memory.capabilities, tagsAsLabels: true } });
+    await labels.createExperiment({ name: "target", description: "" });
+    const tags = {
+      "mlflow.user": "ana",
+      team: "vision",
+      "mlflow.source.name": "/home/ana/train.py",
+      Team: "x",
+    };
+    const result = await syncRun(labels, "target", source({ tags }));
+    expect(result.tags).toBe(2);
+    expect(result.warnings).toEqual([
+      'target/imported: tag "mlflow.source.name" was not copied: the memory store keeps tags as labels and its value "/home/ana/train.py" is not a label value (at most 63 lowercase letters, digits, _ or -).',
+      'target/imported: tag "Team" was not copied: the memory store keeps tags as labels and its key renames to "team", which is empty or another tag\'s.',
+    ]);
+    const run = await labels.getRun({ experiment: "target", run: "imported" });
+    expect(run!.tags).toEqual({ team: "vision", mlflow_user: "ana" });
+    expect((await syncRun(labels, "target", source({ tags }))).wrote).toBe(false);
+  });
+
   it("does not pass times to a store that does not keep them", async () => {
     const memory = createMemoryBackend();
     const noTimes = checkBackend({ ...memory, capabilities: { ...memory.capabilities, keepsTimes: false } });

@@ -14,6 +14,10 @@ export type {
 } from "./model.js";
 export { experimentNameFor, ImportNames, slug } from "./names.js";
 export { type ImportPlan, planImport } from "./plan.js";
+export { SeriesSettler, type SettleOptions } from "./settle.js";
+export { EVENT_FILE, openTensorBoard, type TensorBoardOptions } from "./tensorboard/reader.js";
+export { inferParamValue, parsePythonFloat, parsePythonJson } from "./values.js";
+export { openWandb, type WandbOptions } from "./wandb/reader.js";
 export { type FittedRun, labelKey, TargetFit } from "./write/fit.js";
 export {
   type ImportOptions,
@@ -21,7 +25,3 @@ export {
   type ImportWrites,
   importInto,
 } from "./write/import-into.js";
-export { SeriesSettler, type SettleOptions } from "./settle.js";
-export { EVENT_FILE, openTensorBoard, type TensorBoardOptions } from "./tensorboard/reader.js";
-export { inferParamValue, parsePythonFloat, parsePythonJson } from "./values.js";
-export { openWandb, type WandbOptions } from "./wandb/reader.js";

@@ -4,9 +4,9 @@ import { describe, expect, it } from "vitest";
 import { importInto, openTensorBoard } from "../src/index.js";
 import {
   fileVersion,
+  histogram,
   hparamsEnd,
   hparamsStart,
-  histogram,
   image,
   simpleScalar,
   simpleScalars,

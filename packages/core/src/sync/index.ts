@@ -1,6 +1,7 @@
 export { changedEntries, deepEqual } from "./equal.js";
 export { type ExperimentSyncOutcome, syncExperiment } from "./experiment-sync.js";
 export { alternateId, fingerprint, targetId } from "./ids.js";
+export { fitTagsToLabels, type LabelFit, type LabelMiss, labelKey } from "./labels.js";
 export { ResourceSync, type ResourceSyncCounts } from "./resource-sync.js";
 export { type RunSyncOptions, type RunSyncResult, type RunSyncSource, syncRun } from "./run-sync.js";
 export {

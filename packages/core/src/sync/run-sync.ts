@@ -3,6 +3,7 @@ import { parseTensorboardRunName } from "../names.js";
 import { collectPages } from "../paging.js";
 import type { RunChild, RunPatch, RunRecord, RunRef, RunState, Value } from "../types.js";
 import { changedEntries } from "./equal.js";
+import { fitTagsToLabels, labelKey } from "./labels.js";
 import { backendSeries, type SeriesReader, syncSeries } from "./series-sync.js";
 
 /** What a run should hold in the target: a run of another store (`exprun copy`) or of another tracker (import). */
@@ -140,7 +141,9 @@ export async function syncRun(
     ref,
     result.warnings,
   );
-  const tags = source.tags ? changedEntries(source.tags, current.tags) : undefined;
+  const tags = source.tags
+    ? changedEntries(keepableTags(target, source.tags, current.tags, ref, result.warnings), current.tags)
+    : undefined;
   if (params) patch.params = params;
   if (metrics) patch.metrics = metrics;
   if (tags) patch.tags = tags;
@@ -224,6 +227,34 @@ function keepable(
     any = true;
   }
   return any ? out : undefined;
+}
+
+/**
+ * The tags a store can keep: on one with `tagsAsLabels` (Vertex), keys are renamed to label keys (the
+ * documented rule, {@link labelKey}) and a tag that cannot be a label is left out with a warning naming
+ * it ({@link fitTagsToLabels}), instead of failing the whole run (the gateway would refuse the patch).
+ */
+function keepableTags(
+  target: CheckedBackend,
+  tags: Readonly<Record<string, string>>,
+  current: Readonly<Record<string, string>>,
+  ref: RunRef,
+  warnings: string[],
+): Readonly<Record<string, string>> {
+  if (!target.capabilities.tagsAsLabels) return tags;
+  const fit = fitTagsToLabels(tags, current);
+  for (const { key, value, reason } of fit.left) {
+    const why =
+      reason === "value"
+        ? `its value ${JSON.stringify(value.length > 40 ? `${value.slice(0, 37)}…` : value)} is not a label value (at most 63 lowercase letters, digits, _ or -)`
+        : reason === "key"
+          ? `its key renames to ${JSON.stringify(labelKey(key))}, which is empty or another tag's`
+          : "the run would have more than 64 labels";
+    warnings.push(
+      `${ref.experiment}/${ref.run}: tag ${JSON.stringify(key)} was not copied: the ${target.name} store keeps tags as labels and ${why}.`,
+    );
+  }
+  return fit.tags;
 }
 
 /** The TensorBoard the run's series need (when the store needs one), then the series themselves. */

@@ -1,7 +1,8 @@
 import {
   type BackendCapabilities,
+  fitTagsToLabels,
   isReservedKey,
-  LABEL_PATTERN,
+  labelKey,
   MAX_DESCRIPTION_LENGTH,
   MAX_LABELS,
   MAX_TAG_KEY_LENGTH,
@@ -10,24 +11,11 @@ import {
 } from "@exprun/core";
 import type { ImportReport } from "../model.js";
 
-/** The longest label key or value (`LABEL_PATTERN`). */
-const MAX_LABEL_LENGTH = 63;
-
 /**
- * The label key a tag key becomes on a store whose tags are Vertex labels (`capabilities.tagsAsLabels`):
- * accents dropped, lowercase, every character other than a letter, digit, `_` or `-` becomes `_`, cut
- * to 63 characters — `mlflow.user` → `mlflow_user`, `mlflow.source.git.commit` →
- * `mlflow_source_git_commit`, `My Tag` → `my_tag`. Keys are names, so they are renamed; values are
- * data, so they are never changed (a value that breaks the rules is not imported, see {@link TargetFit}).
+ * Tag keys on stores that keep labels become label keys by core's rule (`labelKey`: `mlflow.user` →
+ * `mlflow_user`), the rule `exprun copy` applies too.
  */
-export function labelKey(key: string): string {
-  return key
-    .normalize("NFKD")
-    .replace(/[\u0300-\u036f]/g, "")
-    .toLowerCase()
-    .replace(/[^a-z0-9_-]/g, "_")
-    .slice(0, MAX_LABEL_LENGTH);
-}
+export { labelKey } from "@exprun/core";
 
 /** What one run can hold in the target, after {@link TargetFit.run}. */
 export interface FittedRun {
@@ -163,7 +151,7 @@ export class TargetFit {
     label: string,
   ): Record<string, string> {
     const out: Record<string, string> = {};
-    const kept: [string, string][] = [];
+    const kept: Record<string, string> = {};
     for (const [key, value] of Object.entries(tags)) {
       const what = `tag ${JSON.stringify(key)}`;
       if (key === "" || key.length > MAX_TAG_KEY_LENGTH || isReservedKey(key)) {
@@ -173,30 +161,19 @@ export class TargetFit {
       } else if (!this.#capabilities.tagsAsLabels) {
         out[key] = value;
       } else {
-        kept.push([key, value]);
+        kept[key] = value;
       }
     }
     if (!this.#capabilities.tagsAsLabels) return out;
-    // Keys that are already label keys first, so that one never loses its place to a renamed one.
-    const valid = kept.filter(([key]) => LABEL_PATTERN.test(key));
-    const renamed = kept.filter(([key]) => !LABEL_PATTERN.test(key));
-    const labels = new Set(Object.keys(targetTags));
-    for (const [key, value] of [...valid, ...renamed]) {
+    const fit = fitTagsToLabels(kept, targetTags);
+    for (const { key, value, reason } of fit.left) {
       const what = `tag ${JSON.stringify(key)}`;
-      const to = labelKey(key);
-      if (to === "" || isReservedKey(to) || Object.hasOwn(out, to)) {
-        this.#omit("labelKeys", what, label, to === "" ? undefined : `as ${to}`);
-      } else if (!LABEL_PATTERN.test(value)) {
-        this.#omit("labelValues", what, label, JSON.stringify(clip(value)));
-      } else if (!labels.has(to) && labels.size >= MAX_LABELS) {
-        this.#omit("labelLimit", what, label);
-      } else {
-        if (to !== key) this.#renamed.set(key, to);
-        labels.add(to);
-        out[to] = value;
-      }
+      if (reason === "value") this.#omit("labelValues", what, label, JSON.stringify(clip(value)));
+      else if (reason === "limit") this.#omit("labelLimit", what, label);
+      else this.#omit("labelKeys", what, label, labelKey(key) === "" ? undefined : `as ${labelKey(key)}`);
     }
-    return out;
+    for (const [from, to] of fit.renamed) this.#renamed.set(from, to);
+    return fit.tags;
   }
 
   #omit(kind: keyof typeof REASONS, what: string, label: string, example?: string): undefined {
