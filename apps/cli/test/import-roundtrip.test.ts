@@ -207,11 +207,11 @@ describe("import → file store → exprun copy to S3 and to Vertex", () => {
       expect(human.stdout).toContain("Nothing to write: the store already had all of it.");
     }
     const runs = await opened(fileStore(), snapshot);
-    expect([...runs.keys()]).toEqual([
+    expect([...runs.keys()].sort()).toEqual([
       "default/bright-fox-1",
       "default/killed",
-      "tb-runs/train",
       "real-project/tiny-offline",
+      "tb-runs/train",
     ]);
     expect(runs.get("default/bright-fox-1")).toMatchObject({
       state: "COMPLETE",
