@@ -244,7 +244,7 @@ describe("import → file store → exprun copy to S3 and to Vertex", () => {
       runs: await snapshot(file),
       keepsTimes: file.capabilities.keepsTimes,
     }));
-    expect([...inS3.runs.keys()]).toEqual([...local.runs.keys()]);
+    expect([...inS3.runs.keys()].sort()).toEqual([...local.runs.keys()].sort());
     expect(inS3.experiment?.description).toBe("experiments of the laptop");
     for (const [key, run] of local.runs) {
       const copied = inS3.runs.get(key)!;
@@ -278,7 +278,7 @@ describe("import → file store → exprun copy to S3 and to Vertex", () => {
     expect(copy.runs.created).toBe(4);
     const inVertex = await opened(vertexStore(), snapshot);
     const local = await opened(fileStore(), snapshot);
-    expect([...inVertex.keys()]).toEqual([...local.keys()]);
+    expect([...inVertex.keys()].sort()).toEqual([...local.keys()].sort());
     for (const [key, run] of local) {
       const copied = inVertex.get(key)!;
       expect(copied.series, key).toEqual(run.series);
