@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // The Vertex store and its fake are not dependencies of the CLI; the test loads the workspace's builds.
 import { createVertexBackend } from "../../../packages/backend-vertex/dist/index.js";
 import { startVertexFake, type VertexFake } from "../../../packages/vertex-fake/dist/index.js";
-import { exprun, exprunJson, tempDir } from "./helpers/cli.js";
+import { exprun, exprunJson, type Result, tempDir } from "./helpers/cli.js";
 
 // The round trip of issue 15: runs of MLflow, TensorBoard and W&B imported into a file store with
 // `exprun import`, then `exprun copy` (the real binary, as a subprocess) to S3 (s3rver, a real S3 HTTP
@@ -188,21 +188,34 @@ beforeAll(async () => {
 });
 afterAll(() => tmp.remove());
 
-describe("import → file store → exprun copy to S3 and to Vertex", () => {
-  it("imports the three sources into a file store; a second import writes nothing and says so", async () => {
-    const imports = [
+let imported: Promise<{ args: string[]; first: Summary; again: Summary; human: Result }[]> | undefined;
+
+/** Imports each source into the laptop's file store twice (JSON), then once more (human output); once per file. */
+function importAll() {
+  imported ??= (async () => {
+    const out = [];
+    for (const args of [
       ["import", "mlflow", sources.mlruns],
       ["import", "tensorboard", sources.logdir, "--experiment", "tb-runs"],
       ["import", "wandb", sources.wandb],
-    ];
-    for (const args of imports) {
+    ]) {
       const first = await exprunJson<Summary>([...args, "--backend", laptop]);
+      const again = await exprunJson<Summary>([...args, "--backend", laptop]);
+      const human = await exprun([...args, "--backend", laptop]);
+      out.push({ args, first, again, human });
+    }
+    return out;
+  })();
+  return imported;
+}
+
+describe("import → file store → exprun copy to S3 and to Vertex", () => {
+  it("imports the three sources into a file store; a second import writes nothing and says so", async () => {
+    for (const { args, first, again, human } of await importAll()) {
       expect(first.nothingToWrite, args.join(" ")).toBe(false);
       expect(first.written.points).toBe(first.points);
-      const again = await exprunJson<Summary>([...args, "--backend", laptop]);
       expect(again.nothingToWrite, args.join(" ")).toBe(true);
       expect(again.written.runs.created + again.written.runs.updated).toBe(0);
-      const human = await exprun([...args, "--backend", laptop]);
       expect(human.code).toBe(0);
       expect(human.stdout).toContain("Nothing to write: the store already had all of it.");
     }
@@ -230,6 +243,7 @@ describe("import → file store → exprun copy to S3 and to Vertex", () => {
   });
 
   it("exprun copy to S3 brings every run with its params, metrics, tags, note, state, times and series", async () => {
+    await importAll();
     const up = await exprunJson<{ runs: { created: number } }>(["copy", "--from", laptop, "--to", s3Uri], {
       env: S3_ENV,
     });
@@ -260,6 +274,7 @@ describe("import → file store → exprun copy to S3 and to Vertex", () => {
   });
 
   it("exprun copy to Vertex brings the runs, their series and the tags that are labels", async () => {
+    await importAll();
     const tensorboard = fake.store.putTensorboard({
       name: `projects/${PROJECT}/locations/${LOCATION}/tensorboards/1`,
       displayName: "tb",
@@ -286,7 +301,12 @@ describe("import → file store → exprun copy to S3 and to Vertex", () => {
       expect(copied.params, key).toEqual(run.params);
       expect(copied.description, key).toBe(run.description);
     }
-    expect(inVertex.get("default/bright-fox-1")!.tags).toMatchObject({ team: "vision" });
+    // Tags go as labels: keys renamed by core's rule, as the importers do.
+    expect(inVertex.get("default/bright-fox-1")!.tags).toEqual({
+      team: "vision",
+      mlflow_user: "ana",
+      mlflow_runname: "bright-fox-1",
+    });
     expect(inVertex.get("real-project/tiny-offline")!.metrics).toMatchObject({ acc: 0.8, best_acc: 0.8 });
   });
 
