@@ -60,7 +60,8 @@ describe("exprun import mlflow", () => {
     ]);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/Test Sktime\s+│ test-sktime\s+│\s+2/);
-    expect(result.stdout).toContain("Would import 4 runs in 2 experiments");
+    expect(result.stdout).toContain("Read 4 runs in 2 experiments");
+    expect(result.stdout).toContain("Would write 0 params, 0 summary metrics, 18 tags");
     expect(result.stdout).toContain("Not imported: artifacts 2.");
   });
 
@@ -130,6 +131,46 @@ describe("exprun import tensorboard", () => {
       to: "train",
       points: 19,
     });
+  });
+
+  it("writes into the store; importing again writes nothing and says so; --dry-run counts only what is missing", async () => {
+    const dir = scratch();
+    const logs = path.join(dir, "logs");
+    cpSync(path.join(FIXTURES, "tensorboard/katib-tf2"), logs, { recursive: true });
+    const store = `file:${path.join(dir, "store")}`;
+    const args = ["import", "tensorboard", logs, "--experiment", "katib", "--backend", store];
+    const first = await exprun(args);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/│ runs\s+│\s+1 │\s+0 │\s+0 │/);
+    expect(first.stdout).toContain(
+      "Wrote 0 params, 2 summary metrics, 0 tags, 0 notes, 0 states, 20 time-series points",
+    );
+    const again = await exprun([...args, "--json"]);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({
+      dryRun: false,
+      nothingToWrite: true,
+      points: 20,
+      written: {
+        experiments: { created: 0, updated: 0, unchanged: 1 },
+        runs: { created: 0, updated: 0, unchanged: 1, failed: 0 },
+        points: 0,
+      },
+    });
+    expect((await exprun(args)).stdout).toContain("Nothing to write: the store already had all of it.");
+    // A second run folder appears: the dry run counts only it, and writes nothing.
+    cpSync(path.join(logs, "train"), path.join(logs, "eval"), { recursive: true });
+    const dry = JSON.parse((await exprun([...args, "--dry-run", "--json"])).stdout);
+    expect(dry).toMatchObject({
+      dryRun: true,
+      nothingToWrite: false,
+      written: { runs: { created: 1, unchanged: 1 }, points: 20 },
+    });
+    const human = await exprun([...args, "--dry-run"]);
+    expect(human.stdout).toContain("(dry run: nothing written)");
+    expect(human.stdout).toContain("Would write 0 params, 2 summary metrics");
+    const done = JSON.parse((await exprun([...args, "--json"])).stdout);
+    expect(done.written).toEqual(dry.written);
   });
 
   it("exits 1 for a log directory with no event files, and for an invalid --experiment", async () => {
