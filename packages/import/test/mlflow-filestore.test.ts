@@ -278,6 +278,33 @@ describe("generated mlruns folders", () => {
     ]);
   });
 
+  // Guards against runs merging into one: YAML reads an unquoted 0000…00e0 as the number 0, and an
+  // 18-digit experiment id loses its last digits.
+  it("takes ids that YAML reads as numbers (written unquoted) from the folder names", async () => {
+    const dir = tempDir();
+    const expId = "357821613942032106";
+    const exp = path.join(dir, expId);
+    mkdirSync(exp);
+    writeFileSync(
+      path.join(exp, "meta.yaml"),
+      `experiment_id: ${expId}\nlifecycle_stage: active\nname: Big Ids\n`,
+    );
+    const runIds = ["0".repeat(30) + "e0", "0".repeat(30) + "e1", "0".repeat(31) + "1"];
+    for (const [i, runId] of runIds.entries()) {
+      mkdirSync(path.join(exp, runId));
+      writeFileSync(
+        path.join(exp, runId, "meta.yaml"),
+        `run_id: ${runId}\nexperiment_id: ${expId}\nstatus: 3\nstart_time: ${1_700_000_000_000 + i}\nlifecycle_stage: active\n`,
+      );
+    }
+    const source = await openMlflow(dir);
+    const runs = await collect(source);
+    expect(runs.map((r) => [r.experiment.sourceId, r.sourceId, r.name])).toEqual(
+      runIds.map((runId) => [expId, runId, runId]),
+    );
+    expect(source.report.warnings).toEqual([]);
+  });
+
   it("with inferParamTypes: false every param stays text", async () => {
     const dir = tempDir();
     writeMlruns(dir, [

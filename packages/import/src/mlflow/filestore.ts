@@ -38,6 +38,8 @@ interface ExperimentDir {
   dir: string;
   meta: Yaml;
   deleted: boolean;
+  /** The experiment id (see {@link idOf}). */
+  id: string;
 }
 
 interface RunDir {
@@ -151,12 +153,26 @@ async function listExperiments(
         report.skip("deletedExperiments");
         continue;
       }
-      out.push({ dir, meta, deleted });
+      out.push({ dir, meta, deleted, id: idOf(meta.experiment_id, entry.name) });
     }
   };
   await scan(root, false);
   await scan(path.join(root, TRASH), true);
-  return out.sort((a, b) => compareIds(String(a.meta.experiment_id), String(b.meta.experiment_id)));
+  return out.sort((a, b) => compareIds(a.id, b.id));
+}
+
+/**
+ * An id from a meta.yaml. MLflow writes ids as quoted text (`experiment_id: '0'`); written unquoted, an
+ * id that looks like a number is read as one and may be altered (`0000…00e0` is 0, 18-digit ids lose
+ * their last digits past 2^53), so the folder name — MLflow names the folder after the id — is used.
+ */
+function idOf(value: unknown, folder: string): string {
+  return typeof value === "string" ? value : folder;
+}
+
+/** Whether a meta.yaml id (text, or a number when written unquoted) is `id`. */
+function sameId(value: unknown, id: string): boolean {
+  return typeof value === "string" ? value === id : typeof value === "number" && Number(id) === value;
 }
 
 async function experimentOf(
@@ -164,7 +180,7 @@ async function experimentOf(
   names: ImportNames,
   report: Report,
 ): Promise<ImportedExperiment> {
-  const id = String(exp.meta.experiment_id);
+  const id = exp.id;
   const sourceName = typeof exp.meta.name === "string" ? exp.meta.name : "";
   const tags = readTree(path.join(exp.dir, "tags"));
   const { [NOTE_TAG]: description = "", ...others } = tags;
@@ -199,13 +215,14 @@ async function listRuns(
       report.skip("unreadableRuns");
       continue;
     }
-    const runId = String(meta?.run_id ?? meta?.run_uuid ?? "");
+    const raw = meta?.run_id ?? meta?.run_uuid;
+    const runId = raw === undefined || raw === null || raw === "" ? "" : idOf(raw, entry.name);
     if (!meta || runId === "") {
       report.warn(`${metaFile}: empty or without run_id (MLflow may have been writing it); run skipped`);
       report.skip("unreadableRuns");
       continue;
     }
-    if (String(meta.experiment_id) !== experiment.sourceId) {
+    if (!sameId(meta.experiment_id, experiment.sourceId)) {
       report.warn(
         `${metaFile}: run ${runId} names experiment ${String(meta.experiment_id)} but sits in ${experiment.sourceId}; ` +
           "run skipped (as MLflow does)",
