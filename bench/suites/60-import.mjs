@@ -1,9 +1,12 @@
 // @exprun/import (issue 15): import rate (points/s) and peak RSS of (a) a 1,000,000-point TensorBoard
 // event file — and a 3,000,000-point one, to show memory does not grow with the file — and (b) a
-// 1,000-run mlruns folder. Each measure runs in its own process (clean peak RSS). Baselines, measured
-// in the same run: (a) walking the same TFRecord frames and decoding every Event with protobufjs (no
-// CRC, no settling) — the floor any reader pays; (b) reading every file of the mlruns folder raw.
-// Imports are dry runs (read, verify, settle, stream every point) until the store write lands.
+// 1,000-run mlruns folder, each read only (a dry run: read, verify, settle, stream every point) and
+// written into a file store (through core's run-sync, as `exprun import` does), then imported again
+// (nothing to write). Each measure runs in its own process (clean peak RSS). Baselines, measured in the
+// same run: (a) walking the same TFRecord frames and decoding every Event with protobufjs (no CRC, no
+// settling), and writing the same points, already decoded, into a file store through core's checked
+// backend in the batches the run-sync writes; (b) reading every file of the mlruns folder raw, and
+// creating the same runs, params, tags and points in a file store through core directly.
 import { spawnSync } from "node:child_process";
 import {
   closeSync,
@@ -31,9 +34,13 @@ const MiB = 1 << 20;
 const here = fileURLToPath(import.meta.url);
 let scratch = "";
 
+let stores = 0;
+/** A fresh file-store folder in the scratch folder. */
+const freshStore = () => path.join(scratch, `store-${stores++}`);
+
 /** One run of a worker in a fresh process (a clean peak RSS). */
-function once(mode, target) {
-  const child = spawnSync(process.execPath, ["--expose-gc", here, "--worker", mode, target], {
+function once(mode, target, store = "-") {
+  const child = spawnSync(process.execPath, ["--expose-gc", here, "--worker", mode, target, store], {
     encoding: "utf8",
     maxBuffer: 16 * MiB,
   });
@@ -51,8 +58,8 @@ function measurePair(baseline, measured, repeats = 3) {
   const a = [];
   const b = [];
   for (let k = 0; k < repeats; k++) {
-    a.push(once(...baseline));
-    b.push(once(...measured));
+    a.push(once(...baseline()));
+    b.push(once(...measured()));
   }
   return [median(a), median(b)];
 }
@@ -65,8 +72,8 @@ async function eventFiles(idle) {
   const small = writeEventFile(path.join(scratch, "tb-1m", "run"), TB_POINTS);
   const big = writeEventFile(path.join(scratch, "tb-3m", "run"), TB_POINTS_BIG);
   const [decode, imported] = measurePair(
-    ["decode-tb", small.file],
-    ["import-tb", path.join(scratch, "tb-1m")],
+    () => ["decode-tb", small.file],
+    () => ["import-tb", path.join(scratch, "tb-1m")],
   );
   const importedBig = once("import-tb", path.join(scratch, "tb-3m")); // for its peak RSS
   if (imported.points !== TB_POINTS || importedBig.points !== TB_POINTS_BIG) {
@@ -105,13 +112,69 @@ async function eventFiles(idle) {
         ? `met (3× the file, RSS ${signed(growth)} MiB for +${fmt(fileGrowth)} MiB of file; idle node ${fmt(idle)} MiB)`
         : `MISSED (RSS ${signed(growth)} MiB for +${fmt(fileGrowth)} MiB of file: grows with the file)`,
   });
+
+  // Into a file store: the same points written through core directly, against the import.
+  const [written, stored] = measurePair(
+    () => ["write-tb", small.file, freshStore()],
+    () => ["import-tb-file", path.join(scratch, "tb-1m"), freshStore()],
+  );
+  const bigStore = freshStore();
+  const storedBig = once("import-tb-file", path.join(scratch, "tb-3m"), bigStore);
+  const again = once("import-tb-file", path.join(scratch, "tb-3m"), bigStore);
+  if (stored.written !== TB_POINTS || storedBig.written !== TB_POINTS_BIG || written.points !== TB_POINTS) {
+    throw new Error(
+      `wrote ${stored.written} / ${storedBig.written} points, expected ${TB_POINTS} / ${TB_POINTS_BIG}`,
+    );
+  }
+  const floor = decode.ms + written.ms;
+  const storeRatio = floor / stored.ms;
+  const storeGrowth = storedBig.maxRssMiB - stored.maxRssMiB;
+  rows.push({
+    measure: `(a) baseline: the same ${fmt(TB_POINTS)} points, decoded, written into a file store through core (batches of 5,000)`,
+    "points/s": fmt(rate(written)),
+    ms: fmt(written.ms),
+    "peak RSS MiB": fmt(written.maxRssMiB),
+    target: "—",
+  });
+  rows.push({
+    measure: `(a) import tensorboard → file store, ${fmt(TB_POINTS)} points (run-sync, streamed)`,
+    "points/s": fmt(rate(stored)),
+    ms: fmt(stored.ms),
+    "peak RSS MiB": fmt(stored.maxRssMiB),
+    target:
+      storeRatio >= 0.5
+        ? `met (≥ 0.5× decode + write baselines: ${storeRatio.toFixed(2)}×)`
+        : `MISSED (≥ 0.5× decode + write baselines: ${storeRatio.toFixed(2)}×)`,
+  });
+  rows.push({
+    measure: `(a) import tensorboard → file store, ${fmt(TB_POINTS_BIG)} points`,
+    "points/s": fmt(rate(storedBig)),
+    ms: fmt(storedBig.ms),
+    "peak RSS MiB": fmt(storedBig.maxRssMiB),
+    target:
+      storeGrowth <= fileGrowth / 2
+        ? `met (3× the file, RSS ${signed(storeGrowth)} MiB for +${fmt(fileGrowth)} MiB of file)`
+        : `MISSED (RSS ${signed(storeGrowth)} MiB for +${fmt(fileGrowth)} MiB of file: grows with the file)`,
+  });
+  rows.push({
+    measure: `(a) import the ${fmt(TB_POINTS_BIG)}-point file again (compare bucket by bucket, nothing to write)`,
+    "points/s": fmt(TB_POINTS_BIG / (again.ms / 1000)),
+    ms: fmt(again.ms),
+    "peak RSS MiB": fmt(again.maxRssMiB),
+    target: again.nothingToWrite
+      ? `met (nothing written: ${again.written} points)`
+      : `MISSED (wrote ${again.written} points)`,
+  });
 }
 
 // (b) ───────────────────────────────────────────────────────────────────────────────────────────────
 async function mlruns(idle) {
   const root = path.join(scratch, "mlruns");
   const points = writeMlruns(root);
-  const [raw, imported] = measurePair(["raw-mlruns", root], ["import-mlruns", root]);
+  const [raw, imported] = measurePair(
+    () => ["raw-mlruns", root],
+    () => ["import-mlruns", root],
+  );
   if (imported.points !== points || imported.runs !== RUNS) {
     throw new Error(
       `imported ${imported.runs} runs / ${imported.points} points, expected ${RUNS} / ${points}`,
@@ -134,6 +197,45 @@ async function mlruns(idle) {
       ratio >= 0.25
         ? `met (≥ 0.25× raw read: ${ratio.toFixed(2)}×; ${fmt(RUNS / (imported.ms / 1000))} runs/s)`
         : `MISSED (≥ 0.25× raw read: ${ratio.toFixed(2)}×)`,
+  });
+
+  // Into a file store: the same runs created through core directly, against the import.
+  const [direct, stored] = measurePair(
+    () => ["write-mlruns", root, freshStore()],
+    () => ["import-mlruns-file", root, freshStore()],
+  );
+  const store = freshStore();
+  once("import-mlruns-file", root, store);
+  const again = once("import-mlruns-file", root, store);
+  if (stored.runs !== RUNS || stored.written !== points || direct.points !== points) {
+    throw new Error(`wrote ${stored.runs} runs / ${stored.written} points, expected ${RUNS} / ${points}`);
+  }
+  const storeRatio = direct.ms / stored.ms;
+  rows.push({
+    measure: `(b) baseline: the same ${fmt(RUNS)} runs created in a file store through core (create, update, append)`,
+    "points/s": fmt(points / (direct.ms / 1000)),
+    ms: fmt(direct.ms),
+    "peak RSS MiB": fmt(direct.maxRssMiB),
+    target: "—",
+  });
+  rows.push({
+    measure: `(b) import mlflow → file store, ${fmt(RUNS)} runs (run-sync: experiment, runs, params, tags, times, points)`,
+    "points/s": fmt(points / (stored.ms / 1000)),
+    ms: fmt(stored.ms),
+    "peak RSS MiB": fmt(stored.maxRssMiB),
+    target:
+      storeRatio >= 0.5
+        ? `met (≥ 0.5× direct writes: ${storeRatio.toFixed(2)}×; ${fmt(RUNS / (stored.ms / 1000))} runs/s)`
+        : `MISSED (≥ 0.5× direct writes: ${storeRatio.toFixed(2)}×)`,
+  });
+  rows.push({
+    measure: `(b) import the ${fmt(RUNS)} runs again (nothing to write)`,
+    "points/s": fmt(points / (again.ms / 1000)),
+    ms: fmt(again.ms),
+    "peak RSS MiB": fmt(again.maxRssMiB),
+    target: again.nothingToWrite
+      ? `met (nothing written; ${fmt(RUNS / (again.ms / 1000))} runs/s)`
+      : `MISSED (wrote ${again.written} points, ${again.runsWritten} runs)`,
   });
   void idle;
 }
@@ -265,17 +367,103 @@ function writeMlruns(root) {
 }
 
 // ── workers ────────────────────────────────────────────────────────────────────────────────────────
-async function worker(mode, target) {
+async function worker(mode, target, store) {
   if (mode === "idle") return {};
   if (mode === "decode-tb") return decodeBaseline(target);
   if (mode === "raw-mlruns") return rawRead(target);
-  const { openMlflow, openTensorBoard, planImport } = await import("@exprun/import");
+  if (mode === "write-tb") return writeTbBaseline(target, store);
+  if (mode === "write-mlruns") return writeMlrunsBaseline(target, store);
+  const { importInto, openMlflow, openTensorBoard, planImport } = await import("@exprun/import");
   const t0 = performance.now();
-  const source =
-    mode === "import-tb" ? await openTensorBoard(target, { experiment: "bench" }) : await openMlflow(target);
-  const plan = await planImport(source);
+  const source = mode.startsWith("import-tb")
+    ? await openTensorBoard(target, { experiment: "bench" })
+    : await openMlflow(target);
+  if (!mode.endsWith("-file")) {
+    const plan = await planImport(source);
+    await source.close();
+    return { ms: performance.now() - t0, points: plan.points, runs: plan.runs };
+  }
+  const { createFileBackend } = await import("@exprun/backend-file");
+  const backend = createFileBackend({ root: store });
+  const summary = await importInto(source, backend);
   await source.close();
-  return { ms: performance.now() - t0, points: plan.points, runs: plan.runs };
+  await backend.close();
+  return {
+    ms: performance.now() - t0,
+    points: summary.points,
+    runs: summary.runs,
+    written: summary.written.points,
+    runsWritten: summary.written.runs.created + summary.written.runs.updated,
+    nothingToWrite: summary.nothingToWrite,
+  };
+}
+
+/** The points of a bench event file (as the generator wrote them), written into a file store through core. */
+async function writeTbBaseline(file, store) {
+  const { createFileBackend } = await import("@exprun/backend-file");
+  const points = TB_POINTS;
+  // Decoded columns, as the reader hands them out (float32 values, ms wall times).
+  const columns = TAGS.map(() => ({ steps: [], walls: [], values: [] }));
+  for (let i = 0; i < points; i++) {
+    const step = Math.floor(i / TAGS.length);
+    const c = columns[i % TAGS.length];
+    c.steps.push(step);
+    c.walls.push(Math.round((1_700_000_000 + step * 0.01) * 1000));
+    c.values.push(Math.fround(Math.sin(i * 0.001)));
+  }
+  void file;
+  const t0 = performance.now();
+  const backend = createFileBackend({ root: store });
+  await backend.createExperiment({ name: "bench", description: "" });
+  const run = await backend.createRun("bench", { name: "run", state: "COMPLETE" });
+  const ref = { experiment: "bench", run: "run", incarnation: run.incarnation };
+  for (const [m, c] of columns.entries()) {
+    for (let k = 0; k < c.steps.length; k += 5000) {
+      const writes = [];
+      for (let i = k; i < Math.min(c.steps.length, k + 5000); i++)
+        writes.push({ step: c.steps[i], wallTime: c.walls[i], values: { [TAGS[m]]: c.values[i] } });
+      await backend.appendTimeSeries(ref, writes);
+    }
+  }
+  await backend.close();
+  return { ms: performance.now() - t0, points };
+}
+
+/** The runs of the bench mlruns folder, created in a file store through core directly. */
+async function writeMlrunsBaseline(root, store) {
+  const { createFileBackend } = await import("@exprun/backend-file");
+  let points = 0;
+  const t0 = performance.now();
+  const backend = createFileBackend({ root: store });
+  await backend.createExperiment({ name: "default", description: "" });
+  for (let r = 0; r < RUNS; r++) {
+    const start = 1_700_000_000_000 + r * 60_000;
+    const run = await backend.createRun("default", {
+      name: `run-${r}`,
+      state: "COMPLETE",
+      createTime: start,
+      updateTime: start + 50_000,
+    });
+    const ref = { experiment: "default", run: `run-${r}`, incarnation: run.incarnation };
+    const metrics = {};
+    for (const m of MLRUNS_METRICS) metrics[m] = Math.cos(MLRUNS_STEPS - 1 + r);
+    await backend.updateRun(ref, {
+      params: { lr: 0.001, batch_size: 32, optimizer: "adam", layers: 4, seed: r },
+      metrics,
+      tags: { "mlflow.runName": `run-${r}`, "mlflow.user": "bench", "mlflow.source.type": "LOCAL" },
+      updateTime: start + 50_000,
+    });
+    for (const m of MLRUNS_METRICS) {
+      const writes = [];
+      for (let s = 0; s < MLRUNS_STEPS; s++)
+        writes.push({ step: s, wallTime: start + s * 100, values: { [m]: Math.cos(s + r) } });
+      await backend.appendTimeSeries(ref, writes);
+      points += writes.length;
+    }
+  }
+  await backend.close();
+  void root;
+  return { ms: performance.now() - t0, points };
 }
 
 async function decodeBaseline(file) {
@@ -333,14 +521,14 @@ const rows = [];
 
 async function main() {
   if (process.argv[2] === "--worker") {
-    const result = await worker(process.argv[3], process.argv[4]);
+    const result = await worker(process.argv[3], process.argv[4], process.argv[5]);
     process.stdout.write(JSON.stringify({ ...result, maxRssMiB: process.resourceUsage().maxRSS / 1024 }));
     process.exit(0);
   }
   scratch = mkdtempSync(path.join(os.tmpdir(), "exprun-bench-import-"));
   try {
     const idle = once("idle", "-").maxRssMiB;
-    await eventFiles(idle);
+    if (!process.env.SKIP_A) await eventFiles(idle);
     await mlruns(idle);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
