@@ -61,7 +61,8 @@ async function snapshot(backend: CheckedBackend): Promise<Map<string, Snapshot>>
     for (const run of await collectPages((page) => backend.listRuns(experiment.name, page))) {
       const series: Snapshot["series"] = {};
       for await (const chunk of backend.readSeries({ experiment: run.experiment, run: run.name })) {
-        const s = (series[chunk.metric] ??= { steps: [], wallTimes: [], values: [] });
+        series[chunk.metric] ??= { steps: [], wallTimes: [], values: [] };
+        const s = series[chunk.metric]!;
         s.steps.push(...chunk.steps);
         s.wallTimes.push(...chunk.wallTimes);
         s.values.push(...chunk.values);
