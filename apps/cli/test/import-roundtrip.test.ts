@@ -274,6 +274,20 @@ describe("import → file store → exprun copy to S3 and to Vertex", () => {
       expect([fox.createTime, fox.updateTime]).toEqual([T0, T0 + 60_000]);
   });
 
+  it("imports straight into S3, and a second import writes nothing", async () => {
+    const uri = s3Uri.replace("/team?", "/direct?");
+    const args = ["import", "tensorboard", sources.logdir, "--experiment", "tb-direct", "--backend", uri];
+    const first = await exprunJson<Summary>(args, { env: S3_ENV });
+    expect(first).toMatchObject({ nothingToWrite: false, written: { runs: { created: 1 }, points: 20 } });
+    const again = await exprunJson<Summary>(args, { env: S3_ENV });
+    expect(again).toMatchObject({ nothingToWrite: true, written: { points: 0 } });
+    Object.assign(process.env, S3_ENV);
+    const runs = await opened(openBackend(uri, { importer: (pkg) => import(pkg) }), snapshot);
+    const train = runs.get("tb-direct/train")!;
+    expect(train.series.loss!.steps).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(train.series.loss!.values[0]).toBe(0.20479995);
+  });
+
   it("exprun copy to Vertex brings the runs, their series and the tags that are labels", async () => {
     await importAll();
     const tensorboard = fake.store.putTensorboard({
