@@ -32,7 +32,7 @@ export function incarnationTests(ctx: SuiteContext): void {
   ctx.it(
     "every creation of a run name gets a new incarnation, and every read reports the current one",
     async () => {
-      const backend = ctx.backend;
+      const backend = await ctx.fresh();
       const first = await ctx.createRun(backend);
       expect(typeof first.record.incarnation).toBe("string");
       expect(first.record.incarnation).not.toBe("");
@@ -54,7 +54,7 @@ export function incarnationTests(ctx: SuiteContext): void {
   );
 
   ctx.it("a RunRef with an older incarnation reads as missing", async () => {
-    const backend = ctx.backend;
+    const backend = await ctx.fresh();
     const { ref: old } = await ctx.createRun(backend);
     await backend.updateRun(old, { params: { old: 1 } });
     await backend.appendTimeSeries(old, stepWrites(["old"], 1, 5));
@@ -77,7 +77,7 @@ export function incarnationTests(ctx: SuiteContext): void {
   ctx.it(
     "a write with an older incarnation rejects NOT_FOUND and changes nothing in the newer run",
     async () => {
-      const backend = ctx.backend;
+      const backend = await ctx.fresh();
       const { ref: old } = await ctx.createRun(backend);
       const { ref: now } = await ctx.recreateRun(backend, old);
       const artifact = await backend.createArtifact({ schemaTitle: "system.Artifact" });

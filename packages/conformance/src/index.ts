@@ -23,6 +23,7 @@ import { tagsTimesTests } from "./tags-times.js";
 import { timeSeriesTests } from "./time-series.js";
 import { trackerTests } from "./tracker.js";
 
+export { simulateFullDisk } from "./full-disk.js";
 export type {
   ChildProcessHook,
   ConformanceOptions,

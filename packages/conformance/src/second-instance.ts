@@ -9,8 +9,8 @@ export function secondInstanceTests(ctx: SuiteContext): void {
     "a second instance reads the first's acknowledged writes at once, and the first reads the second's",
     async (test) => {
       requireHook(test, ctx, "openSecond");
-      const first = ctx.backend;
-      const second = await ctx.second();
+      const first = await ctx.fresh();
+      const second = await ctx.second(first);
       const { ref } = await ctx.createRun(first);
       const artifact = await first.createArtifact({ schemaTitle: "system.Dataset", uri: "s3://b/d" });
       await first.updateRun(ref, {
@@ -49,8 +49,8 @@ export function secondInstanceTests(ctx: SuiteContext): void {
     "a run deleted by another instance: writes to it reject NOT_FOUND, reads find nothing, nothing brings it back",
     async (test) => {
       requireHook(test, ctx, "openSecond");
-      const first = ctx.backend;
-      const second = await ctx.second();
+      const first = await ctx.fresh();
+      const second = await ctx.second(first);
       const { ref } = await ctx.createRun(first);
       await first.appendTimeSeries(ref, stepWrites(["x"], 1, 3));
       await first.flush();
@@ -85,8 +85,8 @@ export function secondInstanceTests(ctx: SuiteContext): void {
     "a run deleted and re-created by another instance: the first's late writes reject NOT_FOUND and never reach the new run",
     async (test) => {
       requireHook(test, ctx, "openSecond");
-      const first = ctx.backend;
-      const second = await ctx.second();
+      const first = await ctx.fresh();
+      const second = await ctx.second(first);
       const { ref: old } = await ctx.createRun(first);
       await first.updateRun(old, { params: { old: 1 } });
       await appendAll(first, old, stepWrites(["old"], 1, 100), 10); // acknowledged, maybe still buffered
@@ -132,8 +132,8 @@ export function secondInstanceTests(ctx: SuiteContext): void {
     "a run deleted by another instance loses none of the first instance's points of other runs",
     async (test) => {
       requireHook(test, ctx, "openSecond");
-      const first = ctx.backend;
-      const second = await ctx.second();
+      const first = await ctx.fresh();
+      const second = await ctx.second(first);
       const { ref: doomed } = await ctx.createRun(first);
       const { ref: kept } = await ctx.createRun(first, doomed.experiment);
       const keptWrites = stepWrites(["loss", "acc"], 0, 200);
@@ -156,8 +156,8 @@ export function secondInstanceTests(ctx: SuiteContext): void {
     "a run whose experiment was deleted and re-created by another instance is a new run",
     async (test) => {
       requireHook(test, ctx, "openSecond");
-      const first = ctx.backend;
-      const second = await ctx.second();
+      const first = await ctx.fresh();
+      const second = await ctx.second(first);
       const { ref: old } = await ctx.createRun(first);
       await first.updateRun(old, { params: { old: 1 } });
       await appendAll(first, old, stepWrites(["old"], 1, 20), 5);
@@ -172,8 +172,8 @@ export function secondInstanceTests(ctx: SuiteContext): void {
 
   ctx.it("two instances appending to one run lose no point", async (test) => {
     requireHook(test, ctx, "openSecond");
-    const first = ctx.backend;
-    const second = await ctx.second();
+    const first = await ctx.fresh();
+    const second = await ctx.second(first);
     const { ref } = await ctx.createRun(first);
     const a = stepWrites(["a"], 0, 300);
     const b = stepWrites(["b"], 0, 300);
