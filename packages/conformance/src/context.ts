@@ -31,6 +31,7 @@ export class SuiteRun {
   readonly watchdog: Watchdog;
   readonly testTimeout: number;
   readonly heavyTimeout: number;
+  readonly blockedLoopLimit: number;
 
   constructor(
     readonly label: string,
@@ -47,9 +48,15 @@ export class SuiteRun {
     this.progress = progressWanted(options.progress);
     this.testTimeout = options.testTimeout ?? 60_000;
     this.heavyTimeout = options.heavyTimeout ?? 120_000;
+    this.blockedLoopLimit = options.blockedLoopLimit ?? 60_000;
     // One watchdog thread per test process, whatever the number of suites in it.
-    sharedWatchdog ??= new Watchdog({ blockedLoopLimit: options.blockedLoopLimit ?? 60_000 });
+    sharedWatchdog ??= new Watchdog();
     this.watchdog = sharedWatchdog;
+  }
+
+  /** Runs `body` under the watchdog (see {@link Watchdog.watch}) with this suite's limits. */
+  watch<T>(label: string, timeout: number, body: () => Promise<T> | T): Promise<T> {
+    return this.watchdog.watch(label, timeout, body, this.blockedLoopLimit);
   }
 
   /** Names of `expectedFailures` that are no test of the suite (a typo, or a test renamed). */
@@ -104,14 +111,14 @@ export class SuiteContext {
     const run = async (test: TestContext) => {
       if (this.suite.progress) printProgress(`▶ ${label}`);
       try {
-        await this.suite.watchdog.watch(`"${label}"`, timeout, async () => {
+        await this.suite.watch(`"${label}"`, timeout, async () => {
           await body(test);
         });
       } finally {
         await this.#closeOpened(label);
       }
     };
-    if (issue) it.fails(`${name} [expected failure until ${issue} lands]`, run, timeout + VITEST_GRACE_MS);
+    if (issue) it.fails(`${name} [expected to fail until ${issue}]`, run, timeout + VITEST_GRACE_MS);
     else it(name, run, timeout + VITEST_GRACE_MS);
   }
 
@@ -121,7 +128,7 @@ export class SuiteContext {
     beforeAll(async () => {
       const label = `${this.suite.label} › ${this.group}`;
       if (this.suite.progress) printProgress(`▶▶ ${label}`);
-      this.#backend = await this.suite.watchdog.watch(
+      this.#backend = await this.suite.watch(
         `opening the backend for "${label}"`,
         this.testTimeout,
         async () => checkBackend(await this.make()),
@@ -141,7 +148,7 @@ export class SuiteContext {
       const backend = this.#backend;
       this.#backend = undefined;
       if (!backend) return;
-      await this.suite.watchdog.watch(
+      await this.suite.watch(
         `closing the backend of "${this.suite.label} › ${this.group}"`,
         this.testTimeout,
         () => backend.close(),
@@ -153,7 +160,7 @@ export class SuiteContext {
     const opened = this.#opened;
     this.#opened = [];
     if (opened.length === 0) return;
-    await this.suite.watchdog.watch(`closing the backends "${label}" opened`, this.testTimeout, async () => {
+    await this.suite.watch(`closing the backends "${label}" opened`, this.testTimeout, async () => {
       // A close that fails (points of a deleted run, a fault left on) is the test's business, not this one's.
       await Promise.all(opened.map((b) => b.close().catch(() => b.close().catch(() => undefined))));
     });

@@ -59,6 +59,7 @@ export function incarnationTests(ctx: SuiteContext): void {
     await backend.updateRun(old, { params: { old: 1 } });
     await backend.appendTimeSeries(old, stepWrites(["old"], 1, 5));
     await backend.addRunChildren(old, [child(ctx)]);
+    await backend.flush();
     const { ref: now } = await ctx.recreateRun(backend, old);
     await backend.appendTimeSeries(now, stepWrites(["new"], 1, 2));
     await backend.flush();

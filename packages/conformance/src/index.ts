@@ -89,14 +89,16 @@ export function describeBackend(
         declare(ctx);
       });
     }
-    const unknown = suite.unknownExpectedFailures();
-    if (unknown.length > 0) {
+    // vitest collects the groups' tests before this block's: every name is known here.
+    describe("options", () => {
+      const unknown = suite.unknownExpectedFailures();
+      if (unknown.length === 0) return;
       it("options.expectedFailures names only tests of the suite", () => {
         throw new Error(
           `[exprun] [conformance] expectedFailures names no test of the suite: ${unknown.map((n) => JSON.stringify(n)).join(", ")}. ` +
             "Remove the marker (the test was renamed or removed) or fix the name.",
         );
       });
-    }
+    });
   });
 }

@@ -94,6 +94,7 @@ export function storeReadTests(ctx: SuiteContext): void {
         (value as Record<string, unknown>).vandal = true;
       }
     };
+    await backend.flush();
     const ids = { artifact: artifact.id, execution: execution.id };
     const snapshot = async () => ({
       run: await backend.getRun(ref),

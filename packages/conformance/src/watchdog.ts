@@ -50,8 +50,6 @@ function overran(m, entry) {
 export interface WatchdogOptions {
   /** File descriptor the watchdog prints to. @default 2 (stderr) */
   fd?: number;
-  /** How long the event loop may stay blocked after a timeout before the process is ended, in ms. */
-  blockedLoopLimit: number;
 }
 
 /** Thrown into a watched call that overran its time. */
@@ -69,24 +67,28 @@ const HEARTBEAT_MS = 100;
 
 export class Watchdog {
   readonly #fd: number;
-  readonly #blockedLoopLimit: number;
   readonly #fired = new Int32Array(new SharedArrayBuffer(4));
   readonly #beat = new Int32Array(new SharedArrayBuffer(4));
   readonly #timedOut = new Map<number, () => void>();
   #worker: Worker | undefined;
   #nextId = 0;
 
-  constructor(options: WatchdogOptions) {
+  constructor(options: WatchdogOptions = {}) {
     this.#fd = options.fd ?? 2;
-    this.#blockedLoopLimit = options.blockedLoopLimit;
   }
 
   /**
    * Runs `body`; rejects with {@link ConformanceTimeoutError} when it has not settled `timeout` ms
    * after it started, also when the event loop was blocked meanwhile (the line naming `label` is
-   * printed at the deadline either way).
+   * printed at the deadline either way). If the event loop then stays blocked for `blockedLoopLimit`
+   * ms, the watchdog ends the process.
    */
-  async watch<T>(label: string, timeout: number, body: () => Promise<T> | T): Promise<T> {
+  async watch<T>(
+    label: string,
+    timeout: number,
+    body: () => Promise<T> | T,
+    blockedLoopLimit = 60_000,
+  ): Promise<T> {
     const worker = this.#thread();
     const id = ++this.#nextId;
     let onTimeout!: () => void;
@@ -94,7 +96,7 @@ export class Watchdog {
       onTimeout = () => reject(new ConformanceTimeoutError(label, timeout));
     });
     this.#timedOut.set(id, onTimeout);
-    worker.postMessage({ type: "start", id, label, timeout, blockedLimit: this.#blockedLoopLimit });
+    worker.postMessage({ type: "start", id, label, timeout, blockedLimit: blockedLoopLimit });
     const heartbeat = setInterval(() => Atomics.add(this.#beat, 0, 1), HEARTBEAT_MS);
     heartbeat.unref();
     try {
