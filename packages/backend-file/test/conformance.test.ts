@@ -10,8 +10,8 @@ const roots: string[] = [];
 const rootOf = (backend: CheckedBackend) => (backend as FileBackend).root;
 
 // Cases of the conformance suite this store fails until issue 10 lands (the new contract in the
-// file store: incarnations, refused stale and exit-time
-// flushes, failed flushes, tags, note, run type). Each runs as an expected failure (it.fails); the fix removes its line.
+// file store: incarnations, refused stale and exit-time flushes, failed flushes, tags, note, run
+// type). Each runs as an expected failure (it.fails); the fix removes its line.
 const expectedFailures = Object.fromEntries(
   [
     "tag patches merge: named keys are set, other tags kept, a null deletes its key",

@@ -21,9 +21,9 @@ const onSameStore = (backend: CheckedBackend) =>
     claimSettleMs: 20,
   });
 
-// Cases of the conformance suite this store fails until issue 11 lands (the new contract in the
-// S3 store: incarnations, refused stale flushes, failed
-// flushes and closes (points doubled by retries), tags and note). Each runs as an expected failure (it.fails); the fix removes its line.
+// Cases of the conformance suite this store fails until issue 11 lands (the new contract in the S3
+// store: incarnations, refused stale flushes, failed flushes and closes, points doubled by retries,
+// tags and note). Each runs as an expected failure (it.fails); the fix removes its line.
 const expectedFailures = Object.fromEntries(
   [
     "tag patches merge: named keys are set, other tags kept, a null deletes its key",
