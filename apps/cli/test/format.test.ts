@@ -48,6 +48,8 @@ describe("tables", () => {
     expect(visibleWidth("한국어")).toBe(6);
     expect(visibleWidth("\u1112\u1161\u11ab")).toBe(2); // 한 as jamo: one wide grapheme
     expect(visibleWidth("👩‍💻 dev")).toBe(6);
+    expect(visibleWidth("🚀🚀🚀")).toBe(6);
+    expect(visibleWidth("𝒳 x")).toBe(3);
   });
 
   it("aligns numeric columns right and draws multi-line cells", () => {

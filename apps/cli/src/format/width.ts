@@ -30,8 +30,11 @@ export function displayWidth(text: string): number {
   return width;
 }
 
-/** Characters that combine with their neighbours into one grapheme (or need a pair of code units). */
-const CLUSTERED = /[\p{M}\p{Cf}\u1100-\u11ff\ud800-\udfff\ufe00-\ufe0f\u20e3]/u;
+/**
+ * Characters that combine with their neighbours into one grapheme (marks, variation selectors, ZWJ,
+ * Hangul jamo) or take two code units (astral characters, emoji among them; a lone surrogate too).
+ */
+const CLUSTERED = /[\p{M}\p{Cf}\u1100-\u11ff\u{10000}-\u{10ffff}\ud800-\udfff]/u;
 
 let segmenter: Intl.Segmenter | undefined;
 /** The shared grapheme segmenter, built on first use. */
