@@ -56,7 +56,7 @@ export interface OpenOptions {
 }
 
 /** The file store used when nothing else is configured: `$EXPRUN_HOME`, else `./.exprun`. */
-export function defaultBackendUri(env: NodeJS.ProcessEnv = process.env): string {
+export function defaultBackendUri(env: Readonly<Record<string, string | undefined>> = process.env): string {
   if (env.EXPRUN_BACKEND) return env.EXPRUN_BACKEND;
   return `file:${env.EXPRUN_HOME || ".exprun"}`;
 }
