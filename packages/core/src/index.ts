@@ -150,16 +150,10 @@ export {
   backendSeries,
   changedEntries,
   deepEqual,
-  type ExperimentSyncOutcome,
   ResourceSync,
   type ResourceSyncCounts,
-  type RunSyncOptions,
-  type RunSyncResult,
-  type RunSyncSource,
   type SeriesReader,
   SYNC_BUCKET_STEPS,
-  syncExperiment,
-  syncRun,
   syncSeries,
 } from "./sync/index.js";
 export {

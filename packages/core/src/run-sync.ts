@@ -16,7 +16,17 @@ import {
 } from "./backend-input.js";
 import { type CheckedBackend, checkBackend } from "./checked-backend.js";
 import { collectPages } from "./paging.js";
-import type { RunChild, RunPatch, RunRecord, RunRef, RunState, TimeSeriesWrite, Value } from "./types.js";
+import { backendSeries, syncSeries as syncSeriesBuckets } from "./sync/series-sync.js";
+import type {
+  RunChild,
+  RunPatch,
+  RunRecord,
+  RunRef,
+  RunState,
+  SeriesQuery,
+  TimeSeriesWrite,
+  Value,
+} from "./types.js";
 import { SCHEMA } from "./types.js";
 
 /**
@@ -48,13 +58,15 @@ export interface DesiredRun {
   /** The TensorBoard to assign when the target needs one for time series and the run has none. */
   tensorboard?: string;
   /**
-   * The run's time series, read once, chunk by chunk (never held whole when the run is new in the
-   * target). A function is called once, when the series are needed.
+   * The run's time series, chunk by chunk (never held whole when the run is new in the target). A
+   * function may be called more than once, with a query it may ignore: that lets an existing run be
+   * compared bucket by bucket of steps, with memory bounded by a bucket ({@link syncSeriesBuckets});
+   * an iterable is read once, and an existing run's points are then compared all at once.
    */
   series?:
     | AsyncIterable<SyncSeriesChunk>
     | Iterable<SyncSeriesChunk>
-    | (() => AsyncIterable<SyncSeriesChunk> | Iterable<SyncSeriesChunk>);
+    | ((query?: SeriesQuery) => AsyncIterable<SyncSeriesChunk> | Iterable<SyncSeriesChunk>);
   /** Ids of artifacts and executions (already in the target) attributed to the run. */
   artifacts?: string[];
   executions?: string[];
@@ -65,6 +77,16 @@ export interface DesiredRun {
 export interface SyncRunOptions {
   /** Compare and count, write nothing. @default false */
   dryRun?: boolean;
+  /**
+   * The target's record of the run when the caller has it (from `listRuns`), `null` when it knows the
+   * run is absent; left out, the run is read.
+   */
+  existing?: RunRecord | null;
+  /**
+   * The run was created just now by the caller (`existing` is that record): it holds nothing yet, so
+   * its series, attributions and children are not read back to compare. @default false
+   */
+  fresh?: boolean;
   /** Points per `appendTimeSeries` call. @default 5000 */
   pointsPerWrite?: number;
 }
@@ -167,7 +189,10 @@ export async function syncRun(
     warnings: [],
   };
 
-  let current = await backend.getRun({ experiment, run: desired.name });
+  let current =
+    options.existing === null
+      ? undefined
+      : (options.existing ?? (await backend.getRun({ experiment, run: desired.name })) ?? undefined);
   if (!current) {
     result.created = true;
     if (write) {
@@ -197,7 +222,7 @@ export async function syncRun(
     ? { experiment, run: desired.name, incarnation: current.incarnation }
     : { experiment, run: desired.name };
   result.ref = ref;
-  const fresh = result.created;
+  const fresh = result.created || options.fresh === true;
 
   await syncSeries(backend, ref, desired, current, fresh, write, options.pointsPerWrite ?? 5000, result);
   await syncLinks(backend, ref, desired, fresh, write, result);
@@ -231,6 +256,19 @@ async function syncSeries(
     result.warnings.push(
       `The time series of ${ref.experiment}/${ref.run} were not written: the ${backend.name} store needs a ` +
         "TensorBoard for them. Give the run (or its experiment) a backing TensorBoard and sync again.",
+    );
+    return;
+  }
+  if (!fresh && typeof desired.series === "function") {
+    // Compared bucket by bucket of steps, both sides re-read per bucket that differs: bounded memory.
+    const read = desired.series;
+    result.points += await syncSeriesBuckets(
+      (query) => toAsync(read(query)),
+      backendSeries(backend, ref),
+      async (writes) => {
+        if (write) await backend.appendTimeSeries(ref, writes);
+      },
+      { fresh: false, dryRun: !write },
     );
     return;
   }
@@ -274,6 +312,10 @@ async function syncSeries(
     }
   }
   await flush();
+}
+
+async function* toAsync<T>(items: AsyncIterable<T> | Iterable<T>): AsyncIterable<T> {
+  yield* items;
 }
 
 /** The target's points of a run, one per (metric, step): the last written; read chunk by chunk. */
