@@ -1,15 +1,15 @@
 import { createMemoryBackend } from "@exprun/backend-memory";
 import { describe, expect, it } from "vitest";
 import {
-  type Backend,
   backendSeries,
   type CheckedBackend,
   checkBackend,
-  type DesiredRun,
+  type RunSyncSource,
   readSeriesPoints,
   type SeriesChunk,
   type SeriesReader,
   SYNC_BUCKET_STEPS,
+  syncExperiment,
   syncRun,
   syncSeries,
   type TimeSeriesWrite,
@@ -41,14 +41,13 @@ const series = (n: number, metric = "loss", from = 0) =>
     ]),
   }) as Record<string, [number, number, number][]>;
 
-/** A run with a series given as a function: syncRun may re-read it, bucket by bucket of steps. */
-function desired(over: Partial<DesiredRun> = {}): DesiredRun {
+function source(over: Partial<RunSyncSource> = {}): RunSyncSource {
   return {
     name: "imported",
     runType: "system.Run",
     state: "COMPLETE",
     params: { lr: 0.1, opt: "adam" },
-    metrics: { acc: 0.9 },
+    metrics: { acc: 0.9, nan: Number.NaN },
     tags: { team: "vision" },
     description: "from elsewhere",
     createTime: CREATED,
@@ -64,55 +63,132 @@ async function store(): Promise<CheckedBackend> {
   return backend;
 }
 
-describe("syncRun of an existing run, series given as a re-readable function", () => {
+const nothingWritten = {
+  created: false,
+  wrote: false,
+  params: 0,
+  metrics: 0,
+  states: 0,
+  tags: 0,
+  notes: 0,
+  times: 0,
+  points: 0,
+  tensorboards: 0,
+  attributions: 0,
+  children: 0,
+  warnings: [],
+};
+
+describe("syncRun", () => {
+  it("creates the run with its type, times, values, tags, note and series", async () => {
+    const target = await store();
+    const result = await syncRun(target, "target", source());
+    expect(result).toMatchObject({
+      created: true,
+      wrote: true,
+      params: 2,
+      metrics: 2,
+      tags: 1,
+      notes: 1,
+      points: 20,
+    });
+    const run = await target.getRun({ experiment: "target", run: "imported" });
+    expect(run).toMatchObject({
+      runType: "system.Run",
+      state: "COMPLETE",
+      params: { lr: 0.1, opt: "adam" },
+      tags: { team: "vision" },
+      description: "from elsewhere",
+      createTime: CREATED,
+      updateTime: UPDATED,
+    });
+    expect(run!.metrics.nan).toBeNaN();
+    const points = await readSeriesPoints(target, { experiment: "target", run: "imported" });
+    expect(points).toHaveLength(20);
+  });
+
   // Guards against a re-import or a second copy rewriting what is already there.
   it("writes nothing the second time", async () => {
     const target = await store();
-    await syncRun(target, "target", desired());
-    const again = await syncRun(target, "target", desired());
-    expect(again.wrote).toBe(false);
-    expect(again.points).toBe(0);
+    await syncRun(target, "target", source());
+    const again = await syncRun(target, "target", source());
+    expect({ ...again, record: undefined }).toEqual({ ...nothingWritten, record: undefined });
   });
 
-  it("writes only the changed and the new points, then the record with the update time", async () => {
+  it("writes only what changed, keeps what only the target has, and sets the update time last", async () => {
     const target = await store();
-    await syncRun(target, "target", desired());
+    await syncRun(target, "target", source());
     const ref = { experiment: "target", run: "imported" };
+    const first = await target.getRun(ref);
+    await target.updateRun({ ...ref, incarnation: first!.incarnation }, { tags: { owner: "me" } });
     const changed = series(20);
     changed.loss![5]![2] = 42; // one old step rewritten
     changed.loss!.push([20, 1_700_000_000_020, 0.01], [21, 1_700_000_000_021, 0.009]);
     const result = await syncRun(
       target,
       "target",
-      desired({ params: { lr: 0.2 }, state: "FAILED", series: reader(changed), updateTime: UPDATED + 1 }),
+      source({
+        params: { lr: 0.2, opt: "adam" },
+        state: "FAILED",
+        series: reader(changed),
+        updateTime: UPDATED + 1,
+      }),
     );
-    expect(result).toMatchObject({ created: false, params: 1, metrics: 0, state: true, tags: 0, points: 3 });
+    expect(result).toMatchObject({ created: false, params: 1, metrics: 0, states: 1, tags: 0, points: 3 });
     const run = await target.getRun(ref);
-    expect(run).toMatchObject({ params: { lr: 0.2, opt: "adam" }, state: "FAILED", updateTime: UPDATED + 1 });
+    expect(run).toMatchObject({
+      params: { lr: 0.2 },
+      state: "FAILED",
+      tags: { team: "vision", owner: "me" },
+    });
+    expect(run!.updateTime).toBe(UPDATED + 1);
     const settled = new Map((await readSeriesPoints(target, ref)).map((p) => [p.step, p.value]));
     expect(settled.get(5)).toBe(42);
     expect(settled.size).toBe(22);
   });
 
-  it("takes the caller's record and the word that a run is new, reading nothing back", async () => {
+  it("counts in a dry run and writes nothing", async () => {
     const target = await store();
-    const created = await target.createRun("target", { name: "imported", state: "COMPLETE" });
-    let reads = 0;
-    const watched = checkBackend({
-      ...target,
-      close: undefined,
-      getRun: async (...args: Parameters<CheckedBackend["getRun"]>) => {
-        reads++;
-        return target.getRun(...args);
-      },
-      readSeries: (...args: Parameters<CheckedBackend["readSeries"]>) => {
-        reads++;
-        return target.readSeries(...args);
-      },
-    } as unknown as Backend);
-    const result = await syncRun(watched, "target", desired(), { existing: created, fresh: true });
-    expect(result.points).toBe(20);
-    expect(reads).toBe(0);
+    const dry = await syncRun(target, "target", source(), { dryRun: true });
+    expect(dry).toMatchObject({ created: true, params: 2, points: 20 });
+    expect(await target.getRun({ experiment: "target", run: "imported" })).toBeUndefined();
+  });
+
+  it("leaves out NaN and ±Infinity for a store that cannot keep them, with a warning each", async () => {
+    const memory = createMemoryBackend();
+    const finite = checkBackend({
+      ...memory,
+      capabilities: { ...memory.capabilities, nonFiniteValues: false },
+    });
+    await finite.createExperiment({ name: "target", description: "" });
+    const result = await syncRun(
+      finite,
+      "target",
+      source({ params: { lr: 0.1, bad: Number.POSITIVE_INFINITY } }),
+    );
+    expect(result.params).toBe(1);
+    expect(result.metrics).toBe(1);
+    expect(result.warnings).toEqual([
+      expect.stringContaining('param "bad" = Infinity was not copied'),
+      expect.stringContaining('metric "nan" = NaN was not copied'),
+    ]);
+    const run = await finite.getRun({ experiment: "target", run: "imported" });
+    expect(run!.params).toEqual({ lr: 0.1 });
+    expect(
+      (await syncRun(finite, "target", source({ params: { lr: 0.1, bad: Number.POSITIVE_INFINITY } }))).wrote,
+    ).toBe(false);
+  });
+
+  it("does not pass times to a store that does not keep them", async () => {
+    const memory = createMemoryBackend();
+    const noTimes = checkBackend({ ...memory, capabilities: { ...memory.capabilities, keepsTimes: false } });
+    await noTimes.createExperiment({ name: "target", description: "" });
+    const result = await syncRun(noTimes, "target", source());
+    expect(result.times).toBe(0);
+    const run = await noTimes.getRun({ experiment: "target", run: "imported" });
+    expect(run!.createTime).not.toBe(CREATED);
+    const again = await syncRun(noTimes, "target", source());
+    expect(again.wrote).toBe(false);
   });
 });
 
@@ -173,5 +249,15 @@ describe("syncSeries", () => {
     expect(written).toBe(n);
     expect(Math.max(...batches)).toBeLessThanOrEqual(5000);
     expect(batches.reduce((a, b) => a + b, 0)).toBe(n);
+  });
+});
+
+describe("syncExperiment", () => {
+  it("creates, then updates the description, then leaves it alone", async () => {
+    const target = createMemoryBackend();
+    expect((await syncExperiment(target, { name: "exp-one", description: "a" })).outcome).toBe("created");
+    expect((await syncExperiment(target, { name: "exp-one", description: "b" })).outcome).toBe("updated");
+    expect((await syncExperiment(target, { name: "exp-one", description: "b" })).outcome).toBe("unchanged");
+    expect((await target.getExperiment("exp-one"))?.description).toBe("b");
   });
 });

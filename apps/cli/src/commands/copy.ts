@@ -73,7 +73,7 @@ ${examples(
           ctx.out(
             `${summary.dryRun ? "Would copy" : "Copied"} ${c.params} params, ${c.metrics} metrics, ${c.points} time-series points, ${c.artifacts} artifacts, ` +
               `${c.executions} executions (${c.executionUpdates} updated), ${c.attributions} links, ${c.children} children, ` +
-              `${c.tags} tags and ${c.notes} notes ` +
+              `${c.tags} tags, ${c.notes} notes, ${c.times} update times ` +
               `from ${from} to ${to} in ${seconds.toFixed(1)} s.`,
           );
           for (const w of summary.warnings) ctx.note(ctx.errColors.yellow(`warning: ${w}`));

@@ -3,19 +3,16 @@ import {
   backendSeries,
   type CheckedBackend,
   collectPages,
-  type DesiredRun,
   type ExecutionRecord,
   type ExperimentRecord,
   experimentNotFound,
   mapLimit,
   NotFoundError,
-  parseTensorboardRunName,
   ResourceSync,
   type RunRecord,
-  type SyncRunResult,
+  type RunSyncResult,
   syncExperiment,
   syncRun,
-  type Value,
 } from "@exprun/core";
 import { type CopySummary, emptySummary } from "./summary.js";
 
@@ -66,41 +63,33 @@ export async function copyStore(
     resources,
   );
   for (const { experiment, runs } of plan) {
-    const inTarget = await target.getExperiment(experiment.name);
-    const outcome = await syncExperiment(target, experiment, { dryRun });
-    if (outcome.created) summary.experiments.created++;
-    else if (outcome.updated) summary.experiments.updated++;
-    else summary.experiments.unchanged++;
-    const backingTensorboard = inTarget?.backingTensorboard ?? experiment.backingTensorboard;
+    const { outcome, record } = await syncExperiment(target, experiment, { dryRun });
+    summary.experiments[outcome]++;
+    const backingTensorboard = record?.backingTensorboard ?? experiment.backingTensorboard;
     const existing = new Map(
-      (inTarget ? await collectPages((page) => target.listRuns(experiment.name, page)) : []).map(
-        (r) => [r.name, r] as const,
-      ),
+      (record && outcome !== "created"
+        ? await collectPages((page) => target.listRuns(experiment.name, page))
+        : []
+      ).map((r) => [r.name, r] as const),
     );
     // Missing runs are created one by one first, so the target lists them in the source's order;
     // then every run is brought up to date, several at once.
-    const created = new Map<string, RunRecord | undefined>();
+    const created = new Map<string, RunRecord>();
     for (const run of runs) {
       if (existing.has(run.name)) continue;
       const { name, runType, state, createTime, updateTime } = run;
-      await syncRun(
+      const bare = await syncRun(
         target,
         experiment.name,
-        { name, runType, state, createTime, updateTime },
-        {
-          existing: null,
-          dryRun,
-        },
+        { name, runType, state, createTime, updateTime, params: {}, metrics: {} },
+        { existing: null, dryRun },
       );
-      created.set(
-        run.name,
-        dryRun ? undefined : await target.getRun({ experiment: experiment.name, run: run.name }),
-      );
+      created.set(run.name, bare.record);
     }
     await mapLimit(runs, options.concurrency ?? 4, async (run) => {
-      const fresh = created.has(run.name);
-      const current = fresh ? created.get(run.name) : existing.get(run.name);
-      if (!current && !(fresh && dryRun)) {
+      const fresh = created.get(run.name);
+      const current = fresh ?? existing.get(run.name);
+      if (!current) {
         throw new NotFoundError(`Run ${run.name} vanished from the target while copying.`, {
           backend: target.name,
         });
@@ -114,19 +103,18 @@ export async function copyStore(
       }
       const executionIds: string[] = [];
       for (const e of runLinks.executions) executionIds.push(await resources.execution(e));
-      const desired: DesiredRun = {
-        ...shape(run, target, summary.warnings),
-        series: backendSeries(source, ref),
-        artifacts: artifactIds,
-        executions: executionIds,
-        children: await source.listRunChildren(ref),
-        ...tensorboardFor(run, target, backingTensorboard),
-      };
-      const result = await syncRun(target, experiment.name, desired, {
-        existing: current ?? null,
-        fresh,
-        dryRun,
-      });
+      const result = await syncRun(
+        target,
+        experiment.name,
+        {
+          ...shape(run),
+          series: backendSeries(source, ref),
+          artifacts: artifactIds,
+          executions: executionIds,
+          children: await source.listRunChildren(ref),
+        },
+        { existing: current, fresh: fresh !== undefined, dryRun, backingTensorboard },
+      );
       count(summary, result);
       if (fresh) summary.runs.created++;
       else if (result.wrote) summary.runs.updated++;
@@ -142,57 +130,32 @@ export async function copyStore(
   return summary;
 }
 
-/**
- * The parts of a source run that `syncRun` compares. Values the target cannot keep (NaN and ±Infinity
- * in params and metrics on Vertex) are left out with a warning naming each: copying the rest beats
- * refusing the run, and a value stored as something else (Vertex's `numberValue: null`) never happens.
- */
-function shape(run: RunRecord, target: CheckedBackend, warnings: string[]) {
-  const keep = (values: Record<string, Value>, kind: "param" | "metric") => {
-    if (target.capabilities.nonFiniteValues) return values;
-    const out: Record<string, Value> = {};
-    for (const [key, value] of Object.entries(values)) {
-      if (typeof value === "number" && !Number.isFinite(value)) {
-        warnings.push(
-          `${run.experiment}/${run.name}: ${kind} ${JSON.stringify(key)} = ${value} was not copied: the ${target.name} store cannot keep NaN or ±Infinity in ${kind}s.`,
-        );
-      } else out[key] = value;
-    }
-    return out;
-  };
+/** The parts of a source run that `syncRun` compares. */
+function shape(run: RunRecord) {
   return {
     name: run.name,
     runType: run.runType,
     state: run.state,
-    params: keep(run.params, "param"),
-    metrics: keep(run.metrics, "metric"),
+    params: run.params,
+    metrics: run.metrics,
     tags: run.tags,
     description: run.description,
     createTime: run.createTime,
     updateTime: run.updateTime,
+    tensorboardRun: run.tensorboardRun,
   };
 }
 
-/** The source run's TensorBoard, else, on a store that needs one for series, the experiment's. */
-function tensorboardFor(run: RunRecord, target: CheckedBackend, backing: string | undefined) {
-  const tensorboard =
-    run.tensorboardRun !== undefined
-      ? (parseTensorboardRunName(run.tensorboardRun)?.tensorboard ?? run.tensorboardRun)
-      : target.capabilities.requiresTensorboard
-        ? backing
-        : undefined;
-  return tensorboard ? { tensorboard } : {};
-}
-
-function count(summary: CopySummary, result: SyncRunResult): void {
+function count(summary: CopySummary, result: RunSyncResult): void {
   const c = summary.copied;
   c.params += result.params;
   c.metrics += result.metrics;
-  c.states += result.state ? 1 : 0;
+  c.states += result.states;
   c.tags += result.tags;
-  c.notes += result.description ? 1 : 0;
+  c.notes += result.notes;
+  c.times += result.times;
   c.points += result.points;
-  c.tensorboards += result.tensorboard ? 1 : 0;
+  c.tensorboards += result.tensorboards;
   c.attributions += result.attributions;
   c.children += result.children;
   summary.warnings.push(...result.warnings);

@@ -19,6 +19,8 @@ export interface CopySummary {
     tensorboards: number;
     tags: number;
     notes: number;
+    /** Runs whose update time was set to the source's (stores that keep times). */
+    times: number;
   };
   /** Things the target keeps that the source does not have (copy never deletes). */
   warnings: string[];
@@ -44,6 +46,7 @@ export function emptySummary(from: string, to: string, dryRun = false): CopySumm
       tensorboards: 0,
       tags: 0,
       notes: 0,
+      times: 0,
     },
     warnings: [],
   };

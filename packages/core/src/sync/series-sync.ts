@@ -1,19 +1,11 @@
 import type { CheckedBackend } from "../checked-backend.js";
-import type { RunRef, SeriesQuery, TimeSeriesWrite } from "../types.js";
-
-/** Points of one metric in columns: core's `SeriesChunk`, or plain arrays of equal length. */
-interface ChunkColumns {
-  metric: string;
-  steps: ArrayLike<number>;
-  wallTimes: ArrayLike<number>;
-  values: ArrayLike<number>;
-}
+import type { RunRef, SeriesChunk, SeriesQuery, TimeSeriesWrite } from "../types.js";
 
 /**
- * Reads a run's points as chunks (core's `SeriesChunk` or the like); called several times, each call
- * a fresh stream. It MAY ignore the query (the sync filters again), as a store may.
+ * Reads a run's points as chunks (core's `SeriesChunk`); called several times, each call a fresh
+ * stream. It MAY ignore the query (the sync filters again), as a store may.
  */
-export type SeriesReader = (query?: SeriesQuery) => AsyncIterable<ChunkColumns>;
+export type SeriesReader = (query?: SeriesQuery) => AsyncIterable<SeriesChunk>;
 
 /** Steps per comparison bucket: the unit the target is re-read in when a part of a series differs. */
 export const SYNC_BUCKET_STEPS = 4096;
@@ -177,7 +169,7 @@ class BatchWriter {
   }
 
   /** Adds a chunk's points (only `metric`'s, within `steps`, when given: a reader may ignore a range). */
-  addChunk(chunk: ChunkColumns, metric?: string, steps?: { from: number; to: number }): void {
+  addChunk(chunk: SeriesChunk, metric?: string, steps?: { from: number; to: number }): void {
     if (metric !== undefined && chunk.metric !== metric) return;
     for (let i = 0; i < chunk.steps.length; i++) {
       const step = chunk.steps[i]!;
