@@ -1,10 +1,10 @@
 import path from "node:path";
-import type { Backend, BackendCapabilities, RunRef } from "@exprun/core";
-import { latestPoints } from "@exprun/core";
+import type { Backend, BackendCapabilities, RunRef, SeriesPoint } from "@exprun/core";
+import { isLaterPoint } from "@exprun/core";
 import { Experiments } from "./experiments.js";
 import { Resources } from "./resources.js";
 import { Runs } from "./runs.js";
-import { readSeriesFile } from "./series.js";
+import type { SeriesChunk, SeriesQuery } from "./series-read.js";
 import { SeriesStore } from "./series-store.js";
 import { FileStore } from "./store.js";
 
@@ -43,6 +43,11 @@ export interface FileBackendOptions {
 export interface FileBackend extends Backend {
   /** Absolute path of the store directory. */
   readonly root: string;
+  /**
+   * The run's points as a stream of per-metric column chunks, read from the file a block at a time
+   * (memory stays bounded whatever the series' size), in write order within each metric.
+   */
+  readSeries(ref: RunRef, query?: SeriesQuery): AsyncIterable<SeriesChunk>;
   flush(): Promise<void>;
   close(): Promise<void>;
 }
@@ -69,10 +74,32 @@ export function createFileBackend(options: FileBackendOptions = {}): FileBackend
   const experiments = new Experiments(store, series);
   const runs = new Runs(store, series, resources);
 
-  async function readSeries(ref: RunRef, metrics?: string[]) {
-    await store.requireRun(ref);
-    await series.flushRun(ref, false);
-    return readSeriesFile(store.paths.seriesFile(ref.experiment, ref.run), metrics);
+  async function* readSeries(ref: RunRef, query?: SeriesQuery): AsyncGenerator<SeriesChunk> {
+    const run = await store.requireRun(ref);
+    yield* series.read(ref, run.uid, query);
+  }
+
+  async function readPoints(ref: RunRef, metrics?: string[]): Promise<SeriesPoint[]> {
+    const points: SeriesPoint[] = [];
+    for await (const chunk of readSeries(ref, { metrics })) {
+      const { metric, steps, wallTimes, values } = chunk;
+      for (let i = 0; i < steps.length; i++) {
+        points.push({ metric, step: steps[i]!, wallTime: wallTimes[i]!, value: values[i]! });
+      }
+    }
+    return points;
+  }
+
+  /** From the run's `latest` records and this backend's unrecorded points: no series read. */
+  async function latest(ref: RunRef): Promise<Record<string, SeriesPoint>> {
+    const run = await store.requireRun(ref);
+    const out: Record<string, SeriesPoint> = {};
+    for (const metric in run.latest) out[metric] = { ...run.latest[metric]! };
+    const pending = series.pendingLatest(ref.experiment, ref.run, run.uid);
+    for (const metric in pending) {
+      if (isLaterPoint(out[metric], pending[metric]!)) out[metric] = { ...pending[metric]! };
+    }
+    return out;
   }
 
   return {
@@ -94,8 +121,9 @@ export function createFileBackend(options: FileBackendOptions = {}): FileBackend
     assignRunTensorboard: (ref, tensorboard) => runs.assignTensorboard(ref, tensorboard),
 
     appendTimeSeries: (ref, writes) => series.append(ref, writes),
-    readTimeSeries: (ref, opts) => readSeries(ref, opts?.metrics),
-    latestTimeSeries: async (ref) => latestPoints(await readSeries(ref)),
+    readTimeSeries: (ref, opts) => readPoints(ref, opts?.metrics),
+    readSeries,
+    latestTimeSeries: latest,
 
     createArtifact: (artifact) => resources.createArtifact(artifact),
     getArtifact: (id) => resources.getArtifact(id),

@@ -35,6 +35,11 @@ export interface RunEntry {
 export interface RunsState {
   /** In creation order (a re-created run moves to the end). */
   runs: Map<string, RunEntry>;
+  /**
+   * Deleted incarnations per run name: their data directories (`runs/<run>.<uid>/`) may still exist
+   * where a deleting process was killed before removing them, and are removed by later deletes.
+   */
+  dead: Map<string, string[]>;
 }
 
 function pushUnique(list: string[], items: readonly string[]): void {
@@ -123,9 +128,13 @@ function applyRecord(state: RunsState, record: LogRecord, seq: number): void {
       if (typeof record.state === "string") current.state = record.state as RunState;
       break;
     }
-    case "delete":
+    case "delete": {
       state.runs.delete(name);
+      const dead = state.dead.get(name);
+      if (dead) dead.push(id);
+      else state.dead.set(name, [id]);
       return;
+    }
     case "tensorboard":
       current.tensorboardRun = expectString(record, "tensorboardRun");
       break;
@@ -154,20 +163,24 @@ function applyRecord(state: RunsState, record: LogRecord, seq: number): void {
 }
 
 export const runsReducer: Reducer<RunsState> = {
-  empty: () => ({ runs: new Map() }),
+  empty: () => ({ runs: new Map(), dead: new Map() }),
   apply: applyRecord,
+  problemKey: (record) => (typeof record?.run === "string" ? record.run : undefined),
   snapshot: {
-    encode: (state) =>
-      [...state.runs.values()].map((r) => ({
+    encode: (state) => ({
+      runs: [...state.runs.values()].map((r) => ({
         ...r,
         params: encodeValues(r.params),
         metrics: encodeValues(r.metrics),
         latest: encodeLatest(r.latest),
         children: encodeChildren(r.children),
       })),
+      dead: Object.fromEntries(state.dead),
+    }),
     decode: (json, tagged) => {
+      const { runs: list, dead } = json as { runs: RunEntry[]; dead: Record<string, string[]> };
       const runs = new Map<string, RunEntry>();
-      for (const r of json as RunEntry[]) {
+      for (const r of list) {
         if (tagged) {
           decodeValues(r.params);
           decodeValues(r.metrics);
@@ -176,7 +189,7 @@ export const runsReducer: Reducer<RunsState> = {
         if (r.children.length > 0) r.children = decodeChildren(r.children);
         runs.set(r.name, r);
       }
-      return { runs };
+      return { runs, dead: new Map(Object.entries(dead)) };
     },
   },
 };

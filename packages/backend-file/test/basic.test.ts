@@ -21,9 +21,11 @@ describe("file backend basics", () => {
     expect(run?.params).toEqual({ lr: 0.1, opt: "sgd" });
     expect(run?.metrics).toEqual({ acc: Number.NaN, flag: true });
     const points = await again.readTimeSeries({ experiment: "exp", run: "r1" });
-    expect(points).toEqual([
-      { metric: "loss", step: 1, wallTime: 10, value: 1 },
+    // in write order within each metric; metrics in any order
+    const order = (p: { metric: string; step: number }) => `${p.metric}@${p.step}`;
+    expect([...points].sort((a, b) => order(a).localeCompare(order(b)))).toEqual([
       { metric: "acc", step: 1, wallTime: 10, value: 0.5 },
+      { metric: "loss", step: 1, wallTime: 10, value: 1 },
       { metric: "loss", step: 2, wallTime: 20, value: Number.POSITIVE_INFINITY },
     ]);
     const listed = await again.listRuns("exp", { withLatestTimeSeries: true });

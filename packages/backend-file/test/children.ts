@@ -67,7 +67,9 @@ export function startConversation(script: string, args: string[]): Conversation 
       new Promise<void>((resolve, reject) => {
         waiters.push({ line, resolve });
         check();
-        done.then((r) => reject(new Error(`child exited (${r.code ?? r.signal}) before "${line}": ${r.stderr}`)));
+        done.then((r) =>
+          reject(new Error(`child exited (${r.code ?? r.signal}) before "${line}": ${r.stderr}`)),
+        );
       }),
     send: (line) => child.stdin!.write(`${line}\n`),
   };

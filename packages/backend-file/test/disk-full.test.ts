@@ -91,7 +91,9 @@ describe.skipIf(!tmpfs)("a full disk (a real 2 MiB tmpfs)", () => {
     const { points, counts } = await stored(root);
     expect(points).toHaveLength(2 * N);
     expect([...counts.values()].every((c) => c === 1)).toBe(true);
-    expect(points.filter((p) => p.metric === "loss").map((p) => p.step)).toEqual(writes(N).map((w) => w.step));
+    expect(points.filter((p) => p.metric === "loss").map((p) => p.step)).toEqual(
+      writes(N).map((w) => w.step),
+    );
     const latest = await createFileBackend({ root }).latestTimeSeries(ref);
     expect(latest.loss).toMatchObject({ step: N, value: 1 / N });
     await backend.close();

@@ -1,7 +1,7 @@
 import { cp, readdir, readFile, rename } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { createFileBackend, FORMAT_VERSION, type FileBackend } from "../src/index.js";
+import { createFileBackend, type FileBackend, FORMAT_VERSION } from "../src/index.js";
 import { fixture } from "./children.js";
 import { tempDir } from "./helpers.js";
 import { currentUid } from "./layout.js";
@@ -45,7 +45,9 @@ async function expectFixtureContent(backend: FileBackend): Promise<void> {
   );
   expect(await backend.readTimeSeries(r2)).toEqual([{ metric: "fresh", step: 5, wallTime: 5, value: 5 }]);
 
-  expect((await backend.listRuns("exp-b")).items.map((r) => [r.name, r.params])).toEqual([["kept", { k: 1 }]]);
+  expect((await backend.listRuns("exp-b")).items.map((r) => [r.name, r.params])).toEqual([
+    ["kept", { k: 1 }],
+  ]);
   expect(await backend.getRun({ experiment: "exp-b", run: "gone" })).toBeUndefined();
 
   const artifact = await backend.getArtifact("model-1");

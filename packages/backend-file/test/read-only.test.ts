@@ -35,9 +35,9 @@ async function writeStore(root: string): Promise<void> {
 async function expectReads(backend: FileBackend): Promise<void> {
   expect((await backend.listExperiments()).items.map((e) => e.description)).toEqual(["kept"]);
   expect((await backend.getRun(ref))?.params).toEqual({ lr: 0.1 });
-  expect((await backend.listRuns("e", { withLatestTimeSeries: true })).items[0]?.latestTimeSeries?.loss?.value).toBe(
-    0.5,
-  );
+  expect(
+    (await backend.listRuns("e", { withLatestTimeSeries: true })).items[0]?.latestTimeSeries?.loss?.value,
+  ).toBe(0.5);
   expect(await backend.readTimeSeries(ref)).toEqual([{ metric: "loss", step: 1, wallTime: 1, value: 0.5 }]);
   expect((await backend.listArtifacts({ run: ref })).items.map((a) => a.id)).toEqual(["a"]);
 }
