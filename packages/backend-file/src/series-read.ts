@@ -20,12 +20,17 @@ export interface SeriesQuery {
   steps?: { from?: number; to?: number };
 }
 
-/** Bytes to read from a file at a time. */
-const BLOCK = 4 << 20;
-/** A chunk this large is checked and parsed in blocks instead of being held whole. */
-const MAX_IN_MEMORY = 64 << 20;
-/** Points gathered before they are handed out (lines written by layout 1 have no chunks). */
-const EMIT_POINTS = 1 << 16;
+/** How much a reader holds at once (tests shrink these to reach every path with small files). */
+export interface ReadLimits {
+  /** Bytes to read from a file at a time. */
+  block: number;
+  /** A chunk this large is checked and parsed in blocks instead of being held whole. */
+  maxInMemory: number;
+  /** Points gathered before they are handed out (lines written by layout 1 have no chunks). */
+  emitPoints: number;
+}
+
+const LIMITS: ReadLimits = { block: 4 << 20, maxInMemory: 64 << 20, emitPoints: 1 << 16 };
 const MARKER = Buffer.from(CHUNK_MARKER);
 const NEWLINE = 10;
 
@@ -139,7 +144,10 @@ export class SeriesReader {
   private delivered = 0;
   private readonly seen = new Set<string>();
 
-  constructor(query: SeriesQuery = {}) {
+  constructor(
+    query: SeriesQuery = {},
+    private readonly limits: ReadLimits = LIMITS,
+  ) {
     this.wanted = query.metrics ? new Set(query.metrics) : undefined;
     this.from = query.steps?.from ?? Number.NEGATIVE_INFINITY;
     this.to = query.steps?.to ?? Number.POSITIVE_INFINITY;
@@ -171,7 +179,7 @@ export class SeriesReader {
   }
 
   private async *readSource(source: Source): AsyncGenerator<SeriesChunk> {
-    const window = new Window(source);
+    const window = new Window(source, this.limits);
     let pos = 0;
     let framed = false;
     for (;;) {
@@ -221,7 +229,7 @@ export class SeriesReader {
       }
       // Lines of layout 1, before the first chunk: read them as layout 1 did (torn-line recovery).
       // A block of them at a time, up to the first chunk header (the first line has none: see above).
-      const stop = Math.max(nl + 1, Math.min(source.size, pos + BLOCK));
+      const stop = Math.max(nl + 1, Math.min(source.size, pos + this.limits.block));
       const lastNl = await window.lastIndexOfBefore(NEWLINE, pos, stop);
       const marker = await window.indexOfMarker(nl + 1, lastNl + 1);
       const upTo = marker < 0 ? lastNl + 1 : (await window.lastIndexOfBefore(NEWLINE, pos, marker)) + 1;
@@ -260,9 +268,9 @@ export class SeriesReader {
         }
         at = nl + 1;
       }
-      if (this.gathered >= EMIT_POINTS) yield* this.emit();
+      if (this.gathered >= this.limits.emitPoints) yield* this.emit();
     }
-    if (!legacy || this.gathered >= EMIT_POINTS) yield* this.emit();
+    if (!legacy || this.gathered >= this.limits.emitPoints) yield* this.emit();
   }
 
   /** Gathers one line's points; resolves why the line is bad, if it is. */
@@ -323,14 +331,17 @@ function parseHeader(line: string): Header | undefined {
 
 /**
  * A sliding window over a source: bytes from `start` to `start + length` are in `buffer`. Ranges up
- * to `MAX_IN_MEMORY` are served from it; longer ones are scanned in blocks.
+ * to `limits.maxInMemory` are served from it; longer ones are scanned in blocks.
  */
 class Window {
   private buffer = Buffer.alloc(0);
   private start = 0;
   private length = 0;
 
-  constructor(private readonly source: Source) {}
+  constructor(
+    private readonly source: Source,
+    private readonly limits: ReadLimits,
+  ) {}
 
   /** Drops bytes before `offset` (they will not be needed again). */
   release(offset: number): void {
@@ -355,7 +366,7 @@ class Window {
     const need = to - this.start;
     if (need > this.buffer.length) {
       const bigger = Buffer.allocUnsafe(
-        Math.max(need, Math.min(this.buffer.length * 2, MAX_IN_MEMORY), BLOCK),
+        Math.max(need, Math.min(this.buffer.length * 2, this.limits.maxInMemory), this.limits.block),
       );
       this.buffer.copy(bigger, 0, 0, this.length);
       this.buffer = bigger;
@@ -372,12 +383,12 @@ class Window {
   /** The first `byte` in [from, to), or -1; reads ahead a block at a time. */
   async indexOf(byte: number, from: number, to: number): Promise<number> {
     for (let at = from; at < to; ) {
-      const end = Math.min(to, at + BLOCK);
+      const end = Math.min(to, at + this.limits.block);
       await this.cover(at, end);
       const i = this.buffer.subarray(0, this.length).indexOf(byte, at - this.start);
       if (i >= 0 && i + this.start < to) return i + this.start;
       at = end;
-      if (end - this.start > MAX_IN_MEMORY) this.release(Math.max(from, end - 1));
+      if (end - this.start > this.limits.maxInMemory) this.release(Math.max(from, end - 1));
     }
     return -1;
   }
@@ -392,15 +403,18 @@ class Window {
   /** Where the chunk marker first starts in [from, to), or -1. */
   async indexOfMarker(from: number, to: number): Promise<number> {
     if (to - from < MARKER.length) return -1;
-    if (to - this.start <= MAX_IN_MEMORY || (from >= this.start && to <= this.start + this.length)) {
+    if (
+      to - this.start <= this.limits.maxInMemory ||
+      (from >= this.start && to <= this.start + this.length)
+    ) {
       await this.cover(from, to);
       const i = this.buffer.subarray(0, to - this.start).indexOf(MARKER, from - this.start);
       return i >= 0 ? i + this.start : -1;
     }
     // A range too long to hold: scan it in blocks that overlap by the marker's length.
-    const scratch = Buffer.allocUnsafe(BLOCK);
-    for (let at = from; at < to; at += BLOCK - MARKER.length) {
-      const n = await this.source.read(scratch, 0, Math.min(BLOCK, to - at), at);
+    const scratch = Buffer.allocUnsafe(this.limits.block);
+    for (let at = from; at < to; at += this.limits.block - MARKER.length) {
+      const n = await this.source.read(scratch, 0, Math.min(this.limits.block, to - at), at);
       const i = scratch.subarray(0, n).indexOf(MARKER);
       if (i >= 0) return at + i;
       if (at + n >= to) break;
@@ -421,10 +435,10 @@ class Window {
 
   /** The text of [from, to) (whole lines), in pieces of whole lines of about a block each. */
   async *texts(from: number, to: number): AsyncGenerator<{ text: string; offset: number }> {
-    if (to - from <= MAX_IN_MEMORY) {
+    if (to - from <= this.limits.maxInMemory) {
       await this.cover(from, to);
       for (let at = from; at < to; ) {
-        let end = Math.min(to, at + BLOCK);
+        let end = Math.min(to, at + this.limits.block);
         if (end < to) end = this.buffer.subarray(0, end - this.start).lastIndexOf(NEWLINE) + this.start + 1;
         if (end <= at) end = to; // one line longer than a block
         yield { text: this.buffer.toString("utf8", at - this.start, end - this.start), offset: at };
@@ -433,7 +447,7 @@ class Window {
       return;
     }
     for (let at = from; at < to; ) {
-      const end = Math.min(to, at + BLOCK);
+      const end = Math.min(to, at + this.limits.block);
       await this.cover(at, end);
       let cut = end;
       if (end < to) {
