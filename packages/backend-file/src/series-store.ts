@@ -136,8 +136,13 @@ export class SeriesStore {
     buffer.seal();
     const needed =
       buffer.queue.length > 0 || buffer.hasWritten || (sync && (buffer.unsynced || buffer.latestUnsynced));
-    if (!needed) return;
     const { ref, incarnation } = buffer;
+    if (!needed) {
+      // An empty buffer of an incarnation this backend no longer addresses by name is dropped.
+      if (this.current.get(runKey(ref.experiment, ref.run)) !== buffer && !buffer.unsynced)
+        this.forget(buffer);
+      return;
+    }
     await this.store.openForWrite();
     const alive = async () => (await this.store.findRun(ref))?.uid === incarnation;
     if (!(await alive())) {
