@@ -1,6 +1,6 @@
 import path from "node:path";
-import type { Backend, BackendCapabilities, RunRef, SeriesPoint } from "@exprun/core";
-import { isLaterPoint } from "@exprun/core";
+import type { Backend, BackendCapabilities, Checked, RunRef, SeriesPoint } from "@exprun/core";
+import { checkBackend, isLaterPoint } from "@exprun/core";
 import { Experiments } from "./experiments.js";
 import { Resources } from "./resources.js";
 import { Runs } from "./runs.js";
@@ -39,8 +39,8 @@ export interface FileBackendOptions {
   timeSeriesFlushIntervalMs?: number;
 }
 
-/** A file backend: a `Backend` whose `flush` and `close` always exist, plus the resolved store path. */
-export interface FileBackend extends Backend {
+/** The store before core's gateway: the contract, plus the store path and the streaming read. */
+interface FileStoreBackend extends Backend {
   /** Absolute path of the store directory. */
   readonly root: string;
   /**
@@ -48,15 +48,18 @@ export interface FileBackend extends Backend {
    * (memory stays bounded whatever the series' size), in write order within each metric.
    */
   readSeries(ref: RunRef, query?: SeriesQuery): AsyncIterable<SeriesChunk>;
-  flush(): Promise<void>;
-  close(): Promise<void>;
 }
+
+/** A file backend: a checked `Backend` (core's gateway), plus the resolved store path. */
+export type FileBackend = Checked<FileStoreBackend>;
 
 const CAPABILITIES: BackendCapabilities = Object.freeze({
   nonFiniteValues: true,
   requiresTensorboard: false,
   bufferedTimeSeries: true,
   multiProcess: true,
+  keepsTimes: true,
+  tagsAsLabels: false,
 });
 
 /**
@@ -102,7 +105,7 @@ export function createFileBackend(options: FileBackendOptions = {}): FileBackend
     return out;
   }
 
-  return {
+  const backend: FileStoreBackend = {
     name: FILE_BACKEND_NAME,
     capabilities: CAPABILITIES,
     root,
@@ -140,4 +143,5 @@ export function createFileBackend(options: FileBackendOptions = {}): FileBackend
     flush: () => series.flushAll(true),
     close: () => series.close(),
   };
+  return checkBackend(backend);
 }

@@ -1,5 +1,5 @@
 import type { RunChild, RunRecord, RunState, SeriesPoint, Value } from "@exprun/core";
-import { isLaterPoint, SCHEMA } from "@exprun/core";
+import { applyTags, isLaterPoint, SCHEMA } from "@exprun/core";
 import { expectNumber, expectString, type LogRecord, optionalObject, optionalStrings } from "./jsonl.js";
 import type { Reducer } from "./log-view.js";
 import {
@@ -23,6 +23,8 @@ export interface RunEntry {
   state: RunState;
   params: Record<string, Value>;
   metrics: Record<string, Value>;
+  tags: Record<string, string>;
+  description: string;
   tensorboardRun?: string;
   createTime: number;
   updateTime: number;
@@ -88,6 +90,24 @@ export function encodeChildren(children: readonly RunChild[]): unknown[] {
   );
 }
 
+/** A `tags` field: string values set a tag, `null` deletes it. */
+function optionalTags(record: LogRecord): Record<string, string | null> | undefined {
+  const tags = optionalObject(record, "tags");
+  if (tags === undefined) return undefined;
+  for (const key in tags) {
+    const value = tags[key];
+    if (value !== null && typeof value !== "string") throw new Error(`tag "${key}" must be a string or null`);
+  }
+  return tags as Record<string, string | null>;
+}
+
+function optionalTime(record: LogRecord, field: string): number | undefined {
+  const value = record[field];
+  if (value === undefined) return undefined;
+  if (typeof value !== "number") throw new Error(`field "${field}" must be a number`);
+  return value;
+}
+
 function applyRecord(state: RunsState, record: LogRecord, seq: number): void {
   const op = expectString(record, "op");
   const name = expectString(record, "run");
@@ -95,17 +115,23 @@ function applyRecord(state: RunsState, record: LogRecord, seq: number): void {
   const time = expectNumber(record, "t");
   const current = state.runs.get(name);
   if (op === "create") {
+    const runState = expectString(record, "state") as RunState;
+    // Kept times (importers, copies) when the creator gave them; else the record's time.
+    const createTime = optionalTime(record, "createTime") ?? time;
+    const updateTime = optionalTime(record, "updateTime") ?? createTime;
     if (current) return; // a racing creator that lost
     state.runs.set(name, {
       name,
       uid: id,
       seq,
       runType: typeof record.runType === "string" ? record.runType : SCHEMA.experimentRun,
-      state: expectString(record, "state") as RunState,
+      state: runState,
       params: {},
       metrics: {},
-      createTime: time,
-      updateTime: time,
+      tags: {},
+      description: "",
+      createTime,
+      updateTime,
       latest: {},
       artifacts: [],
       executions: [],
@@ -121,12 +147,22 @@ function applyRecord(state: RunsState, record: LogRecord, seq: number): void {
   }
   switch (op) {
     case "update": {
+      // Every field is checked before anything changes: a bad record leaves the run as it was.
       const params = optionalObject(record, "params");
       const metrics = optionalObject(record, "metrics");
+      const tags = optionalTags(record);
+      const description = record.description;
+      if (description !== undefined && typeof description !== "string") {
+        throw new Error(`field "description" must be a string`);
+      }
+      const updateTime = optionalTime(record, "updateTime");
       if (params) Object.assign(current.params, decodeValues(params));
       if (metrics) Object.assign(current.metrics, decodeValues(metrics));
       if (typeof record.state === "string") current.state = record.state as RunState;
-      break;
+      if (tags) current.tags = applyTags(current.tags, tags);
+      if (description !== undefined) current.description = description;
+      current.updateTime = updateTime ?? time;
+      return;
     }
     case "delete": {
       state.runs.delete(name);
@@ -186,6 +222,8 @@ export const runsReducer: Reducer<RunsState> = {
           decodeValues(r.metrics);
         }
         r.latest = decodeLatest(r.latest);
+        r.tags ??= {};
+        r.description ??= "";
         if (r.children.length > 0) r.children = decodeChildren(r.children);
         runs.set(r.name, r);
       }
@@ -199,6 +237,9 @@ export function toRunRecord(experiment: string, entry: RunEntry, withLatest: boo
   const record: RunRecord = {
     experiment,
     name: entry.name,
+    incarnation: entry.uid,
+    tags: { ...entry.tags },
+    description: entry.description,
     runType: entry.runType,
     state: entry.state,
     params: { ...entry.params },

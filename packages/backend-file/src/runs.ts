@@ -34,14 +34,16 @@ export class Runs {
     if (problem) throw problem;
     if (state.runs.has(input.name)) throw exists();
     const id = uid();
-    const record = {
+    const record: Record<string, unknown> = {
       op: "create",
       run: input.name,
       uid: id,
       t: Date.now(),
-      runType: SCHEMA.experimentRun,
+      runType: input.runType ?? SCHEMA.experimentRun,
       state: input.state,
     };
+    if (input.createTime !== undefined) record.createTime = input.createTime;
+    if (input.updateTime !== undefined) record.updateTime = input.updateTime;
     try {
       await this.store.appendRuns(experiment, [record]);
     } catch (error) {
@@ -94,6 +96,9 @@ export class Runs {
     if (patch.params !== undefined) record.params = encodeValues(patch.params);
     if (patch.metrics !== undefined) record.metrics = encodeValues(patch.metrics);
     if (patch.state !== undefined) record.state = patch.state;
+    if (patch.tags !== undefined) record.tags = patch.tags;
+    if (patch.description !== undefined) record.description = patch.description;
+    if (patch.updateTime !== undefined) record.updateTime = patch.updateTime;
     return toRunRecord(ref.experiment, await this.store.appendRun(ref, record), false);
   }
 

@@ -35,9 +35,12 @@ describe("a bad record already in artifacts.jsonl or executions.jsonl", () => {
     await backend.createExperiment({ name: "e" });
     await backend.createRun("e", { name: "r", state: "RUNNING" });
     await backend.createArtifact({ id: "good", schemaTitle: "system.Model" });
-    await backend.createExecution({ id: "x", schemaTitle: "system.ContainerExecution" });
-    await backend.createExecution({ id: "y", schemaTitle: "system.ContainerExecution" });
-    await backend.attributeToRun({ experiment: "e", run: "r" }, { artifacts: ["good"], executions: ["y"] });
+    await backend.createExecution({ id: "exec-x", schemaTitle: "system.ContainerExecution" });
+    await backend.createExecution({ id: "exec-y", schemaTitle: "system.ContainerExecution" });
+    await backend.attributeToRun(
+      { experiment: "e", run: "r" },
+      { artifacts: ["good"], executions: ["exec-y"] },
+    );
     await backend.close();
     return {
       root,
@@ -48,18 +51,18 @@ describe("a bad record already in artifacts.jsonl or executions.jsonl", () => {
 
   it("an update with wrong-typed metadata: that execution reports path and byte offset, every other one reads and writes", async () => {
     const { root, executions } = await resources();
-    const offset = await appendLine(executions, '{"op":"update","id":"x","t":5,"metadata":"zzz"}');
+    const offset = await appendLine(executions, '{"op":"update","id":"exec-x","t":5,"metadata":"zzz"}');
     const backend = createFileBackend({ root });
-    expect((await backend.getExecution("y"))?.id).toBe("y");
-    expect((await backend.updateExecution("y", { state: "COMPLETE" })).state).toBe("COMPLETE");
-    expect((await backend.createExecution({ id: "z", schemaTitle: "system.Run" })).id).toBe("z");
-    expect((await backend.getExecution("z"))?.id).toBe("z");
+    expect((await backend.getExecution("exec-y"))?.id).toBe("exec-y");
+    expect((await backend.updateExecution("exec-y", { state: "COMPLETE" })).state).toBe("COMPLETE");
+    expect((await backend.createExecution({ id: "exec-z", schemaTitle: "system.Run" })).id).toBe("exec-z");
+    expect((await backend.getExecution("exec-z"))?.id).toBe("exec-z");
     const run = { experiment: "e", run: "r" };
-    expect((await backend.listExecutions({ run })).items.map((e) => e.id)).toEqual(["y"]);
-    expectNamed(await rejection(backend.getExecution("x")), executions, `byte ${offset}`);
+    expect((await backend.listExecutions({ run })).items.map((e) => e.id)).toEqual(["exec-y"]);
+    expectNamed(await rejection(backend.getExecution("exec-x")), executions, `byte ${offset}`);
     expectNamed(await rejection(backend.listExecutions()), executions, `byte ${offset}`);
     // and in another process, from the snapshot-less log
-    expect((await createFileBackend({ root }).getExecution("y"))?.state).toBe("COMPLETE");
+    expect((await createFileBackend({ root }).getExecution("exec-y"))?.state).toBe("COMPLETE");
     await backend.close();
   });
 
@@ -71,8 +74,10 @@ describe("a bad record already in artifacts.jsonl or executions.jsonl", () => {
     );
     const backend = createFileBackend({ root });
     expect((await backend.getArtifact("good"))?.id).toBe("good");
-    expect((await backend.createArtifact({ id: "new", schemaTitle: "system.Dataset" })).id).toBe("new");
-    expect((await backend.getArtifact("new"))?.schemaTitle).toBe("system.Dataset");
+    expect((await backend.createArtifact({ id: "art-new", schemaTitle: "system.Dataset" })).id).toBe(
+      "art-new",
+    );
+    expect((await backend.getArtifact("art-new"))?.schemaTitle).toBe("system.Dataset");
     expect(
       (await backend.listArtifacts({ run: { experiment: "e", run: "r" } })).items.map((a) => a.id),
     ).toEqual(["good"]);
@@ -84,9 +89,9 @@ describe("a bad record already in artifacts.jsonl or executions.jsonl", () => {
     const { root, executions } = await resources();
     const offset = await appendLine(executions, "this is not json");
     const writer = createFileBackend({ root });
-    await writer.updateExecution("y", { metadata: { after: 1 } });
+    await writer.updateExecution("exec-y", { metadata: { after: 1 } });
     const reader = createFileBackend({ root });
-    expect((await reader.getExecution("y"))?.metadata).toEqual({ after: 1 });
+    expect((await reader.getExecution("exec-y"))?.metadata).toEqual({ after: 1 });
     expectNamed(await rejection(reader.listExecutions()), executions, `byte ${offset}`);
     await writer.close();
     await reader.close();

@@ -70,7 +70,7 @@ describe("a series file past 512 MiB", () => {
     let lastStep = 0;
     let ordered = true;
     const rareSteps: number[] = [];
-    for await (const chunk of reader.readSeries(ref)) {
+    for await (const chunk of await reader.readSeries(ref)) {
       all += chunk.values.length;
       if (chunk.metric === METRICS[0]) {
         if (chunk.steps[0]! <= lastStep) ordered = false;

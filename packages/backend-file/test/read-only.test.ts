@@ -27,8 +27,8 @@ async function writeStore(root: string): Promise<void> {
   await backend.createRun("e", { name: "r", state: "RUNNING" });
   await backend.updateRun(ref, { params: { lr: 0.1 } });
   await backend.appendTimeSeries(ref, [{ step: 1, wallTime: 1, values: { loss: 0.5 } }]);
-  await backend.createArtifact({ id: "a", schemaTitle: "system.Model" });
-  await backend.attributeToRun(ref, { artifacts: ["a"] });
+  await backend.createArtifact({ id: "art-a", schemaTitle: "system.Model" });
+  await backend.attributeToRun(ref, { artifacts: ["art-a"] });
   await backend.close();
 }
 
@@ -39,7 +39,7 @@ async function expectReads(backend: FileBackend): Promise<void> {
     (await backend.listRuns("e", { withLatestTimeSeries: true })).items[0]?.latestTimeSeries?.loss?.value,
   ).toBe(0.5);
   expect(await backend.readTimeSeries(ref)).toEqual([{ metric: "loss", step: 1, wallTime: 1, value: 0.5 }]);
-  expect((await backend.listArtifacts({ run: ref })).items.map((a) => a.id)).toEqual(["a"]);
+  expect((await backend.listArtifacts({ run: ref })).items.map((a) => a.id)).toEqual(["art-a"]);
 }
 
 async function rejection(promise: Promise<unknown>): Promise<{ code?: string; message: string }> {
@@ -67,7 +67,10 @@ describe.skipIf(!tmpfs)("a store on a read-only filesystem", () => {
     expectReadOnly(await rejection(backend.createExperiment({ name: "new" })), root);
     expectReadOnly(await rejection(backend.createRun("e", { name: "r2", state: "RUNNING" })), root);
     expectReadOnly(await rejection(backend.updateRun(ref, { params: { x: 1 } })), root);
-    expectReadOnly(await rejection(backend.createArtifact({ id: "b", schemaTitle: "system.Model" })), root);
+    expectReadOnly(
+      await rejection(backend.createArtifact({ id: "art-b", schemaTitle: "system.Model" })),
+      root,
+    );
     await backend.appendTimeSeries(ref, [{ step: 2, wallTime: 2, values: { loss: 0.4 } }]);
     expectReadOnly(await rejection(backend.flush()), root);
     expectReadOnly(await rejection(backend.close()), root);

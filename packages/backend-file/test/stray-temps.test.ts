@@ -66,7 +66,7 @@ describe("temp files of writers that died", () => {
     const root = await tempDir();
     const setup = createFileBackend({ root });
     await setup.createExperiment({ name: "e" });
-    await setup.createArtifact({ id: "a", schemaTitle: "system.Model" });
+    await setup.createArtifact({ id: "art-a", schemaTitle: "system.Model" });
     await setup.close();
     const dead = deadPid();
     const dirs = {

@@ -236,7 +236,7 @@ describe("links deeper in the store", () => {
       path.join(root, "experiments"),
     );
     expectLinkRefused(
-      await rejection(backend.createArtifact({ id: "a", schemaTitle: "system.Model" })),
+      await rejection(backend.createArtifact({ id: "art-a", schemaTitle: "system.Model" })),
       path.join(root, "resources"),
     );
     await backend.close();

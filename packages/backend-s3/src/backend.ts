@@ -1,5 +1,12 @@
 import { S3Client } from "@aws-sdk/client-s3";
-import { type Backend, type BackendCapabilities, BackendError, ValidationError } from "@exprun/core";
+import {
+  type Backend,
+  type BackendCapabilities,
+  BackendError,
+  type CheckedBackend,
+  checkBackend,
+  ValidationError,
+} from "@exprun/core";
 import { normalizePrefix } from "./keys.js";
 import { resolveOptions, S3_BACKEND_NAME, type S3BackendOptions } from "./options.js";
 import { resourceMethods } from "./resources.js";
@@ -14,17 +21,17 @@ export const S3_CAPABILITIES: BackendCapabilities = Object.freeze({
   requiresTensorboard: false,
   bufferedTimeSeries: true,
   multiProcess: true,
+  // adapter: replaced by issue 10/11/13 — given create/update times are not stored yet.
+  keepsTimes: false,
+  tagsAsLabels: false,
 });
 
-/** A {@link Backend} on S3, plus `compact()` to fold every log this instance wrote to. */
-export interface S3Backend extends Backend {
-  readonly name: typeof S3_BACKEND_NAME;
+/** A checked {@link Backend} on S3, plus `compact()` to fold every log this instance wrote to. */
+export interface S3Backend extends CheckedBackend {
   readonly bucket: string;
   readonly prefix: string;
   /** Folds the logs this backend wrote to into snapshots (what `close()` does when `compactOnClose`). */
   compact(): Promise<void>;
-  flush(): Promise<void>;
-  close(): Promise<void>;
 }
 
 function buildClient(options: S3BackendOptions): S3Client {
@@ -78,7 +85,7 @@ export function createS3Backend(options: S3BackendOptions): S3Backend {
     Object.entries(methods).map(([key, fn]) => [key, guard(fn as (...args: unknown[]) => Promise<unknown>)]),
   ) as typeof methods;
 
-  return {
+  const s3: Backend & { bucket: string; prefix: string; compact(): Promise<void> } = {
     name: S3_BACKEND_NAME,
     capabilities: S3_CAPABILITIES,
     bucket: resolved.bucket,
@@ -102,4 +109,5 @@ export function createS3Backend(options: S3BackendOptions): S3Backend {
       }
     },
   };
+  return checkBackend(s3);
 }

@@ -178,6 +178,11 @@ export function runView(
   const record: RunRecord & { inc: string } = {
     experiment,
     name: run,
+    // adapter: replaced by issue 10/11/13 — the creation version is the incarnation; tags and the note
+    // are not persisted yet, and refs' incarnations are not checked yet.
+    incarnation: v,
+    tags: {},
+    description: "",
     runType: claim.runType,
     state,
     params: values(runData.params, v),

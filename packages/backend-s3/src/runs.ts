@@ -165,7 +165,7 @@ export function runMethods(store: S3Store): RunMethods {
         },
         (v) => {
           const claims = dict<RunClaim>();
-          const record = newRunRecord(experiment, run, 0);
+          const record = newRunRecord(experiment, run, 0, "");
           claims[v] = { state: record.state, runType: record.runType };
           const runs = dict<{ claims: Dict<RunClaim>; touched: string }>();
           runs[run.name] = { claims, touched: v };

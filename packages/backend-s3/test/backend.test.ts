@@ -15,6 +15,8 @@ describe("s3 backend basics", () => {
       requiresTensorboard: false,
       bufferedTimeSeries: true,
       multiProcess: true,
+      keepsTimes: false,
+      tagsAsLabels: false,
     });
   });
 

@@ -1,6 +1,8 @@
 import {
   type Backend,
   type BackendCapabilities,
+  type CheckedBackend,
+  checkBackend,
   type RunRef,
   type SeriesPoint,
   settlePoints,
@@ -41,7 +43,7 @@ import { openSession } from "./session.js";
 import { assignTensorboard } from "./tensorboard-link.js";
 
 /** A Vertex backend: the `Backend` contract plus the project and location it writes to. */
-export interface VertexBackend extends Backend {
+export interface VertexBackend extends CheckedBackend {
   readonly project: string;
   readonly location: string;
 }
@@ -51,6 +53,9 @@ const CAPABILITIES: BackendCapabilities = Object.freeze({
   requiresTensorboard: true,
   bufferedTimeSeries: true,
   multiProcess: true,
+  // Vertex assigns create/update times itself (OUTPUT_ONLY); tags are Context labels, with their rules.
+  keepsTimes: false,
+  tagsAsLabels: true,
 });
 
 /**
@@ -109,7 +114,7 @@ export function createVertexBackend(options: VertexBackendOptions): VertexBacken
     return tensorboardRunOf(session, cache, ref, true);
   };
 
-  return {
+  const vertex: Backend & { project: string; location: string } = {
     name: VERTEX_BACKEND_NAME,
     capabilities: CAPABILITIES,
     project: session.project,
@@ -223,4 +228,5 @@ export function createVertexBackend(options: VertexBackendOptions): VertexBacken
       }
     },
   };
+  return checkBackend(vertex) as VertexBackend;
 }
