@@ -45,6 +45,10 @@ export class SeriesStore {
   /** Deleted incarnations the timer found, reported by the next `flush()`/`close()`. */
   private deaths: NotFoundError[] = [];
   private readonly ids: ChunkIds = { writer: uid(), next: 0 };
+  /** The buffer the last append went to, and how it was addressed; cleared whenever buffers change. */
+  private last:
+    | { experiment: string; run: string; incarnation: string | undefined; buffer: RunBuffer }
+    | undefined;
   private readonly chunkBytes: number;
   private timer: NodeJS.Timeout | undefined;
 
@@ -77,11 +81,23 @@ export class SeriesStore {
   /** Not `async`: the common case (the run's buffer exists, no flush due) allocates no extra promise. */
   append(ref: RunRef, writes: readonly TimeSeriesWrite[]): Promise<void> {
     const incarnation = incarnationOf(ref);
-    const buffer =
-      incarnation === undefined
-        ? this.current.get(runKey(ref.experiment, ref.run))
-        : this.buffers.get(incarnationKey(ref.experiment, ref.run, incarnation));
-    if (buffer === undefined) return this.appendFirst(ref, writes);
+    const last = this.last;
+    let buffer: RunBuffer | undefined;
+    if (
+      last &&
+      last.run === ref.run &&
+      last.experiment === ref.experiment &&
+      last.incarnation === incarnation
+    ) {
+      buffer = last.buffer; // a loop logging to one run: no key to build, no map to search
+    } else {
+      buffer =
+        incarnation === undefined
+          ? this.current.get(runKey(ref.experiment, ref.run))
+          : this.buffers.get(incarnationKey(ref.experiment, ref.run, incarnation));
+      if (buffer === undefined) return this.appendFirst(ref, writes);
+      this.last = { experiment: ref.experiment, run: ref.run, incarnation, buffer };
+    }
     buffer.add(writes);
     if (buffer.bytes >= this.options.bufferBytes) return this.flushBuffer(buffer, false);
     return DONE;
@@ -96,6 +112,7 @@ export class SeriesStore {
   }
 
   private bufferOf(ref: RunRef, incarnation: string): RunBuffer {
+    this.last = undefined;
     const key = incarnationKey(ref.experiment, ref.run, incarnation);
     let buffer = this.buffers.get(key);
     if (!buffer) {
@@ -112,6 +129,7 @@ export class SeriesStore {
   }
 
   private forget(buffer: RunBuffer): void {
+    this.last = undefined;
     const { experiment, run } = buffer.ref;
     this.buffers.delete(incarnationKey(experiment, run, buffer.incarnation));
     if (this.current.get(runKey(experiment, run)) === buffer) this.current.delete(runKey(experiment, run));
@@ -237,6 +255,7 @@ export class SeriesStore {
 
   /** This backend created the incarnation: refs without one now mean it. */
   created(ref: RunRef): void {
+    this.last = undefined;
     this.current.delete(runKey(ref.experiment, ref.run));
   }
 
