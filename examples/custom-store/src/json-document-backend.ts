@@ -13,6 +13,7 @@ import {
   applyTags,
   type CheckedBackend,
   checkBackend,
+  chunksFromPoints,
   type ExecutionRecord,
   type ExperimentRecord,
   experimentNotFound,
@@ -202,10 +203,13 @@ export async function createJsonDocumentBackend(options: { path: string }): Prom
       }
       dirty = true;
     },
-    // No latestTimeSeries: core derives it from this read.
-    async readTimeSeries(ref, options) {
+    // No latestTimeSeries: core derives it from this stream.
+    async *readSeries(ref, query) {
+      // The whole document is in memory already, so chunks of its points are this store's stream
+      // (a store on real storage reads and yields a bounded slice at a time).
       const points = doc.points[pointsKey(runOf(ref))] ?? [];
-      return copy(options?.metrics ? points.filter((p) => options.metrics!.includes(p.metric)) : points);
+      const wanted = query?.metrics ? new Set(query.metrics) : undefined;
+      yield* chunksFromPoints(wanted ? points.filter((p) => wanted.has(p.metric)) : points);
     },
 
     async createArtifact(input) {

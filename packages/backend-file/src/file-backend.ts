@@ -1,10 +1,18 @@
 import path from "node:path";
-import type { Backend, BackendCapabilities, Checked, RunRef, SeriesPoint } from "@exprun/core";
+import type {
+  Backend,
+  BackendCapabilities,
+  Checked,
+  RunRef,
+  SeriesChunk,
+  SeriesPoint,
+  SeriesQuery,
+} from "@exprun/core";
 import { checkBackend, isLaterPoint } from "@exprun/core";
 import { Experiments } from "./experiments.js";
 import { Resources } from "./resources.js";
 import { Runs } from "./runs.js";
-import type { SeriesChunk, SeriesQuery } from "./series-read.js";
+
 import { SeriesStore } from "./series-store.js";
 import { FileStore } from "./store.js";
 
@@ -39,15 +47,10 @@ export interface FileBackendOptions {
   timeSeriesFlushIntervalMs?: number;
 }
 
-/** The store before core's gateway: the contract, plus the store path and the streaming read. */
+/** The store before core's gateway: the contract, plus the store path. */
 interface FileStoreBackend extends Backend {
   /** Absolute path of the store directory. */
   readonly root: string;
-  /**
-   * The run's points as a stream of per-metric column chunks, read from the file a block at a time
-   * (memory stays bounded whatever the series' size), in write order within each metric.
-   */
-  readSeries(ref: RunRef, query?: SeriesQuery): AsyncIterable<SeriesChunk>;
 }
 
 /** A file backend: a checked `Backend` (core's gateway), plus the resolved store path. */
@@ -82,17 +85,6 @@ export function createFileBackend(options: FileBackendOptions = {}): FileBackend
     yield* series.read(ref, run.uid, query);
   }
 
-  async function readPoints(ref: RunRef, metrics?: string[]): Promise<SeriesPoint[]> {
-    const points: SeriesPoint[] = [];
-    for await (const chunk of readSeries(ref, { metrics })) {
-      const { metric, steps, wallTimes, values } = chunk;
-      for (let i = 0; i < steps.length; i++) {
-        points.push({ metric, step: steps[i]!, wallTime: wallTimes[i]!, value: values[i]! });
-      }
-    }
-    return points;
-  }
-
   /** From the run's `latest` records and this backend's unrecorded points: no series read. */
   async function latest(ref: RunRef): Promise<Record<string, SeriesPoint>> {
     const run = await store.requireRun(ref);
@@ -124,7 +116,6 @@ export function createFileBackend(options: FileBackendOptions = {}): FileBackend
     assignRunTensorboard: (ref, tensorboard) => runs.assignTensorboard(ref, tensorboard),
 
     appendTimeSeries: (ref, writes) => series.append(ref, writes),
-    readTimeSeries: (ref, opts) => readPoints(ref, opts?.metrics),
     readSeries,
     latestTimeSeries: latest,
 

@@ -1,4 +1,5 @@
-import { BackendError } from "@exprun/core";
+import type { BackendError, SeriesChunk, SeriesQuery } from "@exprun/core";
+import { corruptSeriesError } from "@exprun/core";
 import { BACKEND } from "./fs-errors.js";
 import { parseLine } from "./jsonl.js";
 import { fileSource, LIMITS, memorySource, type ReadLimits, type Source, Window } from "./series-source.js";
@@ -6,18 +7,7 @@ import { decodeScalar } from "./values.js";
 
 export type { ReadLimits } from "./series-source.js";
 
-/** A run of points of one metric, in write order (the shape of core's streaming series read). */
-export interface SeriesChunk {
-  metric: string;
-  steps: Float64Array;
-  wallTimes: Float64Array;
-  values: Float64Array;
-}
-
-export interface SeriesQuery {
-  metrics?: readonly string[];
-  steps?: { from?: number; to?: number };
-}
+export type { SeriesChunk, SeriesQuery };
 
 const NEWLINE = 10;
 
@@ -61,11 +51,7 @@ class Column {
 }
 
 function corrupt(file: string, offset: number, reason: string, delivered: number): BackendError {
-  return new BackendError(
-    `Corrupt or foreign record in ${file} at byte ${offset}: ${reason}. The ${delivered} points before it ` +
-      `were read. Restore the file from a backup, or remove that line; the rest of the store stays readable.`,
-    { backend: BACKEND },
-  );
+  return corruptSeriesError({ backend: BACKEND, location: file, offset, delivered, reason });
 }
 
 /**

@@ -1,3 +1,4 @@
+import { readSeriesPoints } from "@exprun/core";
 import { describe, expect, it } from "vitest";
 import { createFileBackend } from "../src/index.js";
 import { tempDir } from "./helpers.js";
@@ -20,13 +21,12 @@ describe("file backend basics", () => {
     const run = await again.getRun({ experiment: "exp", run: "r1" });
     expect(run?.params).toEqual({ lr: 0.1, opt: "sgd" });
     expect(run?.metrics).toEqual({ acc: Number.NaN, flag: true });
-    const points = await again.readTimeSeries({ experiment: "exp", run: "r1" });
-    // in write order within each metric; metrics in any order
-    const order = (p: { metric: string; step: number }) => `${p.metric}@${p.step}`;
-    expect([...points].sort((a, b) => order(a).localeCompare(order(b)))).toEqual([
-      { metric: "acc", step: 1, wallTime: 10, value: 0.5 },
+    const points = await readSeriesPoints(again, { experiment: "exp", run: "r1" });
+    // per metric in write order, metrics in the order their series were created
+    expect(points).toEqual([
       { metric: "loss", step: 1, wallTime: 10, value: 1 },
       { metric: "loss", step: 2, wallTime: 20, value: Number.POSITIVE_INFINITY },
+      { metric: "acc", step: 1, wallTime: 10, value: 0.5 },
     ]);
     const listed = await again.listRuns("exp", { withLatestTimeSeries: true });
     expect(listed.items[0]?.latestTimeSeries?.loss?.step).toBe(2);

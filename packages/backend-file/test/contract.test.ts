@@ -1,5 +1,6 @@
 import { readdir } from "node:fs/promises";
 import path from "node:path";
+import { readSeriesPoints } from "@exprun/core";
 import { describe, expect, it } from "vitest";
 import { createFileBackend } from "../src/index.js";
 import { tempDir } from "./helpers.js";
@@ -96,7 +97,7 @@ describe("a RunRef with an incarnation addresses that creation only", () => {
       () =>
         a.addRunChildren(old, [{ schemaTitle: "system.PipelineRun", resourceName: "pj", displayName: "p" }]),
       () => a.listRunChildren(old),
-      () => a.readTimeSeries(old),
+      () => readSeriesPoints(a, old),
       () => a.latestTimeSeries(old),
       () => a.appendTimeSeries(old, [{ step: 1, wallTime: 1, values: { stale: 1 } }]).then(() => a.flush()),
       () => a.deleteRun(old, { deleteBackingTensorboardRun: false }),
@@ -106,7 +107,7 @@ describe("a RunRef with an incarnation addresses that creation only", () => {
     const now = await createFileBackend({ root }).getRun({ experiment: E, run: name });
     expect(now).toMatchObject({ incarnation: second.incarnation, params: { kept: 1 } });
     expect(now?.tensorboardRun).toBeUndefined();
-    expect(await createFileBackend({ root }).readTimeSeries({ experiment: E, run: name })).toEqual([]);
+    expect(await readSeriesPoints(createFileBackend({ root }), { experiment: E, run: name })).toEqual([]);
     await a.close();
     await b.close();
   });

@@ -1,6 +1,7 @@
 import { closeSync, fstatSync, ftruncateSync, openSync, rmSync, writeSync } from "node:fs";
 import { readdir, rm } from "node:fs/promises";
 import path from "node:path";
+import { readSeriesPoints } from "@exprun/core";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { createFileBackend, type FileBackend } from "../src/index.js";
 import { mountTmpfs } from "./mounts.js";
@@ -66,7 +67,7 @@ async function storeOnTmpfs(flushIntervalMs = 0): Promise<{ root: string; backen
 
 /** Every (metric, step) read back, with how often it appears. */
 async function stored(root: string) {
-  const points = await createFileBackend({ root }).readTimeSeries(ref);
+  const points = await readSeriesPoints(createFileBackend({ root }), ref);
   const counts = new Map<string, number>();
   for (const p of points) counts.set(`${p.metric}@${p.step}`, (counts.get(`${p.metric}@${p.step}`) ?? 0) + 1);
   return { points, counts };

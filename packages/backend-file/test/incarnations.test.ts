@@ -1,3 +1,4 @@
+import { readSeriesPoints } from "@exprun/core";
 import { describe, expect, it } from "vitest";
 import { createFileBackend } from "../src/index.js";
 import { fixture, requireBuilt, startConversation } from "./children.js";
@@ -35,8 +36,8 @@ describe("a run deleted and re-created is a new run", () => {
     await a.createRun(E, { name: "r", state: "RUNNING" });
     await a.appendTimeSeries(ref, points(100));
     await a.updateRun(ref, { state: "COMPLETE" });
-    expect(await a.readTimeSeries(ref)).toHaveLength(100);
-    expect(await createFileBackend({ root }).readTimeSeries(ref)).toHaveLength(100);
+    expect(await readSeriesPoints(a, ref)).toHaveLength(100);
+    expect(await readSeriesPoints(createFileBackend({ root }), ref)).toHaveLength(100);
     expect((await b.latestTimeSeries(ref)).loss?.step).toBe(100);
     await a.close();
     await b.close();
@@ -55,7 +56,7 @@ describe("a run deleted and re-created is a new run", () => {
     expect(error.code, error.message).toBe("NOT_FOUND");
     expect(error.message).toContain('"r"');
     await a.flush(); // the deleted run's points went with it; nothing is left to fail
-    const seen = await createFileBackend({ root }).readTimeSeries(ref);
+    const seen = await readSeriesPoints(createFileBackend({ root }), ref);
     expect(seen.map((p) => p.metric)).toEqual(["fresh", "fresh"]);
     await a.close();
     await b.close();
@@ -88,7 +89,9 @@ describe("deletes racing re-creates across processes", () => {
     expect((await deleter.done).code).toBe(0);
 
     const reader = createFileBackend({ root });
-    expect(await reader.readTimeSeries(ref)).toEqual([{ metric: "loss", step: 1, wallTime: 1, value: 100 }]);
+    expect(await readSeriesPoints(reader, ref)).toEqual([
+      { metric: "loss", step: 1, wallTime: 1, value: 100 },
+    ]);
     await creator.close();
     await setup.close();
   });
@@ -106,11 +109,11 @@ describe("deletes racing re-creates across processes", () => {
     const creator = createFileBackend({ root, timeSeriesFlushIntervalMs: 0 });
     expect(await creator.getRun(ref)).toBeUndefined();
     await creator.createRun(E, { name: "r", state: "RUNNING" });
-    expect(await creator.readTimeSeries(ref)).toEqual([]);
+    expect(await readSeriesPoints(creator, ref)).toEqual([]);
     await creator.appendTimeSeries(ref, [{ step: 1, wallTime: 1, values: { loss: 7 } }]);
     await creator.flush();
     const fresh = createFileBackend({ root });
-    expect(await fresh.readTimeSeries(ref)).toEqual([{ metric: "loss", step: 1, wallTime: 1, value: 7 }]);
+    expect(await readSeriesPoints(fresh, ref)).toEqual([{ metric: "loss", step: 1, wallTime: 1, value: 7 }]);
     expect(await fresh.latestTimeSeries(ref)).toEqual({
       loss: { metric: "loss", step: 1, wallTime: 1, value: 7 },
     });
@@ -132,7 +135,9 @@ describe("deletes racing re-creates across processes", () => {
     expect((await stale.done).code).toBe(0);
 
     const reader = createFileBackend({ root });
-    expect(await reader.readTimeSeries(ref)).toEqual([{ metric: "loss", step: 1, wallTime: 10, value: 100 }]);
+    expect(await readSeriesPoints(reader, ref)).toEqual([
+      { metric: "loss", step: 1, wallTime: 10, value: 100 },
+    ]);
     expect(await reader.latestTimeSeries(ref)).toEqual({
       loss: { metric: "loss", step: 1, wallTime: 10, value: 100 },
     });

@@ -1,5 +1,5 @@
 import { stat } from "node:fs/promises";
-import { ExperimentRun } from "@exprun/core";
+import { ExperimentRun, readSeriesPoints } from "@exprun/core";
 import { describe, expect, it } from "vitest";
 import { createFileBackend } from "../src/index.js";
 import { tempDir } from "./helpers.js";
@@ -51,7 +51,7 @@ describe("a series file past 512 MiB", () => {
       value: (step % 1000) / 7 + 3,
     });
     // A filtered read streams past everything else.
-    const rarePoints = await reader.readTimeSeries(ref, { metrics: ["rare"] });
+    const rarePoints = await readSeriesPoints(reader, ref, { metrics: ["rare"] });
     expect(rarePoints.map((p) => p.step)).toEqual(
       Array.from({ length: rare }, (_, i) => (i + 1) * RARE_EVERY),
     );
@@ -70,7 +70,7 @@ describe("a series file past 512 MiB", () => {
     let lastStep = 0;
     let ordered = true;
     const rareSteps: number[] = [];
-    for await (const chunk of await reader.readSeries(ref)) {
+    for await (const chunk of reader.readSeries(ref)) {
       all += chunk.values.length;
       if (chunk.metric === METRICS[0]) {
         if (chunk.steps[0]! <= lastStep) ordered = false;

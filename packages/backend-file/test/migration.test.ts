@@ -1,5 +1,6 @@
 import { cp, readdir, readFile, rename } from "node:fs/promises";
 import path from "node:path";
+import { readSeriesPoints } from "@exprun/core";
 import { afterAll, describe, expect, it } from "vitest";
 import { createFileBackend, type FileBackend, FORMAT_VERSION } from "../src/index.js";
 import { fixture } from "./children.js";
@@ -37,13 +38,13 @@ async function expectFixtureContent(backend: FileBackend): Promise<void> {
   expect(run1.latestTimeSeries?.loss).toMatchObject({ step: 20, value: 0.05 });
   expect(runs[1]!.params).toEqual({ again: "yes" });
 
-  const series = await backend.readTimeSeries(r1);
+  const series = await readSeriesPoints(backend, r1);
   expect(series).toHaveLength(40);
   expect(series.find((p) => p.metric === "acc" && p.step === 7)?.value).toBeNaN();
   expect(series.filter((p) => p.metric === "loss").map((p) => p.step)).toEqual(
     Array.from({ length: 20 }, (_, i) => i + 1),
   );
-  expect(await backend.readTimeSeries(r2)).toEqual([{ metric: "fresh", step: 5, wallTime: 5, value: 5 }]);
+  expect(await readSeriesPoints(backend, r2)).toEqual([{ metric: "fresh", step: 5, wallTime: 5, value: 5 }]);
 
   expect((await backend.listRuns("exp-b")).items.map((r) => [r.name, r.params])).toEqual([
     ["kept", { k: 1 }],
@@ -102,9 +103,9 @@ describe("upgrading a store written by layout version 1", () => {
     await backend.updateRun(r1, { params: { added: 1 } });
     await backend.flush();
     await backend.createRun("exp-b", { name: "gone", state: "RUNNING" });
-    expect(await backend.readTimeSeries({ experiment: "exp-b", run: "gone" })).toEqual([]);
+    expect(await readSeriesPoints(backend, { experiment: "exp-b", run: "gone" })).toEqual([]);
     const fresh = createFileBackend({ root });
-    expect(await fresh.readTimeSeries(r1)).toHaveLength(41);
+    expect(await readSeriesPoints(fresh, r1)).toHaveLength(41);
     expect((await fresh.latestTimeSeries(r1)).loss).toMatchObject({ step: 21, value: 0.04 });
     expect((await fresh.getRun(r1))?.params.added).toBe(1);
     await backend.close();

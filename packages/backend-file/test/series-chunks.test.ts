@@ -112,7 +112,7 @@ describe("framed time-series chunks", () => {
         );
         expect(error?.code).toBe("BACKEND");
         expect(error?.message).toContain(f);
-        expect(error?.message).toContain(`at byte ${a.length}`);
+        expect(error?.message).toContain(`byte offset ${a.length}`);
         expect(error?.message).toContain("3 points");
       });
 

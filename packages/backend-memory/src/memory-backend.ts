@@ -1,7 +1,7 @@
 import { type BackendCapabilities, type CheckedBackend, checkBackend } from "@exprun/core";
 import { resourceMethods } from "./memory-resources.js";
 import { experimentMethods, runMethods } from "./memory-runs.js";
-import { seriesMethods } from "./memory-series.js";
+import { DEFAULT_SERIES_CHUNK_POINTS, seriesMethods } from "./memory-series.js";
 import { MEMORY_BACKEND_NAME, MemoryStore } from "./memory-store.js";
 
 export { MEMORY_BACKEND_NAME } from "./memory-store.js";
@@ -12,6 +12,12 @@ export interface MemoryBackendOptions {
    * @default 1000
    */
   pageSize?: number;
+  /**
+   * Most points per chunk `readSeries` yields (each chunk is a copy, so a reader holds at most one
+   * chunk of 24 bytes a point beyond what it keeps). Small values exercise chunk boundaries in tests.
+   * @default 65536
+   */
+  seriesChunkPoints?: number;
 }
 
 /** Everything but Vertex's restrictions: any value, any tag, given times kept; one process, nothing buffered. */
@@ -29,7 +35,10 @@ export const MEMORY_CAPABILITIES: Readonly<BackendCapabilities> = Object.freeze(
  * isolated store. Made for unit tests of code that logs runs.
  */
 export function createMemoryBackend(options: MemoryBackendOptions = {}): CheckedBackend {
-  const store = new MemoryStore(options.pageSize ?? 1000);
+  const store = new MemoryStore(
+    options.pageSize ?? 1000,
+    Math.max(1, options.seriesChunkPoints ?? DEFAULT_SERIES_CHUNK_POINTS),
+  );
   return checkBackend({
     name: MEMORY_BACKEND_NAME,
     capabilities: MEMORY_CAPABILITIES,

@@ -7,7 +7,7 @@ import {
   newRunRecord,
   tensorboardRunName,
 } from "@exprun/core";
-import { latestOfRun } from "./memory-series.js";
+import { RunSeries } from "./memory-series.js";
 import { copyRun, MEMORY_BACKEND_NAME, type MemoryStore } from "./memory-store.js";
 
 const backend = MEMORY_BACKEND_NAME;
@@ -68,7 +68,7 @@ export function runMethods(store: MemoryStore): RunMethods {
       const record = newRunRecord(experiment, input, store.now(), newIncarnation());
       runs.set(input.name, {
         record,
-        writes: [],
+        series: new RunSeries(),
         artifacts: new Set(),
         executions: new Set(),
         children: new Map(),
@@ -85,7 +85,7 @@ export function runMethods(store: MemoryStore): RunMethods {
         nextPageToken: result.nextPageToken,
         items: result.items.map((run) =>
           request?.withLatestTimeSeries
-            ? { ...copyRun(run.record), latestTimeSeries: latestOfRun(run) }
+            ? { ...copyRun(run.record), latestTimeSeries: run.series.latest() }
             : copyRun(run.record),
         ),
       };

@@ -10,16 +10,16 @@ import {
   type RunRef,
   resourceNotFound,
   runNotFound,
-  type TimeSeriesWrite,
 } from "@exprun/core";
+import type { RunSeries } from "./memory-series.js";
 
 export const MEMORY_BACKEND_NAME = "memory";
 const backend = MEMORY_BACKEND_NAME;
 
 export interface StoredRun {
   record: RunRecord;
-  /** As written: one entry per call, expanded into points on read (fewer allocations on the hot path). */
-  writes: TimeSeriesWrite[];
+  /** Columns per metric, in series creation order. */
+  series: RunSeries;
   artifacts: Set<string>;
   executions: Set<string>;
   children: Map<string, RunChild>;
@@ -38,7 +38,10 @@ export class MemoryStore {
   #ids = 0;
   #clock = 0;
 
-  constructor(readonly maxPage: number) {}
+  constructor(
+    readonly maxPage: number,
+    readonly seriesChunkPoints: number,
+  ) {}
 
   /** Strictly increasing timestamps keep creation order observable even within one millisecond. */
   now(): number {

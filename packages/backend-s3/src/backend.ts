@@ -60,7 +60,11 @@ export function createS3Backend(options: S3BackendOptions): S3Backend {
   const ownsClient = options.client === undefined;
   const client = options.client ?? buildClient(options);
   const store = new S3Store(client, resolved);
-  const methods = { ...experimentMethods(store), ...runMethods(store), ...resourceMethods(store) };
+  const { readSeries, ...methods } = {
+    ...experimentMethods(store),
+    ...runMethods(store),
+    ...resourceMethods(store),
+  };
 
   let closed = false;
   const timer =
@@ -91,6 +95,11 @@ export function createS3Backend(options: S3BackendOptions): S3Backend {
     bucket: resolved.bucket,
     prefix,
     ...guarded,
+    // A stream, not a promise: checked for `closed` when iteration starts.
+    async *readSeries(ref, query) {
+      await guard(async () => undefined)();
+      yield* readSeries(ref, query);
+    },
     flush: guard(() => store.series.flushAll()),
     compact: guard(async () => {
       await store.series.flushAll();

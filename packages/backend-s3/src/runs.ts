@@ -1,5 +1,6 @@
 import {
   type Backend,
+  chunksFromPoints,
   type ExperimentRecord,
   newExperimentRecord,
   newRunRecord,
@@ -36,7 +37,7 @@ type RunMethods = Pick<
   | "deleteRun"
   | "assignRunTensorboard"
   | "appendTimeSeries"
-  | "readTimeSeries"
+  | "readSeries"
   | "latestTimeSeries"
 >;
 
@@ -244,13 +245,13 @@ export function runMethods(store: S3Store): RunMethods {
       if (points.length > 0) await store.series.append(ref.experiment, ref.run, inc, points);
     },
 
-    async readTimeSeries(ref, options = {}) {
+    // adapter: replaced by issue 11
+    async *readSeries(ref, query = {}) {
       await store.series.flushRun(ref.experiment, ref.run);
       const { run } = await readRun(ref);
       const points = await store.series.read(ref.experiment, ref.run, run.inc);
-      if (!options.metrics) return points;
-      const wanted = new Set(options.metrics);
-      return points.filter((p) => wanted.has(p.metric));
+      const wanted = query.metrics ? new Set(query.metrics) : undefined;
+      yield* chunksFromPoints(wanted ? points.filter((p) => wanted.has(p.metric)) : points);
     },
 
     async latestTimeSeries(ref) {

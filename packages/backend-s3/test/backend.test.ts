@@ -1,4 +1,10 @@
-import { AlreadyExistsError, NotFoundError, settlePoints } from "@exprun/core";
+import {
+  AlreadyExistsError,
+  latestSeriesPoints,
+  NotFoundError,
+  readSeriesPoints,
+  settlePoints,
+} from "@exprun/core";
 import { describe, expect, it } from "vitest";
 import { createS3Backend, S3_BACKEND_NAME } from "../src/index.js";
 import { BUCKET, useTestServer } from "./server.js";
@@ -78,13 +84,13 @@ describe("s3 backend basics", () => {
     await b.appendTimeSeries(ref, [{ step: 1, wallTime: 1000, values: { loss: 1, acc: Number.NaN } }]);
     await b.appendTimeSeries(ref, [{ step: 1, wallTime: 1001, values: { loss: 0.5 } }]);
     await b.appendTimeSeries(ref, [{ step: 2, wallTime: 1002, values: { loss: 0.25 } }]);
-    const points = settlePoints(await b.readTimeSeries(ref));
+    const points = settlePoints(await readSeriesPoints(b, ref));
     expect(points.filter((p) => p.metric === "loss").map((p) => p.value)).toEqual([0.5, 0.25]);
     expect(points.find((p) => p.metric === "acc")?.value).toBeNaN();
-    expect(await b.latestTimeSeries(ref)).toMatchObject({ loss: { step: 2, value: 0.25 } });
+    expect(await latestSeriesPoints(b, ref)).toMatchObject({ loss: { step: 2, value: 0.25 } });
     const listed = await b.listRuns("e", { withLatestTimeSeries: true });
     expect(listed.items[0]?.latestTimeSeries?.loss?.value).toBe(0.25);
-    expect((await b.readTimeSeries(ref, { metrics: ["acc"] })).map((p) => p.metric)).toEqual(["acc"]);
+    expect((await readSeriesPoints(b, ref, { metrics: ["acc"] })).map((p) => p.metric)).toEqual(["acc"]);
     await b.close();
   });
 
@@ -102,7 +108,7 @@ describe("s3 backend basics", () => {
     await b.deleteRun({ experiment: "e", run: "a" }, { deleteBackingTensorboardRun: false });
     expect((await b.listRuns("e")).items.map((r) => r.name)).toEqual(["c", "b", "d"]);
     await b.createRun("e", { name: "a", state: "RUNNING" });
-    expect(await b.readTimeSeries({ experiment: "e", run: "a" })).toEqual([]);
+    expect(await readSeriesPoints(b, { experiment: "e", run: "a" })).toEqual([]);
     await b.close();
   });
 

@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { isExprunError, settlePoints } from "@exprun/core";
+import { isExprunError, latestSeriesPoints, readSeriesPoints, settlePoints } from "@exprun/core";
 import { describe, expect, it } from "vitest";
 import type { S3Backend } from "../src/index.js";
 import { BUCKET, uniquePrefix, useTestServer } from "./server.js";
@@ -105,12 +105,12 @@ describe(`${WRITERS} concurrent writers with separate S3 clients`, () => {
     expect(Object.keys(run?.params ?? {})).toHaveLength(WRITERS * ROUNDS);
     expect(Object.keys(run?.metrics ?? {})).toHaveLength(WRITERS * ROUNDS);
     expect(run?.metrics[`m-7-${ROUNDS - 1}`]).toBe(700 + ROUNDS - 1);
-    const points = settlePoints(await reader.readTimeSeries(ref));
+    const points = settlePoints(await readSeriesPoints(reader, ref));
     for (let w = 0; w < WRITERS; w++) {
       const mine = points.filter((p) => p.metric === `w${w}`);
       expect(mine.map((p) => p.value)).toEqual(Array.from({ length: ROUNDS * 20 }, (_, i) => i));
     }
-    const latest = await reader.latestTimeSeries(ref);
+    const latest = await latestSeriesPoints(reader, ref);
     expect(Object.keys(latest)).toHaveLength(WRITERS);
     expect(latest.w3?.step).toBe(ROUNDS * 20 - 1);
     const runs = await reader.listRuns("exp");
@@ -159,7 +159,7 @@ describe(`${WRITERS} concurrent writer processes`, () => {
     const record = await reader.getRun(ref);
     expect(Object.keys(record?.params ?? {})).toHaveLength(WRITERS * 10);
     expect(Object.keys(record?.metrics ?? {})).toHaveLength(WRITERS * 10);
-    const points = await reader.readTimeSeries(ref);
+    const points = await readSeriesPoints(reader, ref);
     for (let w = 0; w < WRITERS; w++) expect(points.filter((p) => p.metric === `w${w}`)).toHaveLength(200);
     expect((await reader.listRuns("shared")).items).toHaveLength(2 + WRITERS * 10);
     await reader.close();

@@ -3,9 +3,9 @@ import {
   type BackendCapabilities,
   type CheckedBackend,
   checkBackend,
+  chunksFromPoints,
   type RunRef,
   type SeriesPoint,
-  settlePoints,
   ValidationError,
 } from "@exprun/core";
 import { deleteExperiment, deleteRun } from "./deletion.js";
@@ -24,7 +24,7 @@ import {
   listExecutions,
   updateExecution,
 } from "./resources.js";
-import { mapLimit, toBackendError } from "./rpc.js";
+import { toBackendError } from "./rpc.js";
 import { listRuns } from "./run-listing.js";
 import {
   createRun,
@@ -173,18 +173,23 @@ export function createVertexBackend(options: VertexBackendOptions): VertexBacken
         }
         await writer.append(tbRun, writes);
       }),
-    readTimeSeries: (ref, options) =>
-      guard("ExportTensorboardTimeSeriesData", async () => {
+    // adapter: replaced by issue 13
+    async *readSeries(ref, query) {
+      const series = await guard("ListTensorboardTimeSeries", async () => {
         const tbRun = await requireTbRun(ref);
         if (!tbRun) return [];
         await writer.flushRun(tbRun);
-        const wanted = options?.metrics ? new Set(options.metrics) : undefined;
+        const wanted = query?.metrics ? new Set(query.metrics) : undefined;
         const all = await listSeries(session, tbRun);
         writer.noteSeries(tbRun, all);
-        const series = all.filter((s) => !wanted || wanted.has(s.metric));
-        const perSeries = await mapLimit(series, session.concurrency, (s) => exportSeries(session, s));
-        return settlePoints(perSeries.flat());
-      }),
+        return all.filter((s) => !wanted || wanted.has(s.metric));
+      });
+      for (const s of series) {
+        yield* chunksFromPoints(
+          await guard("ExportTensorboardTimeSeriesData", () => exportSeries(session, s)),
+        );
+      }
+    },
     latestTimeSeries: (ref) =>
       guard("BatchReadTensorboardTimeSeriesData", async () => {
         const tbRun = await requireTbRun(ref);

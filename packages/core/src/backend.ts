@@ -14,7 +14,9 @@ import type {
   RunPatch,
   RunRecord,
   RunRef,
+  SeriesChunk,
   SeriesPoint,
+  SeriesQuery,
   TimeSeriesWrite,
 } from "./types.js";
 
@@ -132,8 +134,9 @@ export interface Backend {
   /**
    * Every run of the experiment exactly once across pages, in creation order, each with params,
    * metrics and state (no per-run follow-up read needed). With `withLatestTimeSeries`, each record
-   * SHOULD carry `latestTimeSeries`; a record without it is filled by core (a read per run). Page
-   * tokens stay valid while runs are added.
+   * SHOULD carry `latestTimeSeries`; a store MAY omit it (core then derives it per run from
+   * `readSeries`, which costs a full read of each run's series). Page tokens stay valid while runs
+   * are added.
    */
   listRuns(
     experiment: string,
@@ -172,14 +175,30 @@ export interface Backend {
    */
   appendTimeSeries(ref: RunRef, writes: TimeSeriesWrite[]): Promise<void>;
   /**
-   * Every point of the run (flushing this backend's buffer first), complete and unsampled, grouped
-   * in any order across metrics but in write order within a (metric, step). A backend MAY ignore
-   * `metrics` (core filters again) but SHOULD push it down.
+   * Streams every point of the run as column chunks ({@link SeriesChunk}), flushing this backend's
+   * buffer for the run first. Core builds every other read on it (DataFrame, latest points,
+   * downsampled reads, export, copy). A store:
+   * - MUST deliver every stored point exactly once, complete and unsampled;
+   * - MUST deliver the points of one (metric, step) in write order (core keeps the last);
+   * - MUST deliver the first chunk of each metric in the order the metrics' series were first
+   *   created (written to), which is Python's DataFrame column order; later chunks of different
+   *   metrics may interleave in any way;
+   * - MUST NOT hold the whole series in memory to do so: read and yield a bounded slice at a time,
+   *   and fetch the next slice only when the consumer asks for the next chunk;
+   * - MUST NOT reuse or mutate a chunk's arrays once yielded (the consumer may keep them);
+   * - MAY yield empty chunks, and MAY ignore `query` (core filters again), but SHOULD push
+   *   `metrics` and `steps` down so that what is not wanted is never read;
+   * - MUST reject a missing run with `NotFoundError` (from the first `next()`, before any chunk);
+   * - on corrupt stored data, MUST throw a `BackendError` built by `corruptSeriesError` (naming the
+   *   file or key, the offset, and how many points were delivered before it) after delivering the
+   *   points before it.
+   * `query` has been validated by core.
    */
-  readTimeSeries(ref: RunRef, options?: { metrics?: string[] }): Promise<SeriesPoint[]>;
+  readSeries(ref: RunRef, query?: SeriesQuery): AsyncIterable<SeriesChunk>;
   /**
-   * The latest point of each metric: largest step, ties broken by the last written (core's
-   * `isLaterPoint`). Optional: core derives it from `readTimeSeries` when absent.
+   * The latest point of each metric: largest step, ties broken by the last written, keys in series
+   * creation order. Optional: without it, core derives it from `readSeries`; a store that keeps the
+   * latest points cheaply (an index, a summary) SHOULD implement it.
    */
   latestTimeSeries?(ref: RunRef): Promise<Record<string, SeriesPoint>>;
 

@@ -30,7 +30,7 @@ import {
   checkTensorboardName,
   type InputRules,
 } from "./backend-input.js";
-import { checkMetricsFilter, checkSeriesWrites, latestOf, readPoints } from "./checked-series.js";
+import { checkedSeries, checkSeriesWrites, latestOf } from "./checked-series.js";
 import { mapLimit } from "./concurrency.js";
 import { BackendClosedError, BackendError, isExprunError, ValidationError } from "./errors.js";
 import { checkIdRef, checkLabelCount, checkPageRequest, checkRunRef } from "./fields.js";
@@ -81,7 +81,7 @@ const REQUIRED_METHODS = [
   "deleteRun",
   "assignRunTensorboard",
   "appendTimeSeries",
-  "readTimeSeries",
+  "readSeries",
   "createArtifact",
   "getArtifact",
   "listArtifacts",
@@ -286,11 +286,14 @@ function createGateway(raw: Backend): CheckedBackend {
         return raw.appendTimeSeries(target, input);
       });
     },
-    readTimeSeries: async (ref, options) => {
-      const target = checkRunRef(ref);
-      const input = checkMetricsFilter(options);
-      return call("readTimeSeries", () => readPoints(raw, target, input));
-    },
+    readSeries: (ref, query) =>
+      checkedSeries(
+        () => checkRunRef(ref),
+        (target, q) => raw.readSeries(target, q),
+        query,
+        name,
+        (next) => call("readSeries", next),
+      ),
     latestTimeSeries: async (ref) => {
       const target = checkRunRef(ref);
       return call("latestTimeSeries", () => latestOf(raw, target));

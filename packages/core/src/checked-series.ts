@@ -1,11 +1,16 @@
 /**
- * The time-series part of the checked gateway: argument checks for appends and reads, the `metrics`
- * filter applied again in core, and `latestTimeSeries` derived where a store does not provide it.
+ * The time-series part of the checked gateway: argument checks for appends and streamed reads, the
+ * query applied again in core, and `latestTimeSeries` derived where a store does not provide it.
  */
 import type { Backend } from "./backend.js";
-import { InvalidTypeError, ValidationError } from "./errors.js";
-import { latestPoints } from "./series.js";
-import type { RunRef, SeriesPoint, TimeSeriesWrite } from "./types.js";
+import { InvalidTypeError } from "./errors.js";
+import {
+  type CheckedSeriesQuery,
+  filterSeries,
+  latestSeriesPoints,
+  validateSeriesQuery,
+} from "./series-stream.js";
+import type { RunRef, SeriesChunk, SeriesPoint, TimeSeriesWrite } from "./types.js";
 import { copySeriesValues, isPlainObject, toWallTime, typeName, validateStep } from "./validation.js";
 
 /** Checks and copies the writes of one `appendTimeSeries` call: the copies are what the store gets. */
@@ -31,34 +36,35 @@ export function checkSeriesWrites(writes: unknown): TimeSeriesWrite[] {
   return copies;
 }
 
-/** The `metrics` option of a series read: undefined, or an array of metric names (copied). */
-export function checkMetricsFilter(options: unknown): { metrics?: string[] } {
-  if (options === undefined) return {};
-  if (!isPlainObject(options)) {
-    throw new InvalidTypeError(`Series read options must be { metrics }; got ${typeName(options)}.`);
-  }
-  const metrics = options.metrics;
-  if (metrics === undefined) return {};
-  if (!Array.isArray(metrics) || metrics.some((m) => typeof m !== "string")) {
-    throw new ValidationError("metrics must be an array of metric names.");
-  }
-  return { metrics: [...(metrics as string[])] };
+/**
+ * The gateway's `readSeries`: the query checked and copied before the store is asked (the first
+ * `next()` rejects with `ValidationError`), every `next()` of the store's stream passed through
+ * `step` (the closed gate and error mapping), and the result filtered again (a store MAY ignore the
+ * query).
+ */
+export async function* checkedSeries(
+  checkRef: () => RunRef,
+  open: (ref: RunRef, query: CheckedSeriesQuery) => AsyncIterable<SeriesChunk>,
+  query: unknown,
+  backend: string,
+  step: <T>(next: () => Promise<T>) => Promise<T>,
+): AsyncGenerator<SeriesChunk> {
+  const ref = checkRef();
+  const checked = validateSeriesQuery(query, backend);
+  const source = await step(async () => open(ref, checked)[Symbol.asyncIterator]());
+  const guarded: AsyncIterable<SeriesChunk> = {
+    [Symbol.asyncIterator]: () => ({
+      next: () => step(() => source.next()),
+      return: async (value?: unknown) => {
+        await source.return?.(value);
+        return { done: true, value: undefined };
+      },
+    }),
+  };
+  yield* filterSeries(guarded, checked);
 }
 
-/** Every point of the run, filtered to `metrics` again here (a store may ignore the filter). */
-export async function readPoints(
-  raw: Backend,
-  ref: RunRef,
-  options: { metrics?: string[] },
-): Promise<SeriesPoint[]> {
-  const points = await raw.readTimeSeries(ref, options.metrics ? { metrics: options.metrics } : undefined);
-  if (!options.metrics) return points;
-  const wanted = new Set(options.metrics);
-  return points.every((p) => wanted.has(p.metric)) ? points : points.filter((p) => wanted.has(p.metric));
-}
-
-/** The store's `latestTimeSeries`, or the latest points derived from a full read. */
-export async function latestOf(raw: Backend, ref: RunRef): Promise<Record<string, SeriesPoint>> {
-  if (raw.latestTimeSeries) return raw.latestTimeSeries(ref);
-  return latestPoints(await raw.readTimeSeries(ref));
+/** The store's `latestTimeSeries`, or the latest points derived from its stream. */
+export function latestOf(raw: Backend, ref: RunRef): Promise<Record<string, SeriesPoint>> {
+  return latestSeriesPoints(raw, ref);
 }

@@ -8,7 +8,8 @@ import {
   encodeClassificationMetrics,
 } from "./classification-metrics.js";
 import { type CommonOptions, resolveBackend, resolveExperimentName, resolveLocation } from "./config.js";
-import { buildTimeSeriesDataFrame, type TimeSeriesDataFrameRow } from "./dataframe.js";
+import type { TimeSeriesDataFrameRow } from "./dataframe.js";
+import type { DownsampledTimeSeries, TimeSeriesQuery } from "./downsample.js";
 import { AlreadyExistsError, InvalidTypeError, NotFoundError, ValidationError } from "./errors.js";
 import { Experiment } from "./experiment.js";
 import { getLoggableSchema } from "./loggable-schemas.js";
@@ -18,9 +19,10 @@ import { collectPages } from "./paging.js";
 import { Artifact, Execution, idOf, idsOf, type PipelineJob } from "./resources.js";
 import { activeRuns } from "./run-lifecycle.js";
 import { generateRunName } from "./run-names.js";
+import { downsampleRun, runDataFrame, streamRunSeries } from "./run-series.js";
 import { describeCredentials, protectCredentials } from "./secrets.js";
 import { StepCounter } from "./step-counter.js";
-import type { RunPatch, RunRecord, RunRef, RunState, Value } from "./types.js";
+import type { RunPatch, RunRecord, RunRef, RunState, SeriesChunk, SeriesQuery, Value } from "./types.js";
 import { SCHEMA } from "./types.js";
 import {
   copySeriesValues,
@@ -276,13 +278,37 @@ export class ExperimentRun implements AsyncDisposable {
   }
 
   /**
-   * Rows `{ step, wall_time, <metric>: value }`, one per (step, wall time), sorted by step. Name the
+   * Python's `get_time_series_data_frame()`: rows `{ step, wall_time, <metric>: value, … }`, one per
+   * (step, wall time), sorted by step then wall time; columns `step`, `wall_time`, then the metrics in
+   * the order their series were created (`undefined` where a row has no value); for a step of a metric
+   * written twice, the last write wins. Built on the stream: memory is the rows themselves. Name the
    * metrics for precise row types: `getTimeSeriesDataFrame<"loss" | "acc">()`.
    */
   async getTimeSeriesDataFrame<M extends string = string>(): Promise<TimeSeriesDataFrameRow<M>[]> {
-    return buildTimeSeriesDataFrame(
-      await this.backend.readTimeSeries(this.#ref),
-    ) as TimeSeriesDataFrameRow<M>[];
+    return (await runDataFrame(this.backend, this.#ref)) as TimeSeriesDataFrameRow<M>[];
+  }
+
+  /**
+   * Streams the run's points as column chunks (`{ metric, steps, wallTimes, values }`, Float64Arrays),
+   * for reads too large to hold: every stored point exactly once, unsampled; the points of one
+   * (metric, step) in write order (keep the last); the first chunk of each metric in series creation
+   * order. `metrics` and `steps: { from?, to? }` (inclusive) narrow it. The query is checked before any
+   * I/O (the first `next()` rejects with `ValidationError`); a requested metric the run does not have
+   * is a `ValidationError` at the end of the stream.
+   */
+  readTimeSeries(query?: SeriesQuery): AsyncIterable<SeriesChunk> {
+    return streamRunSeries(this.backend, this.#ref, query);
+  }
+
+  /**
+   * The downsampled read for charts: per metric, the raw `count`, the exact `first`/`last` point of the
+   * range, and for at most `buckets` (default 1000) buckets of equal width along `x` (`"step"`, the
+   * default, or `"wallTime"`) each bucket's min, max, first and last point as columnar Float64Arrays.
+   * A min/max envelope, never sampling: a spike at a single step is always in the result.
+   * See {@link DownsampledTimeSeries} for the shape.
+   */
+  getTimeSeries(query?: TimeSeriesQuery): Promise<DownsampledTimeSeries> {
+    return downsampleRun(this.backend, this.#ref, query);
   }
 
   /** Stores a confusion matrix and/or ROC curve as a `google.ClassificationMetrics` artifact of the run. */

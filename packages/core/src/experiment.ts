@@ -13,6 +13,7 @@ import { validateName } from "./names.js";
 import { experimentNotFound } from "./not-found.js";
 import { collectPages } from "./paging.js";
 import { describeCredentials } from "./secrets.js";
+import { fillLatestTimeSeries } from "./series-stream.js";
 import type { ExperimentRecord } from "./types.js";
 import { optionsObject, typeName } from "./validation.js";
 
@@ -184,6 +185,7 @@ export class Experiment {
     const runs = await collectPages((page) =>
       this.backend.listRuns(this.name, { ...page, withLatestTimeSeries: includeTimeSeries }),
     );
+    if (includeTimeSeries) await fillLatestTimeSeries(this.backend, runs); // listRuns MAY omit it
     return buildExperimentDataFrame(this.name, runs);
   }
 

@@ -28,7 +28,21 @@ export {
   dataFrameColumns,
   type ExperimentDataFrameRow,
   type TimeSeriesDataFrameRow,
+  timeSeriesDataFrame,
 } from "./dataframe.js";
+export {
+  type CheckedTimeSeriesQuery,
+  DEFAULT_BUCKETS,
+  type DownsampledMetric,
+  type DownsampledTimeSeries,
+  downsampleSeries,
+  MAX_BUCKETS,
+  type SeriesBuckets,
+  type TimeSeriesAxis,
+  type TimeSeriesQuery,
+  unknownMetrics,
+  validateTimeSeriesQuery,
+} from "./downsample.js";
 export * from "./errors.js";
 export { Experiment, type ExperimentOptions } from "./experiment.js";
 export {
@@ -90,6 +104,23 @@ export { Artifact, Execution, PipelineJob } from "./resources.js";
 export { generateRunName } from "./run-names.js";
 export { describeCredentials, protectCredentials, redactErrorChain } from "./secrets.js";
 export { isLaterPoint, latestPoints, settlePoints } from "./series.js";
+export {
+  type CheckedSeriesQuery,
+  type CorruptSeriesDetails,
+  chunksFromPoints,
+  collectSeriesPoints,
+  corruptSeriesError,
+  DEFAULT_CHUNK_POINTS,
+  fillLatestTimeSeries,
+  filterSeries,
+  latestOfSeries,
+  latestSeriesPoints,
+  readSeriesPoints,
+  SeriesChunkBuilder,
+  validateMetricNames,
+  validateRange,
+  validateSeriesQuery,
+} from "./series-stream.js";
 export {
   endRun,
   getCurrentRun,

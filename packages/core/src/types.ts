@@ -146,6 +146,32 @@ export interface SeriesPoint {
   value: number;
 }
 
+/**
+ * Points as three parallel columns of equal length: point `i` is `steps[i]`, `wallTimes[i]`
+ * (milliseconds since the epoch, UTC) and `values[i]`.
+ */
+export interface SeriesColumns {
+  steps: Float64Array;
+  wallTimes: Float64Array;
+  values: Float64Array;
+}
+
+/**
+ * A slice of one metric's points, as read by `Backend.readSeries` and `run.readTimeSeries()`.
+ * The arrays belong to whoever receives the chunk: the producer never reuses or mutates them.
+ */
+export interface SeriesChunk extends SeriesColumns {
+  metric: string;
+}
+
+/** Which points `readSeries` should deliver. Every field is optional; omitted means "all". */
+export interface SeriesQuery {
+  /** Only these metrics. `[]` means none. */
+  metrics?: readonly string[];
+  /** Only points with `from <= step <= to` (either bound may be omitted). */
+  steps?: { from?: number; to?: number };
+}
+
 export interface Page<T> {
   items: T[];
   /** Absent on the last page. */
