@@ -157,8 +157,8 @@ export class SeriesStore {
     const { ref, incarnation } = buffer;
     if (!needed) {
       // An empty buffer of an incarnation this backend no longer addresses by name is dropped.
-      if (this.current.get(runKey(ref.experiment, ref.run)) !== buffer && !buffer.unsynced)
-        this.forget(buffer);
+      const idle = !buffer.unsynced && !buffer.latestUnsynced;
+      if (idle && this.current.get(runKey(ref.experiment, ref.run)) !== buffer) this.forget(buffer);
       return;
     }
     await this.store.openForWrite();

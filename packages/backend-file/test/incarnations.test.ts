@@ -1,3 +1,5 @@
+import { readdir } from "node:fs/promises";
+import path from "node:path";
 import { readSeriesPoints } from "@exprun/core";
 import { describe, expect, it } from "vitest";
 import { createFileBackend } from "../src/index.js";
@@ -117,6 +119,11 @@ describe("deletes racing re-creates across processes", () => {
     expect(await fresh.latestTimeSeries(ref)).toEqual({
       loss: { metric: "loss", step: 1, wallTime: 1, value: 7 },
     });
+    // The killed deleter's leftover (the first incarnation's directory) goes with the next delete.
+    const runsDir = path.join(root, "experiments", E, "runs");
+    expect(await readdir(runsDir)).toHaveLength(2);
+    await creator.deleteRun(ref, noTensorboard);
+    expect(await readdir(runsDir)).toEqual([]);
     await creator.close();
     await setup.close();
   });
