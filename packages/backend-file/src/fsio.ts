@@ -3,7 +3,6 @@ import {
   closeSync,
   constants,
   fdatasync,
-  fstatSync,
   lstatSync,
   mkdirSync,
   openSync,
@@ -36,14 +35,14 @@ export function uid(): string {
 
 /** What is at `file`, without following a link. */
 export function entryKind(file: string): "missing" | "directory" | "file" | "link" | "other" {
-  let info: ReturnType<typeof lstatSync>;
+  let info: ReturnType<typeof lstatSync> | undefined;
   try {
-    info = lstatSync(file);
+    info = lstatSync(file, { throwIfNoEntry: false }); // no exception to build for a missing file
   } catch (error) {
-    const code = errorCode(error);
-    if (code === "ENOENT" || code === "ENOTDIR") return "missing";
+    if (errorCode(error) === "ENOTDIR") return "missing";
     throw fsError("inspect", file, error);
   }
+  if (info === undefined) return "missing";
   if (info.isSymbolicLink()) return "link";
   if (info.isDirectory()) return "directory";
   return info.isFile() ? "file" : "other";
@@ -51,17 +50,10 @@ export function entryKind(file: string): "missing" | "directory" | "file" | "lin
 
 /** Whether `dir` is a real directory (false: it does not exist); a link or a file is an error. */
 export function isRealDir(dir: string): boolean {
-  let info: ReturnType<typeof lstatSync>;
-  try {
-    info = lstatSync(dir);
-  } catch (error) {
-    const code = errorCode(error);
-    if (code === "ENOENT" || code === "ENOTDIR") return false;
-    throw fsError("inspect", dir, error);
-  }
-  if (info.isSymbolicLink()) throw linkRefused(dir);
-  if (!info.isDirectory()) throw notADirectory(dir);
-  return true;
+  const kind = entryKind(dir);
+  if (kind === "link") throw linkRefused(dir);
+  if (kind !== "missing" && kind !== "directory") throw notADirectory(dir);
+  return kind === "directory";
 }
 
 /**
@@ -299,10 +291,10 @@ export function readIfExistsSync(file: string): Buffer | undefined {
     throw fsError("open", file, error);
   }
   try {
-    if (!fstatSync(fd).isFile()) throw notAFile(file);
     return readFileSync(fd);
   } catch (error) {
-    throw error instanceof BackendError ? error : fsError("read", file, error);
+    if (errorCode(error) === "EISDIR") throw notAFile(file);
+    throw fsError("read", file, error);
   } finally {
     closeSync(fd);
   }

@@ -67,7 +67,8 @@ export class LogView<S> {
   private offset = 0;
   private seq = 0;
   private ino = -1;
-  private key: string | undefined;
+  /** The owner incarnation the state was read for (`undefined` before the first refresh). */
+  key: string | undefined;
   private snapshotOffset = 0;
   private tidied = false;
   private queue: Promise<unknown> = Promise.resolve();

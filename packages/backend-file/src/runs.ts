@@ -50,7 +50,7 @@ export class Runs {
       if (isMissing(error)) await this.store.requireExperiment(experiment);
       throw error;
     }
-    const run = (await this.store.runs(experiment)).state.runs.get(input.name);
+    const run = (await this.store.runsAfterAppend(experiment)).runs.get(input.name);
     if (!run) throw runNotFound(ref);
     if (run.uid !== id) throw exists();
     this.series.created(ref);

@@ -51,10 +51,14 @@ function foldExperiment(name: string, file: string, bytes: Buffer): ExperimentEn
   return entry;
 }
 
-function truncatedExperiment(file: string, dir: string, size: number): BackendError {
+function truncatedExperiment(file: string, dir: string, size: number | undefined): BackendError {
+  const what =
+    size === undefined
+      ? `is missing while the experiment's runs.jsonl is there`
+      : `is empty or truncated (${size} bytes, no complete "create" record)`;
   return new BackendError(
-    `${file} is empty or truncated (${size} bytes, no complete "create" record). exprun writes this ` +
-      `file whole when it creates the experiment, so something else cut it. Restore it from a backup; ` +
+    `${file} ${what}. exprun writes this ` +
+      `file whole when it creates the experiment, so something else changed it. Restore it from a backup; ` +
       `to give the experiment up, delete ${dir}.`,
     { backend: BACKEND },
   );
@@ -158,13 +162,20 @@ export class FileStore {
   private readExperimentSync(name: string): ExperimentEntry | undefined {
     const file = this.paths.experimentLog(name);
     if (!this.experimentDirExists(name)) return undefined;
-    const bytes = readIfExistsSync(file);
+    let bytes = readIfExistsSync(file);
     const dir = path.dirname(file);
     if (!bytes) {
-      // A directory without experiment.jsonl is an experiment being created (mkdir, then link(2));
-      // one with runs in it lost its experiment.jsonl.
-      if (entryKind(this.paths.runsLog(name)) === "missing") return undefined;
-      throw truncatedExperiment(file, dir, 0);
+      // A directory without experiment.jsonl is an experiment being created (mkdir, then link(2)), or
+      // one being deleted; one with runs in it lost its experiment.jsonl. experiment.jsonl is linked
+      // before any run is written, so a runs.jsonl seen after a missing experiment.jsonl may be a
+      // racing creator's: read again before calling it lost.
+      const hasRuns = () => entryKind(this.paths.runsLog(name)) !== "missing";
+      if (!hasRuns()) return undefined;
+      bytes = readIfExistsSync(file);
+      if (!bytes) {
+        if (!hasRuns()) return undefined;
+        throw truncatedExperiment(file, dir, undefined);
+      }
     }
     const entry = foldExperiment(name, file, bytes);
     if (!entry) throw truncatedExperiment(file, dir, bytes.length);
@@ -236,10 +247,21 @@ export class FileStore {
 
   async requireRun(ref: RunRef): Promise<RunEntry> {
     this.paths.checkRun(ref.experiment, ref.run);
-    await this.requireExperiment(ref.experiment);
-    const run = await this.findRun(ref);
+    const { view, state } = await this.runs(ref.experiment);
+    const run = this.pick(ref, view, state);
     if (!run) throw runNotFound(ref);
     return run;
+  }
+
+  /**
+   * The experiment's runs right after this backend appended to its log: read under the experiment
+   * incarnation read before the append (a log of a re-created experiment is another file, and reads
+   * as such), without reading `experiment.jsonl` again.
+   */
+  async runsAfterAppend(experiment: string): Promise<RunsState> {
+    const view = this.runView(experiment);
+    const key = view.key ?? (await this.requireExperiment(experiment)).uid;
+    return view.refresh(key);
   }
 
   /** Appends records to the experiment's `runs.jsonl` (never through a link); `sync` defaults to the store's. */
@@ -260,7 +282,7 @@ export class FileStore {
       if (isMissing(error) || error instanceof NotFoundError) throw runNotFound(ref);
       throw error;
     }
-    const run = (await this.runs(ref.experiment)).state.runs.get(ref.run);
+    const run = (await this.runsAfterAppend(ref.experiment)).runs.get(ref.run);
     if (!run || run.uid !== record.uid) throw runNotFound(ref);
     return run;
   }

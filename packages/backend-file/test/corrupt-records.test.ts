@@ -1,4 +1,4 @@
-import { appendFile, readFile, stat, truncate, writeFile } from "node:fs/promises";
+import { appendFile, readFile, rm, stat, truncate, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { createFileBackend } from "../src/index.js";
@@ -112,6 +112,7 @@ describe("truncated store files", () => {
   for (const [what, cut] of [
     ["emptied (: > experiment.jsonl)", async (file: string) => writeFile(file, "")],
     ["cut inside its create record", async (file: string) => truncate(file, 20)],
+    ["removed while its runs.jsonl is still there", async (file: string) => rm(file)],
   ] as const) {
     it(`an experiment.jsonl ${what} is an error naming it for get and create; the rest of the store reads`, async () => {
       const root = await tempDir();
@@ -119,13 +120,13 @@ describe("truncated store files", () => {
       const file = path.join(root, "experiments", "cut", "experiment.jsonl");
       await cut(file);
       const backend = createFileBackend({ root });
-      expectNamed(await rejection(backend.getExperiment("cut")), file, /truncated|empty/);
+      expectNamed(await rejection(backend.getExperiment("cut")), file, /truncated|empty|missing/);
       const create = await rejection(backend.createExperiment({ name: "cut" }));
-      expectNamed(create, file, /truncated|empty/);
+      expectNamed(create, file, /truncated|empty|missing/);
       expectNamed(
         await rejection(backend.createRun("cut", { name: "r2", state: "RUNNING" })),
         file,
-        /truncated|empty/,
+        /truncated|empty|missing/,
       );
       expectNamed(await rejection(backend.listExperiments()), file);
       expect((await backend.getExperiment("fine"))?.description).toBe("fine experiment");
