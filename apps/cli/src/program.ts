@@ -41,6 +41,7 @@ const GROUPS: Record<string, () => Promise<Register>> = {
   plot: async () => (await import("./commands/plot.js")).registerPlot,
   export: async () => (await import("./commands/export.js")).registerExport,
   copy: async () => (await import("./commands/copy.js")).registerCopy,
+  import: async () => (await import("./commands/import.js")).registerImport,
   demo: async () => (await import("./commands/demo.js")).registerDemo,
 };
 const ALIASES: Record<string, string> = { exp: "experiments" };
