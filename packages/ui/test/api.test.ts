@@ -38,7 +38,7 @@ interface RunsPage {
   columns: string[];
   rows: unknown[][];
   next?: string;
-  allColumns?: { params: string[]; metrics: string[]; series: string[] };
+  allColumns?: { params: string[]; metrics: string[]; series: string[]; tags: string[] };
 }
 const runsPath = (query = "") => `/api/experiments/${EXPERIMENT}/runs${query ? `?${query}` : ""}`;
 
