@@ -10,7 +10,8 @@
  *    every object opened on one path in this process shares one in-memory document (`openDocuments`),
  *    read from disk when the first object opens it and again after the last one closed. A store on a
  *    database or a service gets this from the service; a store of files that several processes write
- *    re-reads and merges under a lock instead (`@exprun/backend-file` does).
+ *    must re-read and merge instead (under a lock file, or append-only logs folded on read as
+ *    `@exprun/backend-file` does).
  * 2. One process at a time (`capabilities.multiProcess: false`): a document changed on disk by
  *    anyone else is refused with a `BackendError` naming the file, never overwritten.
  * 3. A failed save fails the writes that waited for it and leaves the document marked unsaved, so the
