@@ -20,11 +20,13 @@ const MODULE_LOG = new URL("./helpers/module-log.mjs", import.meta.url).href;
 const tarball = (name: string) =>
   path.join(tarballs, readdirSync(tarballs).find((f) => f.startsWith(`exprun-${name}-`))!);
 const npm = (args: string[], cwd: string) =>
-  execFileSync("npm", [...args, "--no-audit", "--no-fund", "--loglevel=error"], {
+  // A fresh CI machine downloads the SDKs (AWS, Google) once; --prefer-offline reuses npm's cache
+  // without asking the registry again for what it already holds.
+  execFileSync("npm", [...args, "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error"], {
     cwd,
     encoding: "utf8",
     env: { ...process.env, NODE_PATH: "" },
-    timeout: 240_000,
+    timeout: 900_000,
   });
 
 /** The globally installed CLI, run from the project folder. */
@@ -33,21 +35,24 @@ const globalExprun = (args: string[], options: { env?: Record<string, string>; n
 
 beforeAll(async () => {
   mkdirSync(tarballs);
-  for (const dir of [
-    "packages/core",
-    "packages/backend-file",
-    "packages/backend-memory",
-    "packages/backend-s3",
-    "packages/backend-vertex",
-    "packages/import",
-    "apps/cli",
-  ]) {
+  // The CLI and every @exprun package it depends on, plus what the project installs.
+  const cliDeps = Object.keys(
+    (
+      JSON.parse(readFileSync(path.join(repo, "apps", "cli", "package.json"), "utf8")) as {
+        dependencies: Record<string, string>;
+      }
+    ).dependencies,
+  )
+    .filter((name) => name.startsWith("@exprun/"))
+    .map((name) => name.slice("@exprun/".length));
+  const dirs = new Set([...cliDeps, "core", "backend-file", "backend-memory", "backend-vertex"]);
+  for (const dir of ["apps/cli", ...[...dirs].map((name) => `packages/${name}`)]) {
     execFileSync("pnpm", ["pack", "--pack-destination", tarballs], {
       cwd: path.join(repo, dir),
       stdio: "ignore",
     });
   }
-  const cliTarballs = ["cli", "core", "backend-file", "backend-memory", "backend-s3", "import"].map(tarball);
+  const cliTarballs = ["cli", ...cliDeps].map(tarball);
   npm(["install", "--global", "--prefix", prefix, ...cliTarballs], tmp.dir);
 
   // A project with its own core, file and Vertex backends, and two plugins for custom stores: one
@@ -90,7 +95,7 @@ registerBackendScheme("scratch", () => createMemoryBackend());
     ],
     project,
   );
-}, 600_000);
+}, 1_200_000);
 afterAll(() => tmp.remove());
 
 describe("a global exprun installed from its tarball", () => {
