@@ -1,9 +1,16 @@
 import { S3Client } from "@aws-sdk/client-s3";
-import { type Backend, type BackendCapabilities, BackendError, ValidationError } from "@exprun/core";
+import {
+  type Backend,
+  type BackendCapabilities,
+  BackendError,
+  type RunRef,
+  ValidationError,
+} from "@exprun/core";
 import { normalizePrefix } from "./keys.js";
 import { resolveOptions, S3_BACKEND_NAME, type S3BackendOptions } from "./options.js";
 import { resourceMethods } from "./resources.js";
 import { experimentMethods, runMethods } from "./runs.js";
+import type { ColumnChunk, StreamQuery } from "./series.js";
 import { S3Store } from "./store.js";
 
 const backend = S3_BACKEND_NAME;
@@ -21,19 +28,19 @@ export interface S3Backend extends Backend {
   readonly name: typeof S3_BACKEND_NAME;
   readonly bucket: string;
   readonly prefix: string;
+  /** Streams a run's points as column chunks (typed arrays), with bounded memory. */
+  readSeries(ref: RunRef, query?: StreamQuery): AsyncIterable<ColumnChunk>;
+  /** Whether creations use conditional writes (as configured, or as the one-time probe found). */
+  conditionalWrites(): Promise<boolean>;
   /** Folds the logs this backend wrote to into snapshots (what `close()` does when `compactOnClose`). */
   compact(): Promise<void>;
   flush(): Promise<void>;
   close(): Promise<void>;
 }
 
-function buildClient(options: S3BackendOptions): S3Client {
-  return new S3Client({ retryMode: "standard", maxAttempts: 5, ...options.clientConfig });
-}
-
 /**
  * Creates a store in `bucket` under `prefix`. Many processes and machines may share one store;
- * see the README for the layout, the concurrency guarantees and the request costs.
+ * see the README for the layout, the guarantees and the request costs.
  *
  * ```ts
  * const backend = createS3Backend({ bucket: "my-bucket", prefix: "exprun" });
@@ -51,7 +58,9 @@ export function createS3Backend(options: S3BackendOptions): S3Backend {
   const prefix = normalizePrefix(options.prefix);
   const resolved = resolveOptions(options, prefix);
   const ownsClient = options.client === undefined;
-  const client = options.client ?? buildClient(options);
+  // One retry layer: the backend's own, bounded by maxAttempts and retryBudgetMs (the SDK's standard
+  // mode multiplied with it into dozens of requests per failing call).
+  const client = options.client ?? new S3Client({ maxAttempts: 1, ...options.clientConfig });
   const store = new S3Store(client, resolved);
   const methods = { ...experimentMethods(store), ...runMethods(store), ...resourceMethods(store) };
 
@@ -59,24 +68,32 @@ export function createS3Backend(options: S3BackendOptions): S3Backend {
   const timer =
     resolved.flushIntervalMs > 0
       ? setInterval(() => {
-          if (store.series.hasBuffered()) store.series.flushAll().catch(() => undefined);
+          if (!store.series.hasBuffered()) return;
+          store.series.flushAll().catch((error: unknown) => {
+            resolved.onWarning(
+              `[exprun] [s3] A timed flush of buffered time series failed (flush() and close() retry it): ${error instanceof Error ? error.message : String(error)}`,
+              error,
+            );
+          });
         }, resolved.flushIntervalMs)
       : undefined;
   timer?.unref();
 
+  const refuse = () =>
+    new BackendError("This S3 backend is closed. Create a new one with createS3Backend().", { backend });
   const guard =
     <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
     async (...args: A): Promise<R> => {
-      if (closed) {
-        throw new BackendError("This S3 backend is closed. Create a new one with createS3Backend().", {
-          backend,
-        });
-      }
+      if (closed) throw refuse();
       return fn(...args);
     };
+  const { readSeries, ...asyncMethods } = methods;
   const guarded = Object.fromEntries(
-    Object.entries(methods).map(([key, fn]) => [key, guard(fn as (...args: unknown[]) => Promise<unknown>)]),
-  ) as typeof methods;
+    Object.entries(asyncMethods).map(([key, fn]) => [
+      key,
+      guard(fn as (...args: unknown[]) => Promise<unknown>),
+    ]),
+  ) as typeof asyncMethods;
 
   return {
     name: S3_BACKEND_NAME,
@@ -84,22 +101,26 @@ export function createS3Backend(options: S3BackendOptions): S3Backend {
     bucket: resolved.bucket,
     prefix,
     ...guarded,
+    readSeries(ref, query) {
+      if (closed) throw refuse();
+      return readSeries(ref, query);
+    },
+    conditionalWrites: () => store.conditionalWrites(),
     flush: guard(() => store.series.flushAll()),
     compact: guard(async () => {
       await store.series.flushAll();
       await store.compactDirty();
       await store.resources.compact();
     }),
+    // Resolves only once every buffered point is durable; if a flush fails, the points stay
+    // buffered, the backend stays open, and a later flush() or close() retries them.
     async close() {
       if (closed) return;
-      try {
-        await store.series.flushAll();
-        if (resolved.compactOnClose) await store.compactDirty();
-      } finally {
-        closed = true;
-        if (timer) clearInterval(timer);
-        if (ownsClient) client.destroy();
-      }
+      await store.series.flushAll();
+      if (resolved.compactOnClose) await store.compactDirty();
+      closed = true;
+      if (timer) clearInterval(timer);
+      if (ownsClient) client.destroy();
     },
   };
 }

@@ -1,85 +1,123 @@
-import { BackendError, type SeriesPoint } from "@exprun/core";
+import { BackendError, isExprunError } from "@exprun/core";
+import {
+  type Chunk,
+  ChunkError,
+  chunkPoints,
+  decodeChunk,
+  encodeChunk,
+  type Segment,
+} from "./chunk-codec.js";
 import type { VersionClock } from "./clock.js";
-import { decode, encode } from "./codec.js";
 import type { LatestPoint } from "./experiment-state.js";
-import { parseChunkKey } from "./keys.js";
+import { chunkKey, parseChunkKey } from "./keys.js";
 import { type ResolvedOptions, S3_BACKEND_NAME } from "./options.js";
-import { mapLimit, type S3Transport } from "./transport.js";
+import type { S3Transport } from "./transport.js";
 
-/** Points of one buffered write batch: `[metric, step, wallTime, value]`, in write order. */
-type RawPoint = [string, number, number, number];
-
-/** One flush: its version orders it against every other flush of the run. */
-interface Segment {
-  v: string;
-  p: RawPoint[];
+/** One chunk of one metric's points, as the stream yields them. */
+export interface ColumnChunk {
+  metric: string;
+  steps: Float64Array;
+  wallTimes: Float64Array;
+  values: Float64Array;
 }
 
-/** A chunk object: the run incarnation it belongs to and one or more segments. */
-interface Chunk {
-  inc: string;
-  segs: Segment[];
+export interface StreamQuery {
+  metrics?: readonly string[] | undefined;
+  steps?: { from?: number | undefined; to?: number | undefined } | undefined;
 }
 
-interface Buffer {
+/** What the series store needs from the experiment logs. */
+export interface SeriesHost {
+  /** Reads the run's log (the write barrier) and throws `NotFoundError` unless `inc` is its live creation. */
+  requireLive(experiment: string, run: string, inc: string): Promise<void>;
+  /** Folds a flushed segment's latest points into the run's summary (a delta, no barrier). */
+  recordLatest(
+    experiment: string,
+    run: string,
+    inc: string,
+    latest: Record<string, LatestPoint>,
+  ): Promise<void>;
+  /** The folder of one incarnation's chunks. */
+  prefix(experiment: string, run: string, inc: string): string;
+}
+
+class MetricBuffer {
+  steps: number[] = [];
+  wallTimes: number[] = [];
+  values: number[] = [];
+}
+
+interface RunBuffer {
   experiment: string;
   run: string;
   inc: string;
-  points: RawPoint[];
-  /** Flushes of this run run one after another. */
+  /** Metrics in the order they were first written since the last flush. */
+  metrics: Map<string, MetricBuffer>;
+  points: number;
+  /** Flushes of one buffer run one after another. */
   chain: Promise<void>;
 }
 
-/** Reports a flushed chunk's latest point per metric, to be folded into the experiment's summary. */
-export type LatestSink = (
-  experiment: string,
-  run: string,
-  latest: Record<string, LatestPoint>,
-) => Promise<void>;
-
 const MAX_READ_ATTEMPTS = 6;
 
+const byVersion = (a: { v: string }, b: { v: string }) => (a.v < b.v ? -1 : a.v > b.v ? 1 : 0);
+
 /**
- * Time series as chunk objects, `series/<run>/<version>.json`. Points are buffered per run and
- * written as one chunk at a size threshold, on a timer, on `flush()`/`close()`, and before any read
- * of the run. Each chunk is immutable; a run with many chunks is rewritten as one chunk holding the
- * same segments (versions kept, so write order survives), then the folded chunks are deleted.
+ * Time series as chunk objects under each run incarnation's folder. Points are buffered per run
+ * incarnation and written as one chunk at a size threshold, on a timer, on `flush()`/`close()`, and
+ * before any read of the run. Each flush first reads the run's log: that orders the chunk after
+ * every write acknowledged before it (same-step points follow causality, not clocks) and refuses a
+ * flush to a run someone deleted. Reads stream chunks in version order with a bounded prefetch.
  */
 export class SeriesStore {
-  private readonly buffers = new Map<string, Buffer>();
-  private readonly cache = new Map<string, Chunk | null>();
+  private readonly buffers = new Map<string, RunBuffer>();
 
   constructor(
     private readonly transport: S3Transport,
     private readonly options: ResolvedOptions,
     private readonly clock: VersionClock,
-    private readonly seriesPrefix: (experiment: string, run: string) => string,
-    private readonly onLatest: LatestSink,
+    private readonly host: SeriesHost,
   ) {}
 
-  private static id(experiment: string, run: string): string {
-    return `${experiment}/${run}`;
+  private static id(experiment: string, run: string, inc: string): string {
+    return `${experiment}/${run}/${inc}`;
   }
 
-  /** Buffers points; writes a chunk when the run's buffer reaches `seriesChunkPoints`. */
-  async append(experiment: string, run: string, inc: string, points: RawPoint[]): Promise<void> {
-    const id = SeriesStore.id(experiment, run);
+  /** Buffers points of one write; writes a chunk when the buffer reaches `seriesChunkPoints`. */
+  async append(
+    experiment: string,
+    run: string,
+    inc: string,
+    writes: readonly { step: number; wallTime: number; values: Record<string, number> }[],
+  ): Promise<void> {
+    const id = SeriesStore.id(experiment, run, inc);
     let buffer = this.buffers.get(id);
-    if (buffer === undefined || buffer.inc !== inc) {
-      if (buffer !== undefined) await this.flushRun(experiment, run);
-      buffer = { experiment, run, inc, points: [], chain: Promise.resolve() };
+    if (buffer === undefined) {
+      buffer = { experiment, run, inc, metrics: new Map(), points: 0, chain: Promise.resolve() };
       this.buffers.set(id, buffer);
     }
-    for (const point of points) buffer.points.push(point);
-    if (buffer.points.length >= this.options.seriesChunkPoints) await this.flushRun(experiment, run);
+    for (const write of writes) {
+      for (const [metric, value] of Object.entries(write.values)) {
+        let column = buffer.metrics.get(metric);
+        if (column === undefined) {
+          column = new MetricBuffer();
+          buffer.metrics.set(metric, column);
+        }
+        column.steps.push(write.step);
+        column.wallTimes.push(write.wallTime);
+        column.values.push(value);
+        buffer.points++;
+      }
+    }
+    if (buffer.points >= this.options.seriesChunkPoints) await this.flushBuffer(buffer);
   }
 
   hasBuffered(): boolean {
-    for (const buffer of this.buffers.values()) if (buffer.points.length > 0) return true;
+    for (const buffer of this.buffers.values()) if (buffer.points > 0) return true;
     return false;
   }
 
-  /** Drops the buffer of a deleted run (its points belong to a run that no longer exists). */
+  /** Drops buffers of a run or experiment this backend deleted (their points went with it). */
   discard(experiment: string, run?: string): void {
     for (const [id, buffer] of this.buffers) {
       if (buffer.experiment === experiment && (run === undefined || buffer.run === run))
@@ -87,32 +125,72 @@ export class SeriesStore {
     }
   }
 
+  /** Flushes every buffer (of one experiment); rejects with the first failure after trying all. */
   async flushAll(experiment?: string): Promise<void> {
     const targets = [...this.buffers.values()].filter(
       (b) => experiment === undefined || b.experiment === experiment,
     );
-    const results = await Promise.allSettled(targets.map((b) => this.flushRun(b.experiment, b.run)));
+    const results = await Promise.allSettled(targets.map((b) => this.flushBuffer(b)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed) throw failed.reason;
   }
 
-  /** Writes the run's buffered points as one chunk; on failure they stay buffered. */
-  flushRun(experiment: string, run: string): Promise<void> {
-    const buffer = this.buffers.get(SeriesStore.id(experiment, run));
-    if (buffer === undefined) return Promise.resolve();
+  /** Flushes this backend's buffer of one run creation; resolves whether it held points. */
+  async flushIncarnation(experiment: string, run: string, inc: string): Promise<boolean> {
+    const buffer = this.buffers.get(SeriesStore.id(experiment, run, inc));
+    if (buffer === undefined || buffer.points === 0) {
+      await buffer?.chain;
+      return false;
+    }
+    await this.flushBuffer(buffer);
+    return true;
+  }
+
+  /**
+   * Writes the buffer as one chunk plus a summary delta. On failure the points stay buffered, ahead
+   * of points appended meanwhile; when the run incarnation is gone they are dropped (they were
+   * deleted with their run) and the flush rejects with `NotFoundError`.
+   */
+  private flushBuffer(buffer: RunBuffer): Promise<void> {
     const next = buffer.chain.then(async () => {
-      if (buffer.points.length === 0) return;
-      const points = buffer.points;
-      buffer.points = [];
+      if (buffer.points === 0) return;
+      const taken = buffer.metrics;
+      const takenPoints = buffer.points;
+      buffer.metrics = new Map();
+      buffer.points = 0;
+      try {
+        await this.host.requireLive(buffer.experiment, buffer.run, buffer.inc);
+      } catch (error) {
+        if (isExprunError(error, "NOT_FOUND")) {
+          // Everything buffered for this incarnation went with its run.
+          buffer.metrics = new Map();
+          buffer.points = 0;
+          this.buffers.delete(SeriesStore.id(buffer.experiment, buffer.run, buffer.inc));
+          throw error;
+        }
+        this.restore(buffer, taken, takenPoints);
+        throw error;
+      }
       try {
         const v = this.clock.next();
-        const chunk: Chunk = { inc: buffer.inc, segs: [{ v, p: points }] };
+        const segment: Segment = { v, metrics: [] };
+        for (const [name, column] of taken) {
+          segment.metrics.push({
+            name,
+            steps: Float64Array.from(column.steps),
+            wallTimes: Float64Array.from(column.wallTimes),
+            values: Float64Array.from(column.values),
+          });
+        }
+        const prefix = this.host.prefix(buffer.experiment, buffer.run, buffer.inc);
         await Promise.all([
-          this.transport.put(`${this.seriesPrefix(experiment, run)}${v}.json`, encode(chunk)),
-          this.onLatest(experiment, run, latestOf(v, buffer.inc, points)),
+          this.transport.put(chunkKey(prefix, v), encodeChunk({ inc: buffer.inc, segs: [segment] }), {
+            contentType: "application/octet-stream",
+          }),
+          this.host.recordLatest(buffer.experiment, buffer.run, buffer.inc, latestOf(segment)),
         ]);
       } catch (error) {
-        buffer.points = points.concat(buffer.points);
+        this.restore(buffer, taken, takenPoints);
         throw error;
       }
     });
@@ -120,86 +198,191 @@ export class SeriesStore {
     return next;
   }
 
-  /** Every point of the run incarnation `inc`, in write order (after flushing this backend's buffer). */
-  async read(experiment: string, run: string, inc: string): Promise<SeriesPoint[]> {
-    await this.flushRun(experiment, run);
-    const prefix = this.seriesPrefix(experiment, run);
+  /** Puts taken points back in front of those appended since. */
+  private restore(buffer: RunBuffer, taken: Map<string, MetricBuffer>, takenPoints: number): void {
+    const merged = new Map(taken);
+    for (const [name, column] of buffer.metrics) {
+      const before = merged.get(name);
+      if (before === undefined) merged.set(name, column);
+      else {
+        before.steps.push(...column.steps);
+        before.wallTimes.push(...column.wallTimes);
+        before.values.push(...column.values);
+      }
+    }
+    buffer.metrics = merged;
+    buffer.points += takenPoints;
+  }
+
+  /**
+   * Every point of the run incarnation `inc` as column chunks: segments in version order, metrics
+   * within a segment in the order they were first written, points of a metric in write order. At
+   * most `concurrency` chunk GETs are in flight ahead of the consumer; the stream holds only
+   * those and the chunk it is yielding (plus small chunks kept for compaction).
+   */
+  async *stream(
+    experiment: string,
+    run: string,
+    inc: string,
+    query: StreamQuery = {},
+  ): AsyncGenerator<ColumnChunk> {
+    const prefix = this.host.prefix(experiment, run, inc);
+    const wanted = query.metrics ? new Set(query.metrics) : undefined;
+    const from = query.steps?.from ?? Number.NEGATIVE_INFINITY;
+    const to = query.steps?.to ?? Number.POSITIVE_INFINITY;
+    let lastEmitted = "";
+    let delivered = 0;
     for (let attempt = 0; attempt < MAX_READ_ATTEMPTS; attempt++) {
       const { keys } = await this.transport.list(prefix);
-      const chunkKeys = keys.filter((key) => {
-        const v = parseChunkKey(prefix, key);
-        if (v !== undefined) this.clock.observe(v);
-        return v !== undefined;
+      const entries = keys.flatMap((key) => {
+        const parsed = parseChunkKey(prefix, key);
+        if (!parsed) return [];
+        this.clock.observe(parsed.max);
+        return [{ key, ...parsed }];
       });
-      const listed = new Set(chunkKeys);
-      for (const key of this.cache.keys())
-        if (key.startsWith(prefix) && !listed.has(key)) this.cache.delete(key);
-      const chunks = await mapLimit(chunkKeys, this.options.concurrency, (key) => this.load(key));
-      if (chunks.some((chunk) => chunk === undefined)) continue;
-      const segments = new Map<string, Segment>();
-      const foldable: string[] = [];
-      chunkKeys.forEach((key, index) => {
-        const chunk = chunks[index];
-        foldable.push(key);
-        if (!chunk || chunk.inc !== inc) return;
-        for (const segment of chunk.segs) segments.set(segment.v, segment);
-      });
-      const ordered = [...segments.values()].sort((a, b) => (a.v < b.v ? -1 : a.v > b.v ? 1 : 0));
-      if (chunkKeys.length >= this.options.seriesCompactThreshold) {
-        await this.compact(prefix, inc, ordered, foldable).catch(() => undefined);
+      const fetches = new Map<number, Promise<Uint8Array | undefined>>();
+      const start = (index: number) => {
+        const entry = entries[index];
+        if (entry === undefined || fetches.has(index)) return;
+        const promise = this.transport.getBytes(entry.key);
+        promise.catch(() => undefined); // awaited below; a consumer that stops early must not leave it unhandled
+        fetches.set(index, promise);
+      };
+      const small: { key: string; min: string; max: string; chunk: Chunk; points: number }[] = [];
+      const pending: Segment[] = [];
+      let vanished = false;
+      for (let index = 0; index < entries.length; index++) {
+        for (let ahead = index; ahead < Math.min(entries.length, index + this.options.concurrency); ahead++)
+          start(ahead);
+        const entry = entries[index] as (typeof entries)[number];
+        const bytes = await fetches.get(index);
+        fetches.delete(index);
+        if (bytes === undefined) {
+          vanished = true; // folded by a compaction since the listing: list again
+          break;
+        }
+        let chunk: Chunk;
+        try {
+          chunk = decodeChunk(bytes);
+          if (chunk.inc !== inc)
+            throw new ChunkError(`the chunk belongs to incarnation ${chunk.inc}, not ${inc}`, 8);
+        } catch (error) {
+          this.options.onCorruptObject(entry.key, error);
+          throw this.corruptChunk(entry.key, error, delivered);
+        }
+        const points = chunkPoints(chunk);
+        if (points < this.options.seriesChunkPoints / 2) small.push({ ...entry, chunk, points });
+        for (const segment of chunk.segs) {
+          if (segment.v <= lastEmitted || pending.some((p) => p.v === segment.v)) continue;
+          pending.push(segment);
+        }
+        pending.sort(byVersion);
+        // Segments below the next chunk's smallest version can no longer be overtaken.
+        const bound = entries[index + 1]?.min;
+        while (pending.length > 0 && (bound === undefined || (pending[0] as Segment).v < bound)) {
+          const segment = pending.shift() as Segment;
+          lastEmitted = segment.v;
+          for (const metric of segment.metrics) {
+            if (wanted && !wanted.has(metric.name)) continue;
+            const out = selectSteps(metric, from, to);
+            delivered += out.steps.length;
+            if (out.steps.length > 0) yield out;
+          }
+        }
       }
-      const out: SeriesPoint[] = [];
-      for (const segment of ordered) {
-        for (const [metric, step, wallTime, value] of segment.p) out.push({ metric, step, wallTime, value });
-      }
-      return out;
+      if (vanished) continue;
+      if (small.length >= this.options.seriesCompactThreshold) await this.compact(prefix, inc, small);
+      return;
     }
     throw new BackendError(
-      `The time series at ${prefix} kept changing while it was read (chunks vanished ${MAX_READ_ATTEMPTS} times). Retry the call.`,
+      `The time series at s3://${this.options.bucket}/${prefix} kept changing while it was read (chunks vanished ${MAX_READ_ATTEMPTS} times); ${delivered} points were delivered. Retry the read.`,
       { backend: S3_BACKEND_NAME },
     );
   }
 
-  private async load(key: string): Promise<Chunk | null | undefined> {
-    const cached = this.cache.get(key);
-    if (cached !== undefined) return cached;
-    const body = await this.transport.get(key);
-    if (body === undefined) return undefined;
-    let chunk: Chunk | null;
-    try {
-      chunk = decode<Chunk>(body);
-      if (typeof chunk?.inc !== "string" || !Array.isArray(chunk.segs))
-        throw new Error("not a time-series chunk");
-    } catch (error) {
-      this.options.onCorruptObject(key, error);
-      chunk = null;
-    }
-    this.cache.set(key, chunk);
-    return chunk;
+  private corruptChunk(key: string, error: unknown, delivered: number): BackendError {
+    const offset = error instanceof ChunkError ? error.offset : 0;
+    const reason = error instanceof Error ? error.message : String(error);
+    return new BackendError(
+      `The time-series chunk s3://${this.options.bucket}/${key} is corrupt at byte ${offset} (${reason}); ${delivered} points were delivered before it. Restore the object, or delete it to drop its points.`,
+      { backend: S3_BACKEND_NAME, cause: error },
+    );
   }
 
-  private async compact(prefix: string, inc: string, segments: Segment[], folded: string[]): Promise<void> {
-    const readable = folded.filter((key) => this.cache.get(key) !== null);
-    const v = this.clock.next();
-    const key = `${prefix}${v}.json`;
-    const chunk: Chunk = { inc, segs: segments };
-    await this.transport.put(key, encode(chunk));
-    this.cache.set(key, chunk);
-    await this.transport.deleteMany(readable);
-    for (const done of readable) this.cache.delete(done);
+  /**
+   * Rewrites neighbouring small chunks (timer flushes) as one chunk of up to `seriesChunkPoints`
+   * points named for the versions it spans, then deletes them. The new chunk's name is a function of
+   * what it holds, so racing compactors write the same object; readers skip segments they already
+   * delivered, so a chunk read both before and after being folded is delivered once.
+   */
+  private async compact(
+    prefix: string,
+    inc: string,
+    small: { key: string; min: string; max: string; chunk: Chunk; points: number }[],
+  ): Promise<void> {
+    const groups: (typeof small)[] = [];
+    let group: typeof small = [];
+    let points = 0;
+    for (const entry of small) {
+      if (group.length > 0 && points + entry.points > this.options.seriesChunkPoints) {
+        groups.push(group);
+        group = [];
+        points = 0;
+      }
+      group.push(entry);
+      points += entry.points;
+    }
+    groups.push(group);
+    try {
+      for (const members of groups) {
+        if (members.length < 2) continue;
+        const segs = members.flatMap((m) => m.chunk.segs).sort(byVersion);
+        const min = (segs[0] as Segment).v;
+        const max = (segs[segs.length - 1] as Segment).v;
+        await this.transport.put(chunkKey(prefix, min, max), encodeChunk({ inc, segs }), {
+          contentType: "application/octet-stream",
+        });
+        await this.transport.deleteMany(members.map((m) => m.key));
+      }
+    } catch (error) {
+      this.options.onWarning(
+        `[exprun] [s3] Compacting the time series at s3://${this.options.bucket}/${prefix} failed; a later read retries: ${error instanceof Error ? error.message : String(error)}`,
+        error,
+      );
+    }
   }
+}
+
+function selectSteps(metric: Segment["metrics"][number], from: number, to: number): ColumnChunk {
+  const { name, steps, wallTimes, values } = metric;
+  if (from === Number.NEGATIVE_INFINITY && to === Number.POSITIVE_INFINITY) {
+    return { metric: name, steps, wallTimes, values };
+  }
+  const keep: number[] = [];
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i] as number;
+    if (step >= from && step <= to) keep.push(i);
+  }
+  if (keep.length === steps.length) return { metric: name, steps, wallTimes, values };
+  const pick = (source: Float64Array) => Float64Array.from(keep, (i) => source[i] as number);
+  return { metric: name, steps: pick(steps), wallTimes: pick(wallTimes), values: pick(values) };
 }
 
 /** The latest point per metric of one flushed segment: largest step, then last written. */
-function latestOf(v: string, inc: string, points: RawPoint[]): Record<string, LatestPoint> {
+function latestOf(segment: Segment): Record<string, LatestPoint> {
   const latest: Record<string, LatestPoint> = Object.create(null);
-  points.forEach(([metric, step, wallTime, value], index) => {
-    const current = latest[metric];
-    if (current === undefined || step >= current.step) {
-      latest[metric] = { step, wallTime, value, o: `${v}:${String(index).padStart(8, "0")}`, inc };
+  for (const metric of segment.metrics) {
+    let best = -1;
+    for (let i = 0; i < metric.steps.length; i++) {
+      if (best === -1 || (metric.steps[i] as number) >= (metric.steps[best] as number)) best = i;
     }
-  });
+    if (best === -1) continue;
+    latest[metric.name] = {
+      step: metric.steps[best] as number,
+      wallTime: metric.wallTimes[best] as number,
+      value: metric.values[best] as number,
+      o: `${segment.v}:${String(best).padStart(8, "0")}`,
+    };
+  }
   return latest;
 }
-
-export type { RawPoint };

@@ -9,7 +9,7 @@ import { BUCKET, uniquePrefix, useTestServer } from "./server.js";
 
 const WRITERS = 8;
 const ROUNDS = 8;
-const s3 = useTestServer({
+const s3 = useTestServer("s3rver", {
   claimSettleMs: 50,
   flushIntervalMs: 0,
   compactThreshold: 8,

@@ -20,9 +20,10 @@ describe("layout", () => {
     const keys = await s3.server.keys(prefix.split("/")[0]);
     const v = String.raw`\d{13}-[0-9a-f]{8}-\d{8}`;
     const layout = [
+      new RegExp(`^${prefix}/exprun-probe\\.json$`),
       new RegExp(`^${prefix}/experiments/e/experiment\\.json$`),
-      new RegExp(`^${prefix}/experiments/e/meta/(d/${v}(\\.r)?|s/${v})\\.json$`),
-      new RegExp(`^${prefix}/experiments/e/series/r/${v}\\.json$`),
+      new RegExp(`^${prefix}/experiments/e/meta/(d/${v}(\\.r)?|s/${v}|t/${v})\\.json$`),
+      new RegExp(`^${prefix}/experiments/e/series/r/${v}/${v}(\\.${v})?\\.bin$`),
       new RegExp(`^${prefix}/resources/meta/[ds]/${v}\\.json$`),
     ];
     expect(keys.length).toBeGreaterThan(3);
