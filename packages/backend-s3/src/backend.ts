@@ -71,7 +71,7 @@ export function createS3Backend(options: S3BackendOptions): S3Backend {
           if (!store.series.hasBuffered()) return;
           store.series.flushAll().catch((error: unknown) => {
             resolved.onWarning(
-              `[exprun] [s3] A timed flush of buffered time series failed (flush() and close() retry it): ${error instanceof Error ? error.message : String(error)}`,
+              `[exprun] [s3] A timed flush of buffered time series failed; the points stay buffered for the next flush: ${error instanceof Error ? error.message : String(error)}`,
               error,
             );
           });

@@ -12,6 +12,7 @@ import { S3_BACKEND_NAME } from "./options.js";
  * <prefix>experiments/<experiment>/meta/d/<version>[.<run>].json   delta: one write (named for its run if it touches one)
  * <prefix>experiments/<experiment>/meta/s/<version>.json           snapshot: deltas folded by compaction
  * <prefix>experiments/<experiment>/meta/t/<version>.json           tombstone of one creation of the experiment
+ * <prefix>experiments/<experiment>/meta/x/<version>.<run>.json     delta deleting a creation of a run
  * <prefix>experiments/<experiment>/series/<run>/<incarnation>/<version>[.<version>].bin  time-series chunk
  * <prefix>resources/claims/<artifacts|executions>/<id>.json        creation of an explicit id (conditional writes)
  * <prefix>resources/meta/d|s/<version>.json                        deltas and snapshots of artifacts and executions
@@ -113,13 +114,15 @@ export class Keys {
   }
 }
 
-export type MetaKind = "d" | "s" | "t";
+/** Delta, snapshot, tombstone (experiment deletion), run deletion. */
+export type MetaKind = "d" | "s" | "t" | "x";
 
-const META = /^(d|s|t)\/(\d{13}-[0-9a-f]{8}-\d{8})(?:\.([A-Za-z0-9][A-Za-z0-9._-]*))?\.json$/;
+const META = /^(d|s|t|x)\/(\d{13}-[0-9a-f]{8}-\d{8})(?:\.([A-Za-z0-9][A-Za-z0-9._-]*))?\.json$/;
 
 /**
- * Parses a key below a `meta/` folder: kind (delta, snapshot, tombstone), version, and the run a
- * delta only touches (`d/<version>.<run>.json`), or undefined for keys that are not the store's.
+ * Parses a key below a `meta/` folder: kind, version, and the run a delta only touches
+ * (`d/<version>.<run>.json`, `x/<version>.<run>.json`), or undefined for keys that are not the store's.
+ * Deletions have keys of their own kind so that a write's barrier can find them by listing alone.
  */
 export function parseMetaKey(
   metaPrefix: string,
@@ -129,13 +132,20 @@ export function parseMetaKey(
   const match = META.exec(key.slice(metaPrefix.length));
   if (!match) return undefined;
   const kind = match[1] as MetaKind;
-  if (kind !== "d" && match[3] !== undefined) return undefined;
+  if ((kind === "s" || kind === "t") && match[3] !== undefined) return undefined;
   return { kind, version: match[2] as string, tag: match[3] };
 }
 
 /** The key of a delta; a delta that only touches one run carries its name, so reads of other runs skip it. */
-export function deltaKey(metaPrefix: string, version: string, tag: string | undefined): string {
-  return tag === undefined ? `${metaPrefix}d/${version}.json` : `${metaPrefix}d/${version}.${tag}.json`;
+export function deltaKey(
+  metaPrefix: string,
+  version: string,
+  tag: string | undefined,
+  kind: "d" | "x" = "d",
+): string {
+  return tag === undefined
+    ? `${metaPrefix}${kind}/${version}.json`
+    : `${metaPrefix}${kind}/${version}.${tag}.json`;
 }
 
 export function snapshotKey(metaPrefix: string, version: string): string {

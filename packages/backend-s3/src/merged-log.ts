@@ -32,19 +32,30 @@ export interface LogRead<D> {
 /** Which deltas a read needs: every object, or untagged ones plus those of the named runs. */
 export type Scope = ReadonlySet<string> | "all";
 
+/**
+ * How a write learns what was acknowledged before it started: `"read"` reads the log (scoped to
+ * its run or to the experiment) like a read call; `"list"` only lists it (every version it shows
+ * moves the clock) and reads the objects that can end a creation, tombstones and run deletions,
+ * for writes whose target this backend already knows; `false` skips it (summaries, and claims
+ * written right after a read).
+ */
+export type Barrier = "read" | "list" | false;
+
 export interface AppendOptions<D> {
   /** The run a delta only touches: in its key, so reads of other runs skip it. */
   tag?: string | undefined;
   /**
-   * Read the log (scoped to `tag`'s run, or to the experiment when untagged) right before choosing
-   * the delta's version, so that it orders after every write acknowledged before this one started.
-   * Only deltas that carry nothing order-sensitive (summaries) skip it. Default true.
+   * The barrier before the delta's version is chosen, so that it orders after every write
+   * acknowledged before this one started (see {@link Barrier}); a function decides from the state
+   * this backend holds. Default `"read"`.
    */
-  barrier?: boolean;
+  barrier?: Barrier | ((data: D) => Barrier);
   /** Runs against the state the barrier read; a throw rejects this append and writes nothing of it. */
   check?: (data: D) => void;
   /** A tombstone (`t/`), kept by deletions and never folded by compaction. */
   tombstone?: boolean;
+  /** A run deletion (`x/`): a kind of its own, never folded, which the list barrier reads. */
+  deletion?: boolean;
 }
 
 interface PendingAppend<D> {
@@ -56,6 +67,8 @@ interface PendingAppend<D> {
 
 interface SharedRead<D> {
   scope: Scope;
+  /** Only list, and read what can end a creation (the list barrier). */
+  light: boolean;
   promise: Promise<LogRead<D>>;
 }
 
@@ -129,35 +142,41 @@ export class MergedLog<D> {
    * every object is read. Reads are single-flight: callers arriving while one runs share the next.
    */
   read(run?: string): Promise<LogRead<D>> {
-    return this.sharedRead(scopeOf(run));
+    return this.sharedRead(scopeOf(run), false);
   }
 
-  private sharedRead(scope: Scope): Promise<LogRead<D>> {
+  /** The list barrier: lists the log, and reads the tombstones and run deletions it has not seen. */
+  sync(): Promise<LogRead<D>> {
+    return this.sharedRead(new Set(), true);
+  }
+
+  private sharedRead(scope: Scope, light: boolean): Promise<LogRead<D>> {
     if (this.queued) {
       this.queued.scope = union(this.queued.scope, scope);
+      this.queued.light &&= light;
       return this.queued.promise;
     }
-    const start = (wanted: Scope) => {
-      const promise = this.readAndCompact(wanted).finally(() => {
+    const start = (wanted: Scope, onlyList: boolean) => {
+      const promise = this.readAndCompact(wanted, onlyList).finally(() => {
         if (this.inflight === promise) this.inflight = undefined;
       });
       this.inflight = promise;
       return promise;
     };
-    if (!this.inflight) return start(scope);
-    const planned: SharedRead<D> = { scope, promise: Promise.resolve() as never };
+    if (!this.inflight) return start(scope, light);
+    const planned: SharedRead<D> = { scope, light, promise: Promise.resolve() as never };
     planned.promise = this.inflight
       .catch(() => undefined)
       .then(() => {
         this.queued = undefined;
-        return start(planned.scope);
+        return start(planned.scope, planned.light);
       });
     this.queued = planned;
     return planned.promise;
   }
 
-  private async readAndCompact(scope: Scope): Promise<LogRead<D>> {
-    let listed = await this.readListed(scope);
+  private async readAndCompact(scope: Scope, light: boolean): Promise<LogRead<D>> {
+    let listed = await this.readListed(scope, light);
     // A log past the threshold is compacted when what this backend has not read of it yet is small
     // (a read of one run skips other runs' deltas, and would first have to GET them); otherwise only
     // when it grows 16 times past it (about one GET per delta written, within one LIST page). Every
@@ -172,7 +191,7 @@ export class MergedLog<D> {
       } catch (error) {
         // Compaction only saves later readers requests; the read itself succeeded.
         this.options.onWarning(
-          `[exprun] [s3] Compacting the log of ${this.label} failed; it is retried by later reads: ${error instanceof Error ? error.message : String(error)}`,
+          `[exprun] [s3] Compacting the log of ${this.label} failed; later reads try again: ${error instanceof Error ? error.message : String(error)}`,
           error,
         );
       }
@@ -181,7 +200,7 @@ export class MergedLog<D> {
     return { ...listed, data: this.data };
   }
 
-  private async readListed(scope: Scope): Promise<LogRead<D>> {
+  private async readListed(scope: Scope, light = false): Promise<LogRead<D>> {
     for (let attempt = 0; attempt < MAX_READ_ATTEMPTS; attempt++) {
       const appliedBefore = [...this.applied];
       const { keys } = await this.transport.list(this.metaPrefix);
@@ -193,8 +212,14 @@ export class MergedLog<D> {
         const parsed = parseMetaKey(this.metaPrefix, key);
         if (!parsed) continue;
         this.clock.observe(parsed.version);
-        if (parsed.kind !== "t") foldable.push(key);
-        const inScope = scope === "all" || parsed.tag === undefined || scope.has(parsed.tag);
+        // Tombstones and run deletions are never folded: they stay as objects of their own, so a
+        // write's list barrier finds every deletion by listing, and reads only those it has not seen.
+        const ends = parsed.kind === "t" || parsed.kind === "x";
+        if (!ends) foldable.push(key);
+        const inScope =
+          ends ||
+          (!light &&
+            (parsed.kind === "s" || scope === "all" || parsed.tag === undefined || scope.has(parsed.tag)));
         if (!inScope && !this.applied.has(key) && !this.corrupt.has(key)) unread++;
         if (this.corrupt.has(key)) {
           if (inScope) relevantCorrupt.push(key);
@@ -293,20 +318,24 @@ export class MergedLog<D> {
 
   /** The next batch: a tombstone alone, or up to MAX_BATCH deltas. */
   private takeBatch(): PendingAppend<D>[] {
-    const first = this.pending[0] as PendingAppend<D>;
-    if (first.options.tombstone) return this.pending.splice(0, 1);
+    const alone = (item: PendingAppend<D> | undefined) => item?.options.tombstone || item?.options.deletion;
+    if (alone(this.pending[0])) return this.pending.splice(0, 1);
     let count = 0;
-    while (count < this.pending.length && count < MAX_BATCH && !this.pending[count]?.options.tombstone)
-      count++;
+    while (count < this.pending.length && count < MAX_BATCH && !alone(this.pending[count])) count++;
     return this.pending.splice(0, count);
   }
 
   private async writeBatch(items: PendingAppend<D>[]): Promise<void> {
-    const barrier = items.filter((item) => item.options.barrier !== false);
-    if (barrier.length > 0) {
-      const scope = barrier.map((item) => scopeOf(item.options.tag ?? "")).reduce((a, b) => union(a, b));
+    const modes = items.map((item) => {
+      const barrier = item.options.barrier ?? "read";
+      return typeof barrier === "function" ? barrier(this.data) : barrier;
+    });
+    if (modes.some((mode) => mode !== false)) {
+      const reading = items.filter((_, i) => modes[i] === "read");
       try {
-        await this.sharedRead(scope);
+        if (reading.length === 0) await this.sync();
+        else
+          await this.sharedRead(reading.map((item) => scopeOf(item.options.tag ?? "")).reduce(union), false);
       } catch (error) {
         for (const item of items) item.reject(error);
         return;
@@ -333,7 +362,7 @@ export class MergedLog<D> {
       : undefined;
     const key = last.item.options.tombstone
       ? tombstoneKey(this.metaPrefix, last.version)
-      : deltaKey(this.metaPrefix, last.version, tag);
+      : deltaKey(this.metaPrefix, last.version, tag, last.item.options.deletion ? "x" : "d");
     const put = this.transport.put(key, encode(combined)).then(
       () => {
         this.applied.add(key);
@@ -350,7 +379,7 @@ export class MergedLog<D> {
 
   /** Folds every foldable object of `listed` into one snapshot, then deletes them. */
   async compact(listed?: LogRead<D>): Promise<void> {
-    let current = listed ?? (await this.sharedRead("all"));
+    let current = listed ?? (await this.sharedRead("all", false));
     // A snapshot must hold everything it replaces: read what a scoped read skipped.
     if (!current.complete) current = await this.readListed("all");
     const folded = current.foldable;

@@ -131,6 +131,7 @@ export function resourceMethods(store: S3Store): ResourceMethods {
         return entry ? { executions: one(id, entry) } : {};
       },
       {
+        barrier: (data) => (executionVersion(data, id) === undefined ? "read" : "list"),
         check: (data) => {
           if (executionVersion(data, id) === undefined) throw missing("Execution", id);
         },
@@ -235,7 +236,6 @@ export function resourceMethods(store: S3Store): ResourceMethods {
     },
 
     async attributeToRun(ref, links) {
-      await store.requireRun(ref);
       const { data } = await log.read();
       for (const artifact of links.artifacts ?? []) {
         if (artifactVersion(data, artifact) === undefined) throw missing("Artifact", artifact);

@@ -172,6 +172,7 @@ export function experimentMethods(store: S3Store): ExperimentMethods {
           });
         },
         {
+          barrier: (data) => (experimentIncarnation(data) ? "list" : "read"),
           check: (data) => {
             if (!experimentIncarnation(data)) throw experimentNotFound(name);
           },
@@ -209,7 +210,7 @@ export function experimentMethods(store: S3Store): ExperimentMethods {
         const meta = log.metaPrefix;
         const series = store.keys.experimentSeries(name);
         const dead = keys.filter((key) => {
-          if (key.startsWith(`${meta}d/`) || key.startsWith(`${meta}s/`)) {
+          if (key.startsWith(`${meta}d/`) || key.startsWith(`${meta}s/`) || key.startsWith(`${meta}x/`)) {
             const v = keyVersion(key);
             return v !== undefined && v <= version;
           }
@@ -329,6 +330,7 @@ export function runMethods(store: S3Store): RunMethods {
         },
         {
           tag: ref.run,
+          deletion: true,
           check: (data) => {
             if (!experimentIncarnation(data)) throw experimentNotFound(ref.experiment);
             store.liveRun(ref, data, "write");

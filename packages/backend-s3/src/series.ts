@@ -346,7 +346,7 @@ export class SeriesStore {
       }
     } catch (error) {
       this.options.onWarning(
-        `[exprun] [s3] Compacting the time series at s3://${this.options.bucket}/${prefix} failed; a later read retries: ${error instanceof Error ? error.message : String(error)}`,
+        `[exprun] [s3] Compacting the time series at s3://${this.options.bucket}/${prefix} failed; a later read tries again: ${error instanceof Error ? error.message : String(error)}`,
         error,
       );
     }

@@ -62,7 +62,9 @@ export class S3Store {
     );
     this.series = new SeriesStore(this.transport, options, this.clock, {
       requireLive: async (experiment, run, inc) => {
-        const { data } = await this.readExperiment(experiment, run);
+        const log = this.experimentLog(experiment);
+        // A run this backend knows needs only the list barrier; otherwise read what the run needs.
+        const { data } = knowsRun(log.current(), run, inc) ? await log.sync() : await log.read(run);
         if (runIncarnation(data, run)?.v !== inc) throw runNotFound({ experiment, run });
       },
       recordLatest: (experiment, run, inc, latest) => this.recordLatest(experiment, run, inc, latest),
@@ -174,8 +176,14 @@ export class S3Store {
   async writeRun(ref: RunRef, build: (version: string) => RunFields): Promise<string> {
     this.checkRef(ref);
     let inc = "";
+    const expected = () =>
+      (ref as { incarnation?: string }).incarnation ?? this.incarnations.get(runKey(ref));
     await this.appendExperiment(ref.experiment, (v) => runDelta(ref.run, inc, build(v)), {
       tag: ref.run,
+      barrier: (data) => {
+        const known = expected();
+        return known !== undefined && knowsRun(data, ref.run, known) ? "list" : "read";
+      },
       check: (data) => {
         if (!experimentIncarnation(data)) throw experimentNotFound(ref.experiment);
         inc = this.liveRun(ref, data, "write").v;
@@ -232,7 +240,7 @@ export class S3Store {
         await log.compact(await log.read());
       } catch (error) {
         this.options.onWarning(
-          `[exprun] [s3] Compacting experiment "${name}" failed; later reads retry it: ${error instanceof Error ? error.message : String(error)}`,
+          `[exprun] [s3] Compacting experiment "${name}" failed; later reads try again: ${error instanceof Error ? error.message : String(error)}`,
           error,
         );
       }
@@ -242,6 +250,12 @@ export class S3Store {
   experimentRecord(name: string) {
     return experimentView(name, this.experimentLog(name).current());
   }
+}
+
+/** Whether the state holds the claim of run creation `inc` (and its experiment's), so a list barrier suffices. */
+function knowsRun(data: ExperimentData, run: string, inc: string): boolean {
+  const claim = data.runs?.[run]?.claims?.[inc];
+  return claim !== undefined && data.claims?.[claim.e] !== undefined;
 }
 
 function runKey(ref: RunRef): string {
