@@ -1,7 +1,7 @@
 // Reference numbers for issue 3's (a) and (b) on @exprun/backend-memory: the cost of core's API and
 // DataFrame building with no storage at all. Compare with 10-file.mjs, measured the same way.
 import { createMemoryBackend } from "@exprun/backend-memory";
-import { Experiment, ExperimentRun } from "@exprun/core";
+import { Experiment, ExperimentRun, readSeriesPoints } from "@exprun/core";
 
 const STEPS = 100_000;
 const METRICS = 10;
@@ -30,7 +30,7 @@ for (let k = 0; k < 3; k++) {
   }
   await run.endRun();
   tsTimes.push(performance.now() - t0);
-  const stored = (await backend.readTimeSeries({ experiment: "series", run: "run" })).length;
+  const stored = (await readSeriesPoints(backend, { experiment: "series", run: "run" })).length;
   if (stored !== STEPS * METRICS) throw new Error(`memory backend kept ${stored} points`);
 }
 const ts = median(tsTimes);

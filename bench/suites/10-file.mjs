@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createFileBackend } from "@exprun/backend-file";
-import { Experiment, ExperimentRun } from "@exprun/core";
+import { Experiment, ExperimentRun, readSeriesPoints } from "@exprun/core";
 
 const STEPS = 100_000;
 const METRICS = 10;
@@ -82,7 +82,7 @@ async function fileTimeSeries(root, api) {
   }
   await run.endRun(); // flushes and fsyncs
   const elapsed = ms(t0);
-  const stored = (await backend.readTimeSeries(ref)).length;
+  const stored = (await readSeriesPoints(backend, ref)).length;
   await backend.close();
   return { elapsed, stored };
 }
@@ -270,7 +270,7 @@ async function processes() {
     ),
   );
   const wall = ms(t0);
-  const points = await backend.readTimeSeries({ experiment: "multi", run: "shared" });
+  const points = await readSeriesPoints(backend, { experiment: "multi", run: "shared" });
   const expected = PROCESSES * PER_PROCESS;
   const distinct = new Set(points.map((p) => `${p.metric}@${p.step}`)).size;
   const lost = expected - distinct;

@@ -22,7 +22,7 @@ if (!process.execArgv.includes("--openssl-legacy-provider")) {
 
 const { default: S3rver } = await import("s3rver");
 const { createS3Backend } = await import("@exprun/backend-s3");
-const { Experiment, ExperimentRun } = await import("@exprun/core");
+const { Experiment, ExperimentRun, readSeriesPoints } = await import("@exprun/core");
 
 const BUCKET = "exprun-bench";
 const STEPS = Number(process.env.S3_BENCH_STEPS ?? 10_000);
@@ -108,11 +108,11 @@ const rows = [];
   });
   await backend.close();
   const reader = open("ts");
-  const read = await measure(() => reader.readTimeSeries({ experiment: "series-bench", run: "run" }));
+  const read = await measure(() => readSeriesPoints(reader, { experiment: "series-bench", run: "run" }));
   if (read.result.length !== points)
     throw new Error(`s3 backend kept ${read.result.length} of ${points} points`);
   rows.push({
-    measure: `readTimeSeries → ${fmt(points)} points (fresh backend)`,
+    measure: `readSeriesPoints → ${fmt(points)} points (fresh backend)`,
     ms: fmt(read.ms, 1),
     rate: `${fmt(points / (read.ms / 1000))} points/s`,
     requests: fmt(read.requests),

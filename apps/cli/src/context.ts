@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { type Backend, defaultBackendUri, NotFoundError, parseBackendUri } from "@exprun/core";
+import { type CheckedBackend, defaultBackendUri, NotFoundError, parseBackendUri } from "@exprun/core";
 import { openCliBackend } from "./backends.js";
 import { type Colors, colorEnabled, makeColors } from "./format/colors.js";
 import { toJson } from "./format/json.js";
@@ -27,7 +27,7 @@ export class Context {
   readonly options: GlobalOptions;
   readonly colors: Colors;
   readonly errColors: Colors;
-  readonly #backends = new Map<string, Promise<Backend>>();
+  readonly #backends = new Map<string, Promise<CheckedBackend>>();
 
   constructor(io: CliIo, options: GlobalOptions) {
     this.io = io;
@@ -46,7 +46,7 @@ export class Context {
   }
 
   /** Opens a store once per URI. Only the package the URI names is imported. */
-  backend(uri: string = this.backendUri): Promise<Backend> {
+  backend(uri: string = this.backendUri): Promise<CheckedBackend> {
     let opened = this.#backends.get(uri);
     if (!opened) {
       opened = openCliBackend(uri);
@@ -59,7 +59,7 @@ export class Context {
    * The store for a command that only reads (or changes what must already exist): a file store that
    * does not exist yet is reported instead of being created as a side effect.
    */
-  existingBackend(uri: string = this.backendUri): Promise<Backend> {
+  existingBackend(uri: string = this.backendUri): Promise<CheckedBackend> {
     const parts = parseBackendUri(uri);
     if (parts.scheme === "file") {
       const root = path.resolve(parts.path || this.io.env.EXPRUN_HOME || ".exprun");

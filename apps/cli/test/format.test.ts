@@ -119,10 +119,13 @@ describe("compare", () => {
     const run = (name: string, params: Record<string, number>) => ({
       experiment: "e",
       name,
+      incarnation: name,
       runType: "system.ExperimentRun",
       state: "COMPLETE" as const,
       params,
       metrics: {},
+      tags: {},
+      description: "",
       createTime: 0,
       updateTime: 0,
     });

@@ -10,13 +10,18 @@ import { readFile, rename, writeFile } from "node:fs/promises";
 import {
   AlreadyExistsError,
   type ArtifactRecord,
-  type Backend,
+  applyTags,
+  type CheckedBackend,
+  checkBackend,
+  chunksFromPoints,
   type ExecutionRecord,
   type ExperimentRecord,
+  experimentNotFound,
   latestPoints,
-  NotFoundError,
   newArtifactRecord,
   newExecutionRecord,
+  newExperimentRecord,
+  newIncarnation,
   newRunRecord,
   type Page,
   type PageRequest,
@@ -24,8 +29,11 @@ import {
   type RunChild,
   type RunRecord,
   type RunRef,
+  resourceNotFound,
+  runNotFound,
   type SeriesPoint,
   stringifyJson,
+  tensorboardRunName,
 } from "@exprun/core";
 
 const NAME = "json-document";
@@ -33,12 +41,13 @@ const NAME = "json-document";
 interface Document {
   experiments: Record<string, ExperimentRecord>;
   runs: Record<string, RunRecord & { artifacts: string[]; executions: string[]; children: RunChild[] }>;
+  /** Per run and incarnation: `experiment/run/incarnation`, so points of a deleted run never reach its successor. */
   points: Record<string, SeriesPoint[]>;
   artifacts: Record<string, ArtifactRecord>;
   executions: Record<string, ExecutionRecord>;
 }
 
-export async function createJsonDocumentBackend(options: { path: string }): Promise<Backend> {
+export async function createJsonDocumentBackend(options: { path: string }): Promise<CheckedBackend> {
   const doc: Document = await readFile(options.path, "utf8").then(
     (text) => parseJson<Document>(text),
     () => ({ experiments: {}, runs: {}, points: {}, artifacts: {}, executions: {} }),
@@ -60,15 +69,20 @@ export async function createJsonDocumentBackend(options: { path: string }): Prom
     return queued;
   };
   const key = (ref: RunRef) => `${ref.experiment}/${ref.run}`;
-  const runOf = (ref: RunRef) => {
+  // A ref with an incarnation addresses that creation only: a run deleted and re-created is another run.
+  const findRun = (ref: RunRef) => {
     const run = doc.runs[key(ref)];
-    if (!run)
-      throw new NotFoundError(`Run ${ref.run} of ${ref.experiment} was not found.`, { backend: NAME });
+    return run && (ref.incarnation === undefined || run.incarnation === ref.incarnation) ? run : undefined;
+  };
+  const runOf = (ref: RunRef) => {
+    const run = findRun(ref);
+    if (!run) throw runNotFound(ref, { backend: NAME });
     return run;
   };
+  const pointsKey = (run: RunRecord) => `${run.experiment}/${run.name}/${run.incarnation}`;
   const experimentOf = (name: string) => {
     const experiment = doc.experiments[name];
-    if (!experiment) throw new NotFoundError(`Experiment ${name} was not found.`, { backend: NAME });
+    if (!experiment) throw experimentNotFound(name, { backend: NAME });
     return experiment;
   };
   const copy = <T>(value: T): T => structuredClone(value);
@@ -81,30 +95,28 @@ export async function createJsonDocumentBackend(options: { path: string }): Prom
   };
   const runsOf = (experiment: string) => Object.values(doc.runs).filter((r) => r.experiment === experiment);
   const removeRun = (ref: RunRef) => {
+    const run = doc.runs[key(ref)];
+    if (run) delete doc.points[pointsKey(run)];
     delete doc.runs[key(ref)];
-    delete doc.points[key(ref)];
   };
 
-  return {
+  // checkBackend: core's gateway checks every argument before these methods see it, owns the closed
+  // state, and derives what is left out here.
+  return checkBackend({
     name: NAME,
     capabilities: {
       nonFiniteValues: true,
       requiresTensorboard: false,
       bufferedTimeSeries: true,
       multiProcess: false,
+      keepsTimes: true,
+      tagsAsLabels: false,
     },
 
     async createExperiment(input) {
       if (doc.experiments[input.name])
         throw new AlreadyExistsError(`Experiment ${input.name} exists.`, { backend: NAME });
-      const now = Date.now();
-      const record = {
-        name: input.name,
-        description: input.description ?? "",
-        createTime: now,
-        updateTime: now,
-      };
-      doc.experiments[input.name] = { ...record, backingTensorboard: input.backingTensorboard };
+      doc.experiments[input.name] = newExperimentRecord(input, Date.now());
       await save();
       return copy(doc.experiments[input.name]!);
     },
@@ -134,7 +146,7 @@ export async function createJsonDocumentBackend(options: { path: string }): Prom
       const ref = { experiment, run: input.name };
       if (doc.runs[key(ref)]) throw new AlreadyExistsError(`Run ${input.name} exists.`, { backend: NAME });
       doc.runs[key(ref)] = {
-        ...newRunRecord(experiment, input, Date.now()),
+        ...newRunRecord(experiment, input, Date.now(), newIncarnation()),
         artifacts: [],
         executions: [],
         children: [],
@@ -143,7 +155,7 @@ export async function createJsonDocumentBackend(options: { path: string }): Prom
       return publicRun(doc.runs[key(ref)]!);
     },
     async getRun(ref) {
-      const run = doc.runs[key(ref)];
+      const run = findRun(ref);
       return run && publicRun(run);
     },
     async listRuns(experiment, request) {
@@ -154,7 +166,7 @@ export async function createJsonDocumentBackend(options: { path: string }): Prom
         items: result.items.map((run) => ({
           ...publicRun(run),
           ...(request?.withLatestTimeSeries
-            ? { latestTimeSeries: latestPoints(doc.points[key({ experiment, run: run.name })] ?? []) }
+            ? { latestTimeSeries: latestPoints(doc.points[pointsKey(run)] ?? []) }
             : {}),
         })),
       };
@@ -164,7 +176,9 @@ export async function createJsonDocumentBackend(options: { path: string }): Prom
       Object.assign(run.params, patch.params);
       Object.assign(run.metrics, patch.metrics);
       if (patch.state) run.state = patch.state;
-      run.updateTime = Date.now();
+      if (patch.tags) run.tags = applyTags(run.tags, patch.tags);
+      if (patch.description !== undefined) run.description = patch.description;
+      run.updateTime = patch.updateTime ?? Date.now();
       await save();
       return publicRun(run);
     },
@@ -175,28 +189,27 @@ export async function createJsonDocumentBackend(options: { path: string }): Prom
     },
     async assignRunTensorboard(ref, tensorboard) {
       const run = runOf(ref);
-      run.tensorboardRun = `${tensorboard}/experiments/${ref.experiment}/runs/${ref.run}`;
+      run.tensorboardRun = tensorboardRunName(tensorboard, ref);
       await save();
       return run.tensorboardRun;
     },
 
     async appendTimeSeries(ref, writes) {
-      runOf(ref);
-      const points = doc.points[key(ref)] ?? [];
-      doc.points[key(ref)] = points;
+      const run = runOf(ref);
+      const points = doc.points[pointsKey(run)] ?? [];
+      doc.points[pointsKey(run)] = points;
       for (const { step, wallTime, values } of writes) {
         for (const [metric, value] of Object.entries(values)) points.push({ metric, step, wallTime, value });
       }
       dirty = true;
     },
-    async readTimeSeries(ref, options) {
-      runOf(ref);
-      const points = doc.points[key(ref)] ?? [];
-      return copy(options?.metrics ? points.filter((p) => options.metrics!.includes(p.metric)) : points);
-    },
-    async latestTimeSeries(ref) {
-      runOf(ref);
-      return latestPoints(doc.points[key(ref)] ?? []);
+    // No latestTimeSeries: core derives it from this stream.
+    async *readSeries(ref, query) {
+      // The whole document is in memory already, so chunks of its points are this store's stream
+      // (a store on real storage reads and yields a bounded slice at a time).
+      const points = doc.points[pointsKey(runOf(ref))] ?? [];
+      const wanted = query?.metrics ? new Set(query.metrics) : undefined;
+      yield* chunksFromPoints(wanted ? points.filter((p) => wanted.has(p.metric)) : points);
     },
 
     async createArtifact(input) {
@@ -273,7 +286,7 @@ export async function createJsonDocumentBackend(options: { path: string }): Prom
 
     flush,
     close: flush,
-  };
+  });
 
   async function flush(): Promise<void> {
     if (dirty) await save();
@@ -281,12 +294,12 @@ export async function createJsonDocumentBackend(options: { path: string }): Prom
   }
   function artifactOf(id: string): ArtifactRecord {
     const artifact = doc.artifacts[id];
-    if (!artifact) throw new NotFoundError(`Artifact ${id} was not found.`, { backend: NAME });
+    if (!artifact) throw resourceNotFound("Artifact", id, { backend: NAME });
     return artifact;
   }
   function executionOf(id: string): ExecutionRecord {
     const execution = doc.executions[id];
-    if (!execution) throw new NotFoundError(`Execution ${id} was not found.`, { backend: NAME });
+    if (!execution) throw resourceNotFound("Execution", id, { backend: NAME });
     return execution;
   }
 }

@@ -1,6 +1,6 @@
 import path from "node:path";
-import type { Backend, BackendCapabilities, RunRef } from "@exprun/core";
-import { latestPoints } from "@exprun/core";
+import type { Backend, BackendCapabilities, CheckedBackend, RunRef } from "@exprun/core";
+import { checkBackend, chunksFromPoints, latestPoints } from "@exprun/core";
 import { Experiments } from "./experiments.js";
 import { Resources } from "./resources.js";
 import { Runs } from "./runs.js";
@@ -39,12 +39,10 @@ export interface FileBackendOptions {
   timeSeriesFlushIntervalMs?: number;
 }
 
-/** A file backend: a `Backend` whose `flush` and `close` always exist, plus the resolved store path. */
-export interface FileBackend extends Backend {
+/** A file backend: a checked `Backend`, plus the resolved store path. */
+export interface FileBackend extends CheckedBackend {
   /** Absolute path of the store directory. */
   readonly root: string;
-  flush(): Promise<void>;
-  close(): Promise<void>;
 }
 
 const CAPABILITIES: BackendCapabilities = Object.freeze({
@@ -52,6 +50,9 @@ const CAPABILITIES: BackendCapabilities = Object.freeze({
   requiresTensorboard: false,
   bufferedTimeSeries: true,
   multiProcess: true,
+  // adapter: replaced by issue 10/11/13 — given create/update times are not stored yet.
+  keepsTimes: false,
+  tagsAsLabels: false,
 });
 
 /**
@@ -69,13 +70,13 @@ export function createFileBackend(options: FileBackendOptions = {}): FileBackend
   const experiments = new Experiments(store, series);
   const runs = new Runs(store, series, resources);
 
-  async function readSeries(ref: RunRef, metrics?: string[]) {
+  async function readPoints(ref: RunRef, metrics?: readonly string[]) {
     await store.requireRun(ref);
     await series.flushRun(ref, false);
     return readSeriesFile(store.paths.seriesFile(ref.experiment, ref.run), metrics);
   }
 
-  return {
+  const backend: Backend & { root: string } = {
     name: FILE_BACKEND_NAME,
     capabilities: CAPABILITIES,
     root,
@@ -94,8 +95,11 @@ export function createFileBackend(options: FileBackendOptions = {}): FileBackend
     assignRunTensorboard: (ref, tensorboard) => runs.assignTensorboard(ref, tensorboard),
 
     appendTimeSeries: (ref, writes) => series.append(ref, writes),
-    readTimeSeries: (ref, opts) => readSeries(ref, opts?.metrics),
-    latestTimeSeries: async (ref) => latestPoints(await readSeries(ref)),
+    // adapter: replaced by issue 10
+    readSeries: async function* (ref, query) {
+      yield* chunksFromPoints(await readPoints(ref, query?.metrics));
+    },
+    latestTimeSeries: async (ref) => latestPoints(await readPoints(ref)),
 
     createArtifact: (artifact) => resources.createArtifact(artifact),
     getArtifact: (id) => resources.getArtifact(id),
@@ -112,4 +116,5 @@ export function createFileBackend(options: FileBackendOptions = {}): FileBackend
     flush: () => series.flushAll(true),
     close: () => series.close(),
   };
+  return checkBackend(backend);
 }

@@ -186,6 +186,11 @@ export function toRunRecord(experiment: string, entry: RunEntry, withLatest: boo
   const record: RunRecord = {
     experiment,
     name: entry.name,
+    // adapter: replaced by issue 10/11/13 — the run's uid is its incarnation; tags and the note are
+    // not persisted yet, and refs' incarnations are not checked yet.
+    incarnation: entry.uid,
+    tags: {},
+    description: "",
     runType: entry.runType,
     state: entry.state,
     params: { ...entry.params },

@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { appendFile, mkdir, readdir, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { readSeriesPoints } from "@exprun/core";
 import { describe, expect, it } from "vitest";
 import { createFileBackend } from "../src/index.js";
 import { dist, requireBuilt } from "./children.js";
@@ -74,7 +75,7 @@ describe("corrupt and foreign files", () => {
     await backend.flush();
     const file = path.join(root, "experiments", "bad", "runs", "r", "timeseries.jsonl");
     await appendFile(file, "[1,2,3]\n");
-    const error = await rejection(backend.readTimeSeries(ref));
+    const error = await rejection(readSeriesPoints(backend, ref));
     expect(error.message).toContain(file);
     expect((await backend.getRun(ref))?.params).toEqual({ a: 1 });
     await backend.close();

@@ -1,3 +1,4 @@
+import { readSeriesPoints } from "@exprun/core";
 import { describe, expect, it } from "vitest";
 import { createFileBackend } from "../src/index.js";
 import { tempDir } from "./helpers.js";
@@ -20,11 +21,11 @@ describe("file backend basics", () => {
     const run = await again.getRun({ experiment: "exp", run: "r1" });
     expect(run?.params).toEqual({ lr: 0.1, opt: "sgd" });
     expect(run?.metrics).toEqual({ acc: Number.NaN, flag: true });
-    const points = await again.readTimeSeries({ experiment: "exp", run: "r1" });
+    const points = await readSeriesPoints(again, { experiment: "exp", run: "r1" });
     expect(points).toEqual([
       { metric: "loss", step: 1, wallTime: 10, value: 1 },
-      { metric: "acc", step: 1, wallTime: 10, value: 0.5 },
       { metric: "loss", step: 2, wallTime: 20, value: Number.POSITIVE_INFINITY },
+      { metric: "acc", step: 1, wallTime: 10, value: 0.5 },
     ]);
     const listed = await again.listRuns("exp", { withLatestTimeSeries: true });
     expect(listed.items[0]?.latestTimeSeries?.loss?.step).toBe(2);

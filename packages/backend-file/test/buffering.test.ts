@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { latestSeriesPoints, readSeriesPoints } from "@exprun/core";
 import { describe, expect, it } from "vitest";
 import { createFileBackend } from "../src/index.js";
 import { dist, requireBuilt } from "./children.js";
@@ -17,12 +18,12 @@ describe("buffered time series", () => {
     const { root, writer, ref } = await storeWithRun();
     await writer.appendTimeSeries(ref, [{ step: 1, wallTime: 1, values: { loss: 1 } }]);
     const other = createFileBackend({ root });
-    expect(await other.readTimeSeries(ref)).toEqual([]);
-    expect(await writer.readTimeSeries(ref)).toHaveLength(1);
+    expect(await readSeriesPoints(other, ref)).toEqual([]);
+    expect(await readSeriesPoints(writer, ref)).toHaveLength(1);
     await writer.appendTimeSeries(ref, [{ step: 2, wallTime: 2, values: { loss: 2 } }]);
     await writer.flush();
-    expect((await other.readTimeSeries(ref)).map((p) => p.step)).toEqual([1, 2]);
-    expect((await other.latestTimeSeries(ref)).loss?.step).toBe(2);
+    expect((await readSeriesPoints(other, ref)).map((p) => p.step)).toEqual([1, 2]);
+    expect((await latestSeriesPoints(other, ref)).loss?.step).toBe(2);
     await writer.close();
   });
 
@@ -48,7 +49,7 @@ describe("buffered time series", () => {
     const ref = { experiment: "e", run: "r" };
     for (let step = 0; step < 100; step++)
       await writer.appendTimeSeries(ref, [{ step, wallTime: 1, values: { x: step } }]);
-    const seen = (await createFileBackend({ root }).readTimeSeries(ref)).length;
+    const seen = (await readSeriesPoints(createFileBackend({ root }), ref)).length;
     expect(seen).toBeGreaterThan(50);
     expect(seen).toBeLessThan(100);
     await writer.close();
@@ -68,7 +69,7 @@ describe("buffered time series", () => {
       encoding: "utf8",
     });
     expect(result.status, result.stderr).toBe(0);
-    expect(await writer.readTimeSeries(ref)).toHaveLength(10);
+    expect(await readSeriesPoints(writer, ref)).toHaveLength(10);
     expect(
       (await writer.listRuns("e", { withLatestTimeSeries: true })).items[0]?.latestTimeSeries?.y?.step,
     ).toBe(10);

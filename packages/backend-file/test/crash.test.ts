@@ -1,3 +1,4 @@
+import { readSeriesPoints } from "@exprun/core";
 import { describe, expect, it } from "vitest";
 import { createFileBackend } from "../src/index.js";
 import { finished, fixture, requireBuilt, startNode } from "./children.js";
@@ -64,14 +65,14 @@ describe("writers killed with SIGKILL at random moments", () => {
     const byName = new Map(runs.map((r) => [r.name, r]));
     for (const run of runs) {
       // every run reads, with its time series
-      await backend.readTimeSeries({ experiment: "crash-exp", run: run.name });
+      await readSeriesPoints(backend, { experiment: "crash-exp", run: run.name });
     }
     const seriesByRun = new Map<string, Map<string, Set<number>>>();
     const steps = async (run: string, metric: string) => {
       let metrics = seriesByRun.get(run);
       if (!metrics) {
         metrics = new Map();
-        for (const p of await backend.readTimeSeries({ experiment: "crash-exp", run })) {
+        for (const p of await readSeriesPoints(backend, { experiment: "crash-exp", run })) {
           if (!metrics.has(p.metric)) metrics.set(p.metric, new Set());
           metrics.get(p.metric)!.add(p.step);
         }

@@ -1,3 +1,4 @@
+import { latestSeriesPoints, readSeriesPoints } from "@exprun/core";
 import { describe, expect, it } from "vitest";
 import { createFileBackend } from "../src/index.js";
 import { finished, fixture, requireBuilt, startNode } from "./children.js";
@@ -41,13 +42,13 @@ describe("many processes writing one run and one experiment", () => {
     }
     expect(["RUNNING", "COMPLETE"]).toContain(run!.state);
 
-    const points = await backend.readTimeSeries(ref);
+    const points = await readSeriesPoints(backend, ref);
     expect(points).toHaveLength(WORKERS * PER_WORKER * 2);
     for (let w = 0; w < WORKERS; w++) {
       const mine = points.filter((p) => p.metric === `w${w}`).map((p) => p.value);
       expect(mine.sort((a, b) => a - b)).toEqual(Array.from({ length: PER_WORKER }, (_, i) => i));
     }
-    const latest = await backend.latestTimeSeries(ref);
+    const latest = await latestSeriesPoints(backend, ref);
     expect(latest.all).toMatchObject({ step: WORKERS * PER_WORKER - 1, value: WORKERS - 1 });
     const listed = await backend.listRuns("shared-exp", { withLatestTimeSeries: true });
     expect(listed.items.find((r) => r.name === "shared")?.latestTimeSeries?.all).toMatchObject({

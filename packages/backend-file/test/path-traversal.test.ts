@@ -1,5 +1,6 @@
 import { readdir } from "node:fs/promises";
 import path from "node:path";
+import { readSeriesPoints } from "@exprun/core";
 import { describe, expect, it } from "vitest";
 import { createFileBackend } from "../src/index.js";
 import { tempDir } from "./helpers.js";
@@ -45,7 +46,7 @@ describe("names can never leave the store", () => {
         await rejectsValidation(backend.getRun(r));
         await rejectsValidation(backend.updateRun(r, { params: { a: 1 } }));
         await rejectsValidation(backend.appendTimeSeries(r, [{ step: 1, wallTime: 1, values: { a: 1 } }]));
-        await rejectsValidation(backend.readTimeSeries(r));
+        await rejectsValidation(readSeriesPoints(backend, r));
         await rejectsValidation(backend.deleteRun(r, { deleteBackingTensorboardRun: false }));
       }
       await rejectsValidation(backend.listRuns(name));

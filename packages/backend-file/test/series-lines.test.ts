@@ -1,3 +1,4 @@
+import { readSeriesPoints } from "@exprun/core";
 import { describe, expect, it } from "vitest";
 import { createFileBackend } from "../src/index.js";
 import { encodeWrite } from "../src/series.js";
@@ -21,7 +22,7 @@ describe("time-series lines", () => {
     const values = { nan: Number.NaN, inf: Number.POSITIVE_INFINITY, ninf: Number.NEGATIVE_INFINITY, nz: -0 };
     await backend.appendTimeSeries(ref, [{ step: 1, wallTime: 5, values }]);
     await backend.close();
-    const points = await createFileBackend({ root: backend.root }).readTimeSeries(ref);
+    const points = await readSeriesPoints(createFileBackend({ root: backend.root }), ref);
     expect(Object.fromEntries(points.map((p) => [p.metric, p.value]))).toEqual(values);
     expect(Object.is(points.find((p) => p.metric === "nz")?.value, -0)).toBe(true);
   });

@@ -1,1 +1,6 @@
-export { createMemoryBackend, MEMORY_BACKEND_NAME, type MemoryBackendOptions } from "./memory-backend.js";
+export {
+  createMemoryBackend,
+  MEMORY_BACKEND_NAME,
+  MEMORY_CAPABILITIES,
+  type MemoryBackendOptions,
+} from "./memory-backend.js";

@@ -2,15 +2,14 @@ import { S3Client } from "@aws-sdk/client-s3";
 import {
   type Backend,
   type BackendCapabilities,
-  BackendError,
-  type RunRef,
+  type Checked,
+  checkBackend,
   ValidationError,
 } from "@exprun/core";
 import { normalizePrefix } from "./keys.js";
 import { resolveOptions, S3_BACKEND_NAME, type S3BackendOptions } from "./options.js";
 import { resourceMethods } from "./resources.js";
 import { experimentMethods, runMethods } from "./runs.js";
-import type { ColumnChunk, StreamQuery } from "./series.js";
 import { S3Store } from "./store.js";
 
 const backend = S3_BACKEND_NAME;
@@ -21,26 +20,26 @@ export const S3_CAPABILITIES: BackendCapabilities = Object.freeze({
   requiresTensorboard: false,
   bufferedTimeSeries: true,
   multiProcess: true,
+  keepsTimes: true,
+  tagsAsLabels: false,
 });
 
-/** A {@link Backend} on S3, plus `compact()` to fold every log this instance wrote to. */
-export interface S3Backend extends Backend {
-  readonly name: typeof S3_BACKEND_NAME;
+/** The store behind core's gateway: the contract plus the S3 backend's own members. */
+interface RawS3Backend extends Backend {
   readonly bucket: string;
   readonly prefix: string;
-  /** Streams a run's points as column chunks (typed arrays), with bounded memory. */
-  readSeries(ref: RunRef, query?: StreamQuery): AsyncIterable<ColumnChunk>;
-  /** Whether creations use conditional writes (as configured, or as the one-time probe found). */
-  conditionalWrites(): Promise<boolean>;
   /** Folds the logs this backend wrote to into snapshots (what `close()` does when `compactOnClose`). */
   compact(): Promise<void>;
-  flush(): Promise<void>;
-  close(): Promise<void>;
+  /** Whether creations use conditional writes (as configured, or as the one-time probe found). */
+  conditionalWrites(): Promise<boolean>;
 }
 
+/** A checked {@link Backend} on S3 (see `createS3Backend`), with `bucket`, `prefix`, `compact()` and `conditionalWrites()`. */
+export type S3Backend = Checked<RawS3Backend>;
+
 /**
- * Creates a store in `bucket` under `prefix`. Many processes and machines may share one store;
- * see the README for the layout, the guarantees and the request costs.
+ * Creates a store in `bucket` under `prefix`, behind core's checked gateway. Many processes and
+ * machines may share one store; see the README for the layout, the guarantees and the request costs.
  *
  * ```ts
  * const backend = createS3Backend({ bucket: "my-bucket", prefix: "exprun" });
@@ -62,9 +61,7 @@ export function createS3Backend(options: S3BackendOptions): S3Backend {
   // mode multiplied with it into dozens of requests per failing call).
   const client = options.client ?? new S3Client({ maxAttempts: 1, ...options.clientConfig });
   const store = new S3Store(client, resolved);
-  const methods = { ...experimentMethods(store), ...runMethods(store), ...resourceMethods(store) };
 
-  let closed = false;
   const timer =
     resolved.flushIntervalMs > 0
       ? setInterval(() => {
@@ -79,48 +76,29 @@ export function createS3Backend(options: S3BackendOptions): S3Backend {
       : undefined;
   timer?.unref();
 
-  const refuse = () =>
-    new BackendError("This S3 backend is closed. Create a new one with createS3Backend().", { backend });
-  const guard =
-    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
-    async (...args: A): Promise<R> => {
-      if (closed) throw refuse();
-      return fn(...args);
-    };
-  const { readSeries, ...asyncMethods } = methods;
-  const guarded = Object.fromEntries(
-    Object.entries(asyncMethods).map(([key, fn]) => [
-      key,
-      guard(fn as (...args: unknown[]) => Promise<unknown>),
-    ]),
-  ) as typeof asyncMethods;
-
-  return {
+  const s3: RawS3Backend = {
     name: S3_BACKEND_NAME,
     capabilities: S3_CAPABILITIES,
     bucket: resolved.bucket,
     prefix,
-    ...guarded,
-    readSeries(ref, query) {
-      if (closed) throw refuse();
-      return readSeries(ref, query);
-    },
+    ...experimentMethods(store),
+    ...runMethods(store),
+    ...resourceMethods(store),
     conditionalWrites: () => store.conditionalWrites(),
-    flush: guard(() => store.series.flushAll()),
-    compact: guard(async () => {
+    flush: () => store.series.flushAll(),
+    async compact() {
       await store.series.flushAll();
       await store.compactDirty();
       await store.resources.compact();
-    }),
-    // Resolves only once every buffered point is durable; if a flush fails, the points stay
-    // buffered, the backend stays open, and a later flush() or close() retries them.
+    },
+    // Resolves only once every buffered point is durable. If a flush fails, the points stay
+    // buffered and the gateway keeps the backend open, so a later flush() or close() retries them.
     async close() {
-      if (closed) return;
       await store.series.flushAll();
       if (resolved.compactOnClose) await store.compactDirty();
-      closed = true;
       if (timer) clearInterval(timer);
       if (ownsClient) client.destroy();
     },
   };
+  return checkBackend(s3);
 }

@@ -215,30 +215,30 @@ export function latestView(fields: RunFields): Record<string, SeriesPoint> {
   return out;
 }
 
-/** A run record plus the incarnation it was read from. */
-export type RunView = RunRecord & { inc: string };
-
+/** The record of the run's live creation (its `incarnation` is the creation's claim version). */
 export function runView(
   experiment: string,
   run: string,
   data: ExperimentData,
   withLatest = false,
-): RunView | undefined {
+): RunRecord | undefined {
   const live = runIncarnation(data, run);
   if (!live) return undefined;
   const { v, claim } = live;
   const fields = runFields(data, run, v);
-  const record: RunView = {
+  const record: RunRecord = {
     experiment,
     name: run,
+    incarnation: v,
     runType: claim.runType,
     state: fields.state?.x ?? claim.state,
     params: values(fields.params),
     metrics: values(fields.metrics),
+    tags: tagsView(fields),
+    description: fields.description?.x ?? "",
     tensorboardRun: fields.tensorboardRun?.x,
     createTime: claim.createTime,
     updateTime: fields.updateTime?.x ?? claim.updateTime ?? claim.createTime,
-    inc: v,
   };
   if (withLatest) record.latestTimeSeries = latestView(fields);
   return record;

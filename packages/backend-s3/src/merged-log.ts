@@ -1,10 +1,10 @@
-import { BackendError } from "@exprun/core";
+import { BackendError, mapLimit } from "@exprun/core";
 import type { VersionClock } from "./clock.js";
 import { decode, encode } from "./codec.js";
 import { deltaKey, parseMetaKey, snapshotKey, tombstoneKey } from "./keys.js";
 import { type ResolvedOptions, S3_BACKEND_NAME } from "./options.js";
 import { snapshotCheck } from "./shape.js";
-import { mapLimit, type S3Transport } from "./transport.js";
+import type { S3Transport } from "./transport.js";
 
 /** How a kind of state joins, shrinks and is recognised; see `crdt.ts` and `shape.ts`. */
 export interface StateKind<D> {

@@ -3,12 +3,12 @@ import {
   type ArtifactRecord,
   type Backend,
   type ExecutionRecord,
-  NotFoundError,
   newArtifactRecord,
   newExecutionRecord,
   type Page,
   type ResourceQuery,
   type RunRef,
+  resourceNotFound,
 } from "@exprun/core";
 import { create } from "./creation.js";
 import { dict } from "./dict.js";
@@ -58,8 +58,8 @@ function ordered(v: string, ids: readonly string[] | undefined): Record<string, 
   return out;
 }
 
-function missing(kind: string, id: string): NotFoundError {
-  return new NotFoundError(`${kind} "${id}" not found. Create it first, or check the id.`, { backend });
+function missing(kind: "Artifact" | "Execution", id: string) {
+  return resourceNotFound(kind, id, { backend });
 }
 
 function paged<T>(items: { v: string; record: T }[], query: ResourceQuery): Page<T> {
@@ -118,7 +118,7 @@ export function resourceMethods(store: S3Store): ResourceMethods {
   ): Promise<Set<string> | undefined> {
     if (!query.run) return undefined;
     const { data, run } = await store.requireRun(query.run);
-    return new Set(runLinks(runFields(data, query.run.run, run.inc), kind));
+    return new Set(runLinks(runFields(data, query.run.run, run.incarnation), kind));
   }
 
   async function writeExecution(
@@ -267,7 +267,7 @@ export function resourceMethods(store: S3Store): ResourceMethods {
 
     async listRunChildren(ref, options = {}) {
       const { data, run } = await store.requireRun(ref);
-      const children = runChildren(runFields(data, ref.run, run.inc));
+      const children = runChildren(runFields(data, ref.run, run.incarnation));
       return options.schemaTitle === undefined
         ? children
         : children.filter((c) => c.schemaTitle === options.schemaTitle);

@@ -1,12 +1,12 @@
 import {
   type Backend,
   type ExperimentRecord,
+  mapLimit,
   newExperimentRecord,
   newRunRecord,
   type Page,
-  type RunRecord,
   type RunRef,
-  type SeriesPoint,
+  type SeriesQuery,
 } from "@exprun/core";
 import type { Stamped } from "./crdt.js";
 import { create } from "./creation.js";
@@ -22,7 +22,6 @@ import {
   latestView,
   liveRuns,
   type RunClaim,
-  type RunView,
   runClaimDelta,
   runDeletionDelta,
   runFields,
@@ -32,9 +31,8 @@ import {
   topRun,
 } from "./experiment-state.js";
 import { keyVersion } from "./keys.js";
-import type { ColumnChunk, StreamQuery } from "./series.js";
+import type { ColumnChunk } from "./series.js";
 import { experimentNotFound, type S3Store } from "./store.js";
-import { mapLimit } from "./transport.js";
 
 type ExperimentMethods = Pick<
   Backend,
@@ -49,17 +47,9 @@ type RunMethods = Pick<
   | "deleteRun"
   | "assignRunTensorboard"
   | "appendTimeSeries"
-  | "readTimeSeries"
+  | "readSeries"
   | "latestTimeSeries"
-> & {
-  /** Streams the run's points as column chunks with bounded memory (see `SeriesStore.stream`). */
-  readSeries(ref: RunRef, query?: StreamQuery): AsyncIterable<ColumnChunk>;
-};
-
-function stripIncarnation(record: RunView): RunRecord {
-  const { inc: _inc, ...rest } = record;
-  return rest;
-}
+>;
 
 function stamp<T>(v: string, source: Record<string, T> | undefined): Dict<Stamped<T>> | undefined {
   if (!source) return undefined;
@@ -233,10 +223,10 @@ export function runMethods(store: S3Store): RunMethods {
   const now = () => store.options.now();
 
   /** Streams the current creation of the run, after this backend's buffered points of it are written. */
-  async function readSeries(ref: RunRef, query?: StreamQuery): Promise<AsyncIterable<ColumnChunk>> {
+  async function readSeries(ref: RunRef, query?: SeriesQuery): Promise<AsyncIterable<ColumnChunk>> {
     const { run } = await store.requireRun(ref);
-    await store.series.flushIncarnation(ref.experiment, ref.run, run.inc);
-    return store.series.stream(ref.experiment, ref.run, run.inc, query);
+    await store.series.flushIncarnation(ref.experiment, ref.run, run.incarnation);
+    return store.series.stream(ref.experiment, ref.run, run.incarnation, query);
   }
 
   return {
@@ -253,13 +243,15 @@ export function runMethods(store: S3Store): RunMethods {
           return top?.alive ? undefined : (top?.claim.g ?? 0) + 1;
         },
         claim: (g) => {
-          const record = newRunRecord(experiment, run, now());
+          // Defaults (run type, times) from core; the incarnation is the claim's version, chosen later.
+          const record = newRunRecord(experiment, run, now(), "");
           return {
             g,
             e: experimentIncarnation(log.current())?.v as string,
             state: record.state,
             runType: record.runType,
             createTime: record.createTime,
+            updateTime: record.updateTime,
           };
         },
         delta: (v, claim) => runClaimDelta(run.name, v, claim),
@@ -274,8 +266,8 @@ export function runMethods(store: S3Store): RunMethods {
       store.dirty.add(experiment);
       const record = runView(experiment, run.name, data);
       if (!record) throw experimentNotFound(experiment);
-      store.rememberRun({ experiment, run: run.name }, record.inc);
-      return stripIncarnation(record);
+      store.rememberRun({ experiment, run: run.name }, record.incarnation);
+      return record;
     },
 
     async getRun(ref) {
@@ -283,12 +275,12 @@ export function runMethods(store: S3Store): RunMethods {
       const { data } = await store.readExperiment(ref.experiment, ref.run);
       const record = runView(ref.experiment, ref.run, data);
       const wanted = (ref as { incarnation?: string }).incarnation;
-      if (!record || (wanted !== undefined && record.inc !== wanted)) {
+      if (!record || (wanted !== undefined && record.incarnation !== wanted)) {
         if (!record) store.forgetRun(ref);
         return undefined;
       }
-      store.rememberRun(ref, record.inc);
-      return stripIncarnation(record);
+      store.rememberRun(ref, record.incarnation);
+      return record;
     },
 
     async listRuns(experiment, page = {}) {
@@ -299,7 +291,7 @@ export function runMethods(store: S3Store): RunMethods {
       const items = slice.items.flatMap((r) => {
         store.rememberRun({ experiment, run: r.name }, r.inc);
         const record = runView(experiment, r.name, data, page.withLatestTimeSeries === true);
-        return record ? [stripIncarnation(record)] : [];
+        return record ? [record] : [];
       });
       return { items, nextPageToken: slice.nextPageToken };
     },
@@ -310,12 +302,14 @@ export function runMethods(store: S3Store): RunMethods {
       const inc = await store.writeRun(ref, (v) => ({
         params: stamp(v, patch.params),
         metrics: stamp(v, patch.metrics),
+        tags: stamp(v, patch.tags),
         state: patch.state === undefined ? undefined : { v, x: patch.state },
-        updateTime: { v, x: now() },
+        description: patch.description === undefined ? undefined : { v, x: patch.description },
+        updateTime: { v, x: patch.updateTime ?? now() },
       }));
       const record = runView(ref.experiment, ref.run, store.experimentLog(ref.experiment).current());
-      if (!record || record.inc !== inc) return stripIncarnation((await store.requireRun(ref)).run);
-      return stripIncarnation(record);
+      if (!record || record.incarnation !== inc) return (await store.requireRun(ref)).run;
+      return record;
     },
 
     async deleteRun(ref) {
@@ -366,34 +360,15 @@ export function runMethods(store: S3Store): RunMethods {
       if (writes.length > 0) await store.series.append(ref.experiment, ref.run, inc, writes);
     },
 
-    readSeries(ref, query) {
-      return {
-        async *[Symbol.asyncIterator]() {
-          yield* await readSeries(ref, query);
-        },
-      };
-    },
-
-    async readTimeSeries(ref, options = {}) {
-      const out: SeriesPoint[] = [];
-      for await (const chunk of await readSeries(ref, { metrics: options.metrics })) {
-        const { metric, steps, wallTimes, values } = chunk;
-        for (let i = 0; i < steps.length; i++) {
-          out.push({
-            metric,
-            step: steps[i] as number,
-            wallTime: wallTimes[i] as number,
-            value: values[i] as number,
-          });
-        }
-      }
-      return out;
+    // A stream: the run is looked up (and a missing one rejected) on the first next().
+    async *readSeries(ref, query) {
+      yield* await readSeries(ref, query);
     },
 
     async latestTimeSeries(ref) {
       const { run } = await store.requireRun(ref);
-      await store.series.flushIncarnation(ref.experiment, ref.run, run.inc);
-      return latestView(runFields(store.experimentLog(ref.experiment).current(), ref.run, run.inc));
+      await store.series.flushIncarnation(ref.experiment, ref.run, run.incarnation);
+      return latestView(runFields(store.experimentLog(ref.experiment).current(), ref.run, run.incarnation));
     },
   };
 }

@@ -1,4 +1,4 @@
-import { BackendError, isExprunError } from "@exprun/core";
+import { BackendError, corruptSeriesError, isExprunError, type SeriesQuery } from "@exprun/core";
 import {
   type Chunk,
   ChunkError,
@@ -19,11 +19,6 @@ export interface ColumnChunk {
   steps: Float64Array;
   wallTimes: Float64Array;
   values: Float64Array;
-}
-
-export interface StreamQuery {
-  metrics?: readonly string[] | undefined;
-  steps?: { from?: number | undefined; to?: number | undefined } | undefined;
 }
 
 /** What the series store needs from the experiment logs. */
@@ -224,7 +219,7 @@ export class SeriesStore {
     experiment: string,
     run: string,
     inc: string,
-    query: StreamQuery = {},
+    query: SeriesQuery = {},
   ): AsyncGenerator<ColumnChunk> {
     const prefix = this.host.prefix(experiment, run, inc);
     const wanted = query.metrics ? new Set(query.metrics) : undefined;
@@ -301,12 +296,14 @@ export class SeriesStore {
   }
 
   private corruptChunk(key: string, error: unknown, delivered: number): BackendError {
-    const offset = error instanceof ChunkError ? error.offset : 0;
-    const reason = error instanceof Error ? error.message : String(error);
-    return new BackendError(
-      `The time-series chunk s3://${this.options.bucket}/${key} is corrupt at byte ${offset} (${reason}); ${delivered} points were delivered before it. Restore the object, or delete it to drop its points.`,
-      { backend: S3_BACKEND_NAME, cause: error },
-    );
+    return corruptSeriesError({
+      backend: S3_BACKEND_NAME,
+      location: `s3://${this.options.bucket}/${key}`,
+      offset: error instanceof ChunkError ? error.offset : 0,
+      delivered,
+      reason: error instanceof Error ? error.message : String(error),
+      cause: error,
+    });
   }
 
   /**

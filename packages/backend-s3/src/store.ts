@@ -1,5 +1,10 @@
 import type { S3Client } from "@aws-sdk/client-s3";
-import { NotFoundError, type RunRef } from "@exprun/core";
+import {
+  experimentNotFound as coreExperimentNotFound,
+  runNotFound as coreRunNotFound,
+  type RunRecord,
+  type RunRef,
+} from "@exprun/core";
 import { VersionClock } from "./clock.js";
 import {
   type ExperimentData,
@@ -10,7 +15,6 @@ import {
   pruneExperiment,
   type RunClaim,
   type RunFields,
-  type RunView,
   runDelta,
   runIncarnation,
   runView,
@@ -154,11 +158,11 @@ export class S3Store {
   async requireRun(
     ref: RunRef,
     access: "read" | "write" = "read",
-  ): Promise<{ data: ExperimentData; run: RunView }> {
+  ): Promise<{ data: ExperimentData; run: RunRecord }> {
     this.checkRef(ref);
     const { data } = await this.requireExperiment(ref.experiment, ref.run);
     this.liveRun(ref, data, access);
-    return { data, run: runView(ref.experiment, ref.run, data) as RunView };
+    return { data, run: runView(ref.experiment, ref.run, data) as RunRecord };
   }
 
   /** The incarnation a write to `ref` addresses, without a read when it is known. */
@@ -166,7 +170,7 @@ export class S3Store {
     this.checkRef(ref);
     const known = (ref as { incarnation?: string }).incarnation ?? this.incarnations.get(runKey(ref));
     if (known !== undefined) return known;
-    return (await this.requireRun(ref, "write")).run.inc;
+    return (await this.requireRun(ref, "write")).run.incarnation;
   }
 
   /**
@@ -262,15 +266,10 @@ function runKey(ref: RunRef): string {
   return `${ref.experiment}/${ref.run}`;
 }
 
-export function experimentNotFound(name: string): NotFoundError {
-  return new NotFoundError(`Experiment "${name}" not found. Create it first, or check the name.`, {
-    backend,
-  });
+export function experimentNotFound(name: string) {
+  return coreExperimentNotFound(name, { backend });
 }
 
-export function runNotFound(ref: RunRef): NotFoundError {
-  return new NotFoundError(
-    `Run "${ref.run}" not found in experiment "${ref.experiment}". Create it first, or check the name.`,
-    { backend },
-  );
+export function runNotFound(ref: RunRef) {
+  return coreRunNotFound(ref, { backend });
 }

@@ -1,4 +1,4 @@
-import { AlreadyExistsError, NotFoundError, settlePoints } from "@exprun/core";
+import { AlreadyExistsError, NotFoundError, readSeriesPoints, settlePoints } from "@exprun/core";
 import { describe, expect, it } from "vitest";
 import { createS3Backend, S3_BACKEND_NAME } from "../src/index.js";
 import { BUCKET, SERVERS, useTestServer } from "./server.js";
@@ -16,6 +16,8 @@ for (const kind of SERVERS) {
         requiresTensorboard: false,
         bufferedTimeSeries: true,
         multiProcess: true,
+        keepsTimes: true,
+        tagsAsLabels: false,
       });
     });
 
@@ -38,6 +40,55 @@ for (const kind of SERVERS) {
       const again = await b.createExperiment({ name: "exp-a" });
       expect(again.description).toBe("");
       await b.close();
+    });
+
+    it("keeps tags, the note, the run type and given create and update times, per creation of the run", async () => {
+      const b = backend();
+      await b.createExperiment({ name: "e" });
+      const created = await b.createRun("e", {
+        name: "r",
+        state: "COMPLETE",
+        runType: "system.Run",
+        createTime: 1_600_000_000_000,
+        updateTime: 1_600_000_100_000,
+      });
+      expect(created).toMatchObject({
+        runType: "system.Run",
+        tags: {},
+        description: "",
+        createTime: 1_600_000_000_000,
+        updateTime: 1_600_000_100_000,
+      });
+      expect(created.incarnation).toMatch(/^\d{13}-[0-9a-f]{8}-\d{8}$/);
+      const ref = { experiment: "e", run: "r", incarnation: created.incarnation };
+      await b.updateRun(ref, { tags: { team: "a", gone: "x" }, description: "first note" });
+      const updated = await b.updateRun(ref, {
+        tags: { gone: null, "odd key ü": "v" },
+        updateTime: 1_600_000_200_000,
+      });
+      expect(updated).toMatchObject({
+        tags: { team: "a", "odd key ü": "v" },
+        description: "first note",
+        updateTime: 1_600_000_200_000,
+        createTime: 1_600_000_000_000,
+      });
+      const fresh = s3.backend(b.prefix);
+      expect(await fresh.getRun(ref)).toMatchObject({
+        tags: { team: "a", "odd key ü": "v" },
+        description: "first note",
+      });
+      // A new creation of the name is a different run: the old incarnation reads as missing.
+      await b.deleteRun(ref, { deleteBackingTensorboardRun: false });
+      const again = await b.createRun("e", { name: "r", state: "RUNNING" });
+      expect(again.incarnation).not.toBe(created.incarnation);
+      expect(again).toMatchObject({ tags: {}, description: "", runType: "system.ExperimentRun" });
+      expect(await fresh.getRun(ref)).toBeUndefined();
+      await expect(fresh.updateRun(ref, { tags: { late: "x" } })).rejects.toBeInstanceOf(NotFoundError);
+      expect((await fresh.getRun({ experiment: "e", run: "r" }))?.tags).toEqual({});
+      const artifact = await b.createArtifact({ schemaTitle: "system.Model", createTime: 1_500_000_000_000 });
+      expect(artifact).toMatchObject({ createTime: 1_500_000_000_000, updateTime: 1_500_000_000_000 });
+      await b.close();
+      await fresh.close();
     });
 
     it("merges params and metrics one level deep and keeps non-finite values", async () => {
@@ -77,13 +128,13 @@ for (const kind of SERVERS) {
       await b.appendTimeSeries(ref, [{ step: 1, wallTime: 1000, values: { loss: 1, acc: Number.NaN } }]);
       await b.appendTimeSeries(ref, [{ step: 1, wallTime: 1001, values: { loss: 0.5 } }]);
       await b.appendTimeSeries(ref, [{ step: 2, wallTime: 1002, values: { loss: 0.25 } }]);
-      const points = settlePoints(await b.readTimeSeries(ref));
+      const points = settlePoints(await readSeriesPoints(b, ref));
       expect(points.filter((p) => p.metric === "loss").map((p) => p.value)).toEqual([0.5, 0.25]);
       expect(points.find((p) => p.metric === "acc")?.value).toBeNaN();
       expect(await b.latestTimeSeries(ref)).toMatchObject({ loss: { step: 2, value: 0.25 } });
       const listed = await b.listRuns("e", { withLatestTimeSeries: true });
       expect(listed.items[0]?.latestTimeSeries?.loss?.value).toBe(0.25);
-      expect((await b.readTimeSeries(ref, { metrics: ["acc"] })).map((p) => p.metric)).toEqual(["acc"]);
+      expect((await readSeriesPoints(b, ref, { metrics: ["acc"] })).map((p) => p.metric)).toEqual(["acc"]);
       await b.close();
     });
 
@@ -101,7 +152,7 @@ for (const kind of SERVERS) {
       await b.deleteRun({ experiment: "e", run: "a" }, { deleteBackingTensorboardRun: false });
       expect((await b.listRuns("e")).items.map((r) => r.name)).toEqual(["c", "b", "d"]);
       await b.createRun("e", { name: "a", state: "RUNNING" });
-      expect(await b.readTimeSeries({ experiment: "e", run: "a" })).toEqual([]);
+      expect(await readSeriesPoints(b, { experiment: "e", run: "a" })).toEqual([]);
       await b.close();
     });
 

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { BackendError } from "@exprun/core";
+import { BackendError, readSeriesPoints } from "@exprun/core";
 import { describe, expect, it } from "vitest";
 import { type Exchange, type Refusal, SERVERS, uniquePrefix, useTestServer } from "./server.js";
 
@@ -104,7 +104,7 @@ for (const kind of SERVERS) {
         const reader = s3.backend(prefix);
         expect((await reader.getExperiment("e"))?.description).toBe("again");
         expect((await reader.listRuns("e")).items.map((r) => [r.name, r.params])).toEqual([["a", {}]]);
-        expect(await reader.readTimeSeries({ experiment: "e", run: "a" })).toEqual([]);
+        expect(await readSeriesPoints(reader, { experiment: "e", run: "a" })).toEqual([]);
         await reader.close();
       } finally {
         s3.server.refuse = undefined;

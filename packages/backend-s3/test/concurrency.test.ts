@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { isExprunError, settlePoints } from "@exprun/core";
+import { isExprunError, readSeriesPoints, settlePoints } from "@exprun/core";
 import { describe, expect, it } from "vitest";
 import type { S3Backend } from "../src/index.js";
 import { BUCKET, SERVERS, uniquePrefix, useTestServer } from "./server.js";
@@ -114,7 +114,7 @@ for (const kind of SERVERS) {
           expect(Object.keys(run?.params ?? {})).toHaveLength(WRITERS * ROUNDS);
           expect(Object.keys(run?.metrics ?? {})).toHaveLength(WRITERS * ROUNDS);
           expect(run?.metrics[`m-7-${ROUNDS - 1}`]).toBe(700 + ROUNDS - 1);
-          const points = settlePoints(await reader.readTimeSeries(ref));
+          const points = settlePoints(await readSeriesPoints(reader, ref));
           for (let w = 0; w < WRITERS; w++) {
             const mine = points.filter((p) => p.metric === `w${w}`);
             expect(mine.map((p) => p.value)).toEqual(Array.from({ length: ROUNDS * 20 }, (_, i) => i));
@@ -174,7 +174,7 @@ for (const kind of SERVERS) {
         const record = await reader.getRun(ref);
         expect(Object.keys(record?.params ?? {})).toHaveLength(WRITERS * 10);
         expect(Object.keys(record?.metrics ?? {})).toHaveLength(WRITERS * 10);
-        const points = await reader.readTimeSeries(ref);
+        const points = await readSeriesPoints(reader, ref);
         for (let w = 0; w < WRITERS; w++)
           expect(points.filter((p) => p.metric === `w${w}`)).toHaveLength(200);
         expect((await reader.listRuns("shared")).items).toHaveLength(2 + WRITERS * 10);

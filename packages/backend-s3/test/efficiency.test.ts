@@ -1,3 +1,4 @@
+import { readSeriesPoints } from "@exprun/core";
 import { describe, expect, it } from "vitest";
 import { uniquePrefix, useTestServer } from "./server.js";
 
@@ -27,7 +28,7 @@ describe("request costs", () => {
     expect(writes).toBeLessThanOrEqual(6);
     expect(total).toBeLessThanOrEqual(12);
     const fresh = backend(b.prefix);
-    expect(await fresh.readTimeSeries(ref)).toHaveLength(10_000);
+    expect(await readSeriesPoints(fresh, ref)).toHaveLength(10_000);
     await b.close();
     await fresh.close();
   });

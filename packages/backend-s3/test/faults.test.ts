@@ -1,4 +1,4 @@
-import { settlePoints } from "@exprun/core";
+import { readSeriesPoints, settlePoints } from "@exprun/core";
 import { describe, expect, it } from "vitest";
 import type { S3Backend } from "../src/index.js";
 import { uniquePrefix, useTestServer } from "./server.js";
@@ -41,7 +41,7 @@ describe("faults", () => {
               })),
             );
             await b.createRun("exp", { name: `w${w}-r${k}`, state: "NEW" });
-            if (k % 3 === 0) await b.readTimeSeries(ref);
+            if (k % 3 === 0) await readSeriesPoints(b, ref);
           }
           await b.close();
         }),
@@ -57,7 +57,7 @@ describe("faults", () => {
     const run = await reader.getRun(ref);
     expect(Object.keys(run?.params ?? {})).toHaveLength(40);
     expect(Object.keys(run?.metrics ?? {})).toHaveLength(40);
-    const points = settlePoints(await reader.readTimeSeries(ref));
+    const points = settlePoints(await readSeriesPoints(reader, ref));
     for (let w = 0; w < 4; w++) {
       expect(points.filter((p) => p.metric === `w${w}`).map((p) => p.value)).toEqual(
         Array.from({ length: 200 }, (_, i) => i),

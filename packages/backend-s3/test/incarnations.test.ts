@@ -1,5 +1,5 @@
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
-import { NotFoundError, settlePoints } from "@exprun/core";
+import { NotFoundError, readSeriesPoints, settlePoints } from "@exprun/core";
 import { describe, expect, it } from "vitest";
 import { BUCKET, type Exchange, SERVERS, uniquePrefix, useTestServer } from "./server.js";
 
@@ -72,7 +72,7 @@ for (const kind of SERVERS) {
       const reader = backend(prefix);
       const run = await reader.getRun(ref);
       expect(run).toMatchObject({ state: "NEW", params: {}, metrics: {} });
-      expect(await reader.readTimeSeries(ref)).toEqual([]);
+      expect(await readSeriesPoints(reader, ref)).toEqual([]);
       expect((await reader.listRuns("e")).items.map((r) => r.name)).toEqual(["r"]);
       for (const x of [a, c, reader]) await x.close();
     });
@@ -162,7 +162,7 @@ for (const kind of SERVERS) {
         ["new", { kept: true }],
       ]);
       expect(
-        settlePoints(await reader.readTimeSeries({ experiment: "e", run: "new" })).map((p) => p.value),
+        settlePoints(await readSeriesPoints(reader, { experiment: "e", run: "new" })).map((p) => p.value),
       ).toEqual([2]);
       for (const x of [a, b, reader]) await x.close();
     });
@@ -195,7 +195,7 @@ for (const kind of SERVERS) {
       s3.server.delay = undefined;
 
       const reader = backend(prefix);
-      expect(settlePoints(await reader.readTimeSeries(ref)).map((p) => [p.metric, p.value])).toEqual([
+      expect(settlePoints(await readSeriesPoints(reader, ref)).map((p) => [p.metric, p.value])).toEqual([
         ["y", 2],
       ]);
       for (const x of [a, b, reader]) await x.close();

@@ -1,4 +1,4 @@
-import { settlePoints } from "@exprun/core";
+import { readSeriesPoints, settlePoints } from "@exprun/core";
 import { describe, expect, it } from "vitest";
 import { type Exchange, SERVERS, uniquePrefix, useTestServer } from "./server.js";
 
@@ -70,9 +70,9 @@ for (const kind of SERVERS) {
         { step: 1, wallTime: 13, values: { loss: 3 } },
       ]);
       const reader = s3.backend(prefix);
-      const raw = await a.readTimeSeries(ref); // a flushes its buffer before reading
+      const raw = await readSeriesPoints(a, ref); // a flushes its buffer before reading
       expect(raw).toHaveLength(7);
-      const settled = settlePoints(await reader.readTimeSeries(ref));
+      const settled = settlePoints(await readSeriesPoints(reader, ref));
       const loss = settled.filter((p) => p.metric === "loss");
       expect(loss.map((p) => [p.step, p.value])).toEqual([
         [1, 3],
@@ -81,7 +81,7 @@ for (const kind of SERVERS) {
       expect(Object.is(loss[1]?.value, -0)).toBe(true);
       const odd = settled.filter((p) => p.metric === "odd").map((p) => p.value);
       expect(odd).toEqual([Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]);
-      expect((await reader.readTimeSeries(ref, { metrics: ["odd"] })).map((p) => p.value)).toEqual([
+      expect((await readSeriesPoints(reader, ref, { metrics: ["odd"] })).map((p) => p.value)).toEqual([
         Number.NaN,
         Number.POSITIVE_INFINITY,
         Number.NEGATIVE_INFINITY,
@@ -108,10 +108,10 @@ for (const kind of SERVERS) {
       }
       const chunks = () => s3.server.keys(`${prefix}/experiments/e/series/r/`);
       expect(await chunks()).toHaveLength(10);
-      const before = await writer.readTimeSeries(ref);
+      const before = await readSeriesPoints(writer, ref);
       expect((await chunks()).length).toBeLessThan(10);
       const reader = s3.backend(prefix);
-      expect(await reader.readTimeSeries(ref)).toEqual(before);
+      expect(await readSeriesPoints(reader, ref)).toEqual(before);
       expect(settlePoints(before).map((p) => p.value)).toEqual(Array.from({ length: 10 }, (_, i) => i + 0.5));
       for (const x of [writer, reader]) await x.close();
     });

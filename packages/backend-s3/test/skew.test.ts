@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import readline from "node:readline";
 import { fileURLToPath } from "node:url";
-import { settlePoints } from "@exprun/core";
+import { readSeriesPoints, settlePoints } from "@exprun/core";
 import { describe, expect, it } from "vitest";
 import { BUCKET, SERVERS, uniquePrefix, useTestServer } from "./server.js";
 
@@ -62,7 +62,7 @@ for (const kind of SERVERS) {
       const ref = { experiment: "skew", run: "shared" };
       const run = await reader.getRun(ref);
       expect(run).toMatchObject({ state: "COMPLETE", params: { p: 333 }, metrics: { m: 333 } });
-      const points = settlePoints(await reader.readTimeSeries(ref)).filter((p) => p.metric === "loss");
+      const points = settlePoints(await readSeriesPoints(reader, ref)).filter((p) => p.metric === "loss");
       expect(points.map((p) => [p.step, p.value])).toEqual([[5, 333]]);
       expect((await reader.latestTimeSeries(ref)).loss?.value).toBe(333);
       expect((await reader.getExperiment("skew"))?.description).toBe("written by 333");

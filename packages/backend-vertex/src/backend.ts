@@ -1,9 +1,11 @@
 import {
   type Backend,
   type BackendCapabilities,
+  type CheckedBackend,
+  checkBackend,
+  chunksFromPoints,
   type RunRef,
   type SeriesPoint,
-  settlePoints,
   ValidationError,
 } from "@exprun/core";
 import { deleteExperiment, deleteRun } from "./deletion.js";
@@ -22,7 +24,7 @@ import {
   listExecutions,
   updateExecution,
 } from "./resources.js";
-import { mapLimit, toBackendError } from "./rpc.js";
+import { toBackendError } from "./rpc.js";
 import { listRuns } from "./run-listing.js";
 import {
   createRun,
@@ -41,7 +43,7 @@ import { openSession } from "./session.js";
 import { assignTensorboard } from "./tensorboard-link.js";
 
 /** A Vertex backend: the `Backend` contract plus the project and location it writes to. */
-export interface VertexBackend extends Backend {
+export interface VertexBackend extends CheckedBackend {
   readonly project: string;
   readonly location: string;
 }
@@ -51,6 +53,9 @@ const CAPABILITIES: BackendCapabilities = Object.freeze({
   requiresTensorboard: true,
   bufferedTimeSeries: true,
   multiProcess: true,
+  // Vertex assigns create/update times itself (OUTPUT_ONLY); tags are Context labels, with their rules.
+  keepsTimes: false,
+  tagsAsLabels: true,
 });
 
 /**
@@ -109,7 +114,7 @@ export function createVertexBackend(options: VertexBackendOptions): VertexBacken
     return tensorboardRunOf(session, cache, ref, true);
   };
 
-  return {
+  const vertex: Backend & { project: string; location: string } = {
     name: VERTEX_BACKEND_NAME,
     capabilities: CAPABILITIES,
     project: session.project,
@@ -168,18 +173,23 @@ export function createVertexBackend(options: VertexBackendOptions): VertexBacken
         }
         await writer.append(tbRun, writes);
       }),
-    readTimeSeries: (ref, options) =>
-      guard("ExportTensorboardTimeSeriesData", async () => {
+    // adapter: replaced by issue 13
+    async *readSeries(ref, query) {
+      const series = await guard("ListTensorboardTimeSeries", async () => {
         const tbRun = await requireTbRun(ref);
         if (!tbRun) return [];
         await writer.flushRun(tbRun);
-        const wanted = options?.metrics ? new Set(options.metrics) : undefined;
+        const wanted = query?.metrics ? new Set(query.metrics) : undefined;
         const all = await listSeries(session, tbRun);
         writer.noteSeries(tbRun, all);
-        const series = all.filter((s) => !wanted || wanted.has(s.metric));
-        const perSeries = await mapLimit(series, session.concurrency, (s) => exportSeries(session, s));
-        return settlePoints(perSeries.flat());
-      }),
+        return all.filter((s) => !wanted || wanted.has(s.metric));
+      });
+      for (const s of series) {
+        yield* chunksFromPoints(
+          await guard("ExportTensorboardTimeSeriesData", () => exportSeries(session, s)),
+        );
+      }
+    },
     latestTimeSeries: (ref) =>
       guard("BatchReadTensorboardTimeSeriesData", async () => {
         const tbRun = await requireTbRun(ref);
@@ -223,4 +233,5 @@ export function createVertexBackend(options: VertexBackendOptions): VertexBacken
       }
     },
   };
+  return checkBackend(vertex) as VertexBackend;
 }

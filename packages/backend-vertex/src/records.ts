@@ -63,6 +63,11 @@ export function runRecord(experiment: string, context: Context, tensorboardRun?:
   return {
     experiment,
     name: context.displayName || lastSegment(context.name ?? "").slice(experiment.length + 1),
+    // adapter: replaced by issue 10/11/13 — the context's create time tells its creations apart; tags
+    // (labels) and the note (description) are not mapped yet, and refs' incarnations are not checked yet.
+    incarnation: String(timestampMs(context.createTime)),
+    tags: {},
+    description: "",
     runType: context.schemaTitle || SCHEMA.experimentRun,
     state: toRunState(metadata[KEY.state]),
     params: scalarMap(metadata[KEY.params]),
@@ -83,6 +88,10 @@ export function legacyRunRecord(
   return {
     experiment,
     name: execution.displayName || id.slice(experiment.length + 1),
+    // adapter: replaced by issue 10/11/13 (see runRecord).
+    incarnation: String(timestampMs(execution.createTime)),
+    tags: {},
+    description: "",
     runType: SCHEMA.legacyRun,
     state: toRunState(execution.state),
     params: scalarMap(fromProtoStruct(execution.metadata)),

@@ -1,4 +1,4 @@
-import { Experiment, ExperimentRun } from "@exprun/core";
+import { Experiment, ExperimentRun, latestSeriesPoints } from "@exprun/core";
 import type { VertexFake } from "@exprun/vertex-fake";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { VertexBackend } from "../src/index.js";
@@ -53,7 +53,7 @@ describe("RPC economy", () => {
 
   it("the latest point comes from max_step even past BatchRead's 1,000-point sample", async () => {
     const run = await ExperimentRun.get("batched", { experiment: "eff-exp", backend });
-    const latest = await backend.latestTimeSeries({ experiment: "eff-exp", run: run.name });
+    const latest = await latestSeriesPoints(backend, { experiment: "eff-exp", run: run.name });
     expect(latest.a).toEqual({ metric: "a", step: 4000, wallTime: 4000, value: 4000 });
     expect(latest.c?.value).toBe(2000);
   });

@@ -49,6 +49,8 @@ describe("errors", () => {
       requiresTensorboard: true,
       bufferedTimeSeries: true,
       multiProcess: true,
+      keepsTimes: false,
+      tagsAsLabels: true,
     });
     await backend.close?.();
   });

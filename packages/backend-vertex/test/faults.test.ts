@@ -1,4 +1,11 @@
-import { Artifact, Execution, Experiment, ExperimentRun, PipelineJob } from "@exprun/core";
+import {
+  Artifact,
+  Execution,
+  Experiment,
+  ExperimentRun,
+  latestSeriesPoints,
+  PipelineJob,
+} from "@exprun/core";
 import type { VertexFake } from "@exprun/vertex-fake";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { VertexBackend } from "../src/index.js";
@@ -103,7 +110,7 @@ describe(`faults on ${RATE * 100}% of calls`, () => {
       expect(rows.every((r, i) => r.step === i + 1 && r.loss === 1 / (i + 1) && r.acc === (i + 1) % 7)).toBe(
         true,
       );
-      const latest = await backend.latestTimeSeries({ experiment: "faulty", run: "curves" });
+      const latest = await latestSeriesPoints(backend, { experiment: "faulty", run: "curves" });
       expect(latest.loss?.step).toBe(12_000);
       // 24,000 points need 5 writes; more calls means failed ones were retried.
       expect(fake.rpcCounts().WriteTensorboardRunData).toBeGreaterThan(5);

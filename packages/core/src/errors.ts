@@ -1,3 +1,7 @@
+import { redactErrorChain, redactSecrets } from "./secrets.js";
+
+export { redactSecrets } from "./secrets.js";
+
 /**
  * Every error exprun throws on purpose. Each carries a stable `code` that programs can branch on,
  * and a message that names the package, the backend (when one is involved) and the fix.
@@ -9,7 +13,18 @@ export type ErrorCode =
   | "VALIDATION"
   | "INVALID_TYPE"
   | "CONFLICT"
-  | "BACKEND";
+  | "BACKEND"
+  | "CLOSED";
+
+const ERROR_CODES: readonly ErrorCode[] = [
+  "NOT_FOUND",
+  "ALREADY_EXISTS",
+  "VALIDATION",
+  "INVALID_TYPE",
+  "CONFLICT",
+  "BACKEND",
+  "CLOSED",
+];
 
 export interface ErrorOptions {
   /** The backend the error comes from, e.g. `"file"`; printed in the message. */
@@ -71,7 +86,23 @@ export class ConflictError extends ExprunError {
  */
 export class BackendError extends ExprunError {
   constructor(message: string, options?: ErrorOptions) {
+    if (options?.cause !== undefined) redactErrorChain(options.cause);
     super("BACKEND", redactSecrets(message), options);
+  }
+}
+
+/**
+ * A call to a backend after its `close()` resolved. The same class, code and message on every store:
+ * open a new backend to continue.
+ */
+export class BackendClosedError extends ExprunError {
+  constructor(backend: string) {
+    super(
+      "CLOSED",
+      `This ${backend} backend was closed, so it cannot be used any more. Open a new one ` +
+        "(its create function, or openBackend(uri)) to continue.",
+      { backend },
+    );
   }
 }
 
@@ -88,34 +119,10 @@ export class InvalidTypeError extends TypeError {
   }
 }
 
-const SECRET_PATTERNS: RegExp[] = [
-  /(authorization\s*[:=]\s*)(bearer\s+)?[^\s,;"']+/gi,
-  /((?:access|secret|session)[_-]?(?:key|token)(?:[_-]?id)?\s*[:=]\s*)[^\s,;"']+/gi,
-  /("private_key"\s*:\s*")[^"]*/gi,
-  /(ya29\.)[\w.-]+/g,
-  /(-----BEGIN [A-Z ]*PRIVATE KEY-----)[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----)/g,
-];
-
-/** Removes things that look like credentials from a message. Backends use it for every message they build from a cause. */
-export function redactSecrets(message: string): string {
-  let out = message;
-  for (const pattern of SECRET_PATTERNS)
-    out = out.replace(pattern, (_m, head: string) => `${head}[redacted]`);
-  return out;
-}
-
 /** True when `error` is an exprun error with the given code (works across package copies). */
 export function isExprunError(error: unknown, code?: ErrorCode): error is ExprunError {
   if (typeof error !== "object" || error === null) return false;
   const c = (error as { code?: unknown }).code;
   if (typeof c !== "string") return false;
-  const known: readonly string[] = [
-    "NOT_FOUND",
-    "ALREADY_EXISTS",
-    "VALIDATION",
-    "INVALID_TYPE",
-    "CONFLICT",
-    "BACKEND",
-  ];
-  return known.includes(c) && (code === undefined || c === code);
+  return (ERROR_CODES as readonly string[]).includes(c) && (code === undefined || c === code);
 }

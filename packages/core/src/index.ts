@@ -1,5 +1,18 @@
 export type { Backend, BackendCapabilities } from "./backend.js";
+export {
+  CHECKED_BACKEND,
+  type Checked,
+  type CheckedBackend,
+  checkBackend,
+  isCheckedBackend,
+} from "./checked-backend.js";
+export {
+  type ClassificationMetricsInput,
+  decodeClassificationMetrics,
+  encodeClassificationMetrics,
+} from "./classification-metrics.js";
 export { numberToJson, parseJson, stringifyJson } from "./codec.js";
+export { mapLimit } from "./concurrency.js";
 export {
   type CommonOptions,
   type Defaults,
@@ -15,29 +28,58 @@ export {
   dataFrameColumns,
   type ExperimentDataFrameRow,
   type TimeSeriesDataFrameRow,
+  timeSeriesDataFrame,
 } from "./dataframe.js";
+export {
+  type CheckedTimeSeriesQuery,
+  DEFAULT_BUCKETS,
+  type DownsampledMetric,
+  type DownsampledTimeSeries,
+  downsampleSeries,
+  MAX_BUCKETS,
+  type SeriesBuckets,
+  type TimeSeriesAxis,
+  type TimeSeriesQuery,
+  unknownMetrics,
+  validateTimeSeriesQuery,
+} from "./downsample.js";
 export * from "./errors.js";
 export { Experiment, type ExperimentOptions } from "./experiment.js";
 export {
   type ClassificationMetrics,
   type CreateRunOptions,
   ExperimentRun,
+  type ParamsInput,
   type RunOptions,
 } from "./experiment-run.js";
+export {
+  LABEL_PATTERN,
+  MAX_DESCRIPTION_LENGTH,
+  MAX_DISPLAY_NAME_LENGTH,
+  MAX_LABELS,
+  MAX_TAG_KEY_LENGTH,
+  MAX_TAG_VALUE_LENGTH,
+  MAX_URI_LENGTH,
+  RESOURCE_ID_PATTERN,
+} from "./fields.js";
 export {
   getLoggableSchema,
   type LoggableSchema,
   listLoggableSchemas,
   registerLoggableSchema,
 } from "./loggable-schemas.js";
+export { MAX_METADATA_BYTES, MAX_METADATA_DEPTH, snapshotMetadata } from "./metadata.js";
 export {
   assertSafeSegment,
   MAX_NAME_LENGTH,
   MAX_RUN_RESOURCE_ID_LENGTH,
   MIN_EXPERIMENT_NAME_LENGTH,
   NAME_PATTERN,
+  parseTensorboardRunName,
+  tensorboardRunName,
   validateName,
 } from "./names.js";
+export { experimentNotFound, type NotFoundOptions, resourceNotFound, runNotFound } from "./not-found.js";
 export {
   type BackendFactory,
   defaultBackendUri,
@@ -45,12 +87,40 @@ export {
   openBackend,
   parseBackendUri,
   registerBackendScheme,
+  S3_URI_OPTIONS,
+  s3OptionsFromUri,
   type URLParts,
 } from "./open-backend.js";
 export { collectPages } from "./paging.js";
-export { newArtifactRecord, newExecutionRecord, newExperimentRecord, newRunRecord } from "./records.js";
+export {
+  applyTags,
+  newArtifactRecord,
+  newExecutionRecord,
+  newExperimentRecord,
+  newIncarnation,
+  newRunRecord,
+} from "./records.js";
 export { Artifact, Execution, PipelineJob } from "./resources.js";
+export { generateRunName } from "./run-names.js";
+export { describeCredentials, protectCredentials, redactErrorChain } from "./secrets.js";
 export { isLaterPoint, latestPoints, settlePoints } from "./series.js";
+export {
+  type CheckedSeriesQuery,
+  type CorruptSeriesDetails,
+  chunksFromPoints,
+  collectSeriesPoints,
+  corruptSeriesError,
+  DEFAULT_CHUNK_POINTS,
+  fillLatestTimeSeries,
+  filterSeries,
+  latestOfSeries,
+  latestSeriesPoints,
+  readSeriesPoints,
+  SeriesChunkBuilder,
+  validateMetricNames,
+  validateRange,
+  validateSeriesQuery,
+} from "./series-stream.js";
 export {
   endRun,
   getCurrentRun,
@@ -66,4 +136,11 @@ export {
   withRun,
 } from "./tracker.js";
 export * from "./types.js";
-export type { ClassificationMetricsInput } from "./validation.js";
+export {
+  isReservedKey,
+  MAX_WALL_TIME,
+  parseRunState,
+  parseWallTime,
+  RESERVED_KEYS,
+  toWallTime,
+} from "./validation.js";

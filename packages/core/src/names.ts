@@ -13,10 +13,22 @@ export const MIN_EXPERIMENT_NAME_LENGTH = 4;
 
 /** Throws `ValidationError` unless `name` is a valid experiment or run name. */
 export function validateName(kind: "experiment" | "run", name: unknown): asserts name is string {
+  validateNameWith(kind, name, kind === "experiment" ? MIN_EXPERIMENT_NAME_LENGTH : 1);
+}
+
+/**
+ * What the `Backend` contract guarantees a store about names (`[a-z0-9][a-z0-9-]*`, at most 128):
+ * the checked gateway applies this; core's API applies {@link validateName}, which also holds
+ * experiments to Vertex's minimum of 4 characters.
+ */
+export function validateNameShape(kind: "experiment" | "run", name: unknown): asserts name is string {
+  validateNameWith(kind, name, 1);
+}
+
+function validateNameWith(kind: "experiment" | "run", name: unknown, min: number): asserts name is string {
   if (typeof name !== "string" || name.length === 0) {
     throw new ValidationError(`The ${kind} name must be a non-empty string; got ${describe(name)}.`);
   }
-  const min = kind === "experiment" ? MIN_EXPERIMENT_NAME_LENGTH : 1;
   if (name.length < min || name.length > MAX_NAME_LENGTH || !NAME_PATTERN.test(name)) {
     throw new ValidationError(
       `Invalid ${kind} name ${JSON.stringify(name)}: use ${min}-${MAX_NAME_LENGTH} lowercase letters, digits and ` +
@@ -50,6 +62,26 @@ export function assertSafeSegment(segment: string, backend: string): void {
       },
     );
   }
+}
+
+/**
+ * The TensorBoard run that keeps a run's time series: `{tensorboard}/experiments/{experiment}/runs/{run}`
+ * (the Vertex TensorBoard experiment is named after the exprun experiment, its run after the run).
+ */
+export function tensorboardRunName(tensorboard: string, ref: { experiment: string; run: string }): string {
+  return `${tensorboard}/experiments/${ref.experiment}/runs/${ref.run}`;
+}
+
+/**
+ * The parts of a TensorBoard run resource name written by {@link tensorboardRunName}, or `undefined`
+ * when `name` is not one.
+ */
+export function parseTensorboardRunName(
+  name: string,
+): { tensorboard: string; experiment: string; run: string } | undefined {
+  const match = /^(.+)\/experiments\/([^/]+)\/runs\/([^/]+)$/.exec(name);
+  if (!match) return undefined;
+  return { tensorboard: match[1]!, experiment: match[2]!, run: match[3]! };
 }
 
 function describe(value: unknown): string {

@@ -12,7 +12,9 @@ import { SCHEMA } from "./types.js";
 
 /**
  * The record a store keeps for new input, with every default applied. Stores call these so that
- * defaults (schema version, states, empty strings) are decided once, here.
+ * defaults (schema version, states, empty strings, run type, times) are decided once, here. `time`
+ * is the store's now; a create or update time given in the input (core passes them only to stores
+ * that declare `keepsTimes`) wins over it.
  */
 export function newExperimentRecord(input: NewExperiment, time: number): ExperimentRecord {
   return {
@@ -24,20 +26,31 @@ export function newExperimentRecord(input: NewExperiment, time: number): Experim
   };
 }
 
-export function newRunRecord(experiment: string, input: NewRun, time: number): RunRecord {
+/** A new run: empty params, metrics and tags, no description, and `incarnation` (new for every creation). */
+export function newRunRecord(
+  experiment: string,
+  input: NewRun,
+  time: number,
+  incarnation: string,
+): RunRecord {
+  const createTime = input.createTime ?? time;
   return {
     experiment,
     name: input.name,
-    runType: SCHEMA.experimentRun,
+    incarnation,
+    runType: input.runType ?? SCHEMA.experimentRun,
     state: input.state,
     params: {},
     metrics: {},
-    createTime: time,
-    updateTime: time,
+    tags: {},
+    description: "",
+    createTime,
+    updateTime: input.updateTime ?? createTime,
   };
 }
 
 export function newArtifactRecord(input: NewArtifact, id: string, time: number): ArtifactRecord {
+  const createTime = input.createTime ?? time;
   return {
     id,
     schemaTitle: input.schemaTitle,
@@ -47,12 +60,13 @@ export function newArtifactRecord(input: NewArtifact, id: string, time: number):
     description: input.description ?? "",
     state: input.state ?? "LIVE",
     metadata: structuredClone(input.metadata ?? {}),
-    createTime: time,
-    updateTime: time,
+    createTime,
+    updateTime: input.updateTime ?? createTime,
   };
 }
 
 export function newExecutionRecord(input: NewExecution, id: string, time: number): ExecutionRecord {
+  const createTime = input.createTime ?? time;
   return {
     id,
     schemaTitle: input.schemaTitle,
@@ -63,7 +77,31 @@ export function newExecutionRecord(input: NewExecution, id: string, time: number
     metadata: structuredClone(input.metadata ?? {}),
     inputArtifacts: [],
     outputArtifacts: [],
-    createTime: time,
-    updateTime: time,
+    createTime,
+    updateTime: input.updateTime ?? createTime,
   };
+}
+
+/**
+ * A new incarnation id: unique for every creation of a run. Stores that have an id of their own for
+ * a creation (a file's uid, an S3 claim key, a Vertex context's create time) may use that instead.
+ */
+export function newIncarnation(): string {
+  return globalThis.crypto.randomUUID();
+}
+
+/** Applies a run patch's tags to stored tags: `null` deletes, a string sets. Returns the new tags. */
+export function applyTags(
+  tags: Readonly<Record<string, string>>,
+  patch: Readonly<Record<string, string | null>> | undefined,
+): Record<string, string> {
+  const next = { ...tags };
+  if (patch) {
+    for (const key in patch) {
+      const value = patch[key];
+      if (value === null || value === undefined) delete next[key];
+      else next[key] = value;
+    }
+  }
+  return next;
 }

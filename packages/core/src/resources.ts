@@ -1,18 +1,19 @@
-import type { Backend } from "./backend.js";
+import type { CheckedBackend } from "./checked-backend.js";
 import { type CommonOptions, resolveBackend } from "./config.js";
-import { NotFoundError, ValidationError } from "./errors.js";
+import { InvalidTypeError, ValidationError } from "./errors.js";
+import { checkIdRef, checkSchemaTitle } from "./fields.js";
+import { resourceNotFound } from "./not-found.js";
 import { collectPages } from "./paging.js";
-import {
-  type ArtifactRecord,
-  type ArtifactState,
-  type ExecutionRecord,
-  type Metadata,
-  type NewArtifact,
-  type NewExecution,
-  type RunState,
-  SCHEMA,
+import type {
+  ArtifactRecord,
+  ArtifactState,
+  ExecutionRecord,
+  Metadata,
+  NewArtifact,
+  NewExecution,
+  RunState,
 } from "./types.js";
-import { validateState } from "./validation.js";
+import { isPlainObject, optionsObject, typeName } from "./validation.js";
 
 interface ResourceRecord {
   id: string;
@@ -27,10 +28,10 @@ interface ResourceRecord {
 
 /** What artifacts and executions share: identity, schema, names and metadata. */
 abstract class MetadataResource<R extends ResourceRecord> {
-  readonly backend: Backend;
+  readonly backend: CheckedBackend;
   protected record: R;
 
-  constructor(backend: Backend, record: R) {
+  constructor(backend: CheckedBackend, record: R) {
     this.backend = backend;
     this.record = record;
   }
@@ -60,36 +61,49 @@ abstract class MetadataResource<R extends ResourceRecord> {
   get createTime(): Date {
     return new Date(this.record.createTime);
   }
+  get updateTime(): Date {
+    return new Date(this.record.updateTime);
+  }
   toJSON(): R {
     return structuredClone(this.record);
   }
 }
 
-/** Splits the common options off a create call's input. */
-function splitOptions<T extends { schemaTitle: string }>(
-  kind: string,
-  options: T & CommonOptions,
-): T & { schemaVersion: string } {
+/**
+ * Splits the common options off a create call's input. Defaults (schema version, state) are applied
+ * once, by the store's `newArtifactRecord`/`newExecutionRecord`; the gateway checks every field.
+ */
+function splitOptions<T extends { schemaTitle: string }>(kind: string, options: T & CommonOptions): T {
+  if (!isPlainObject(options)) {
+    throw new InvalidTypeError(`${kind}.create takes { schemaTitle, … }; got ${typeName(options)}.`);
+  }
   const { backend: _b, project: _p, location: _l, credentials: _c, ...input } = options;
-  if (typeof input.schemaTitle !== "string" || input.schemaTitle === "") {
+  if (input.schemaTitle === undefined || input.schemaTitle === "") {
     throw new ValidationError(
       `${kind}.create needs a schemaTitle, e.g. 'system.${kind === "Artifact" ? "Dataset" : "Run"}'.`,
     );
   }
-  return { schemaVersion: SCHEMA.defaultVersion, ...(input as unknown as T) };
+  checkSchemaTitle(input.schemaTitle);
+  return input as unknown as T;
 }
 
 async function findOne<R>(
-  kind: string,
+  kind: "Artifact" | "Execution",
   id: string,
   options: CommonOptions,
-  get: (backend: Backend, id: string) => Promise<R | undefined>,
-): Promise<{ backend: Backend; record: R }> {
-  const backend = await resolveBackend(options);
-  const record = await get(backend, id);
-  if (!record)
-    throw new NotFoundError(`${kind} ${JSON.stringify(id)} was not found.`, { backend: backend.name });
+  get: (backend: CheckedBackend, id: string) => Promise<R | undefined>,
+): Promise<{ backend: CheckedBackend; record: R }> {
+  const checkedId = checkIdRef(id, kind.toLowerCase());
+  const backend = await resolveBackend(optionsObject(options, `${kind}.get options`));
+  const record = await get(backend, checkedId);
+  if (!record) throw resourceNotFound(kind, checkedId, { backend: backend.name });
   return { backend, record };
+}
+
+function listOptions(kind: string, options: unknown): CommonOptions & { schemaTitle?: string } {
+  const opts = optionsObject(options, `${kind}.list options`) as CommonOptions & { schemaTitle?: string };
+  if (opts.schemaTitle !== undefined) checkSchemaTitle(opts.schemaTitle);
+  return opts;
 }
 
 /** An artifact, as in Vertex ML Metadata: a typed, attributable resource (a dataset, a model, metrics…). */
@@ -97,7 +111,7 @@ export class Artifact extends MetadataResource<ArtifactRecord> {
   static async create(options: NewArtifact & CommonOptions): Promise<Artifact> {
     const input = splitOptions("Artifact", options);
     const backend = await resolveBackend(options);
-    return new Artifact(backend, await backend.createArtifact({ state: "LIVE", ...input }));
+    return new Artifact(backend, await backend.createArtifact(input));
   }
 
   static async get(id: string, options: CommonOptions = {}): Promise<Artifact> {
@@ -106,9 +120,10 @@ export class Artifact extends MetadataResource<ArtifactRecord> {
   }
 
   static async list(options: CommonOptions & { schemaTitle?: string } = {}): Promise<Artifact[]> {
-    const backend = await resolveBackend(options);
+    const opts = listOptions("Artifact", options);
+    const backend = await resolveBackend(opts);
     const records = await collectPages((page) =>
-      backend.listArtifacts({ ...page, schemaTitle: options.schemaTitle }),
+      backend.listArtifacts({ ...page, ...(opts.schemaTitle ? { schemaTitle: opts.schemaTitle } : {}) }),
     );
     return records.map((r) => new Artifact(backend, r));
   }
@@ -125,9 +140,8 @@ export class Artifact extends MetadataResource<ArtifactRecord> {
 export class Execution extends MetadataResource<ExecutionRecord> {
   static async create(options: NewExecution & CommonOptions): Promise<Execution> {
     const input = splitOptions("Execution", options);
-    if (input.state !== undefined) validateState(input.state);
     const backend = await resolveBackend(options);
-    return new Execution(backend, await backend.createExecution({ state: "RUNNING", ...input }));
+    return new Execution(backend, await backend.createExecution(input));
   }
 
   static async get(id: string, options: CommonOptions = {}): Promise<Execution> {
@@ -136,9 +150,10 @@ export class Execution extends MetadataResource<ExecutionRecord> {
   }
 
   static async list(options: CommonOptions & { schemaTitle?: string } = {}): Promise<Execution[]> {
-    const backend = await resolveBackend(options);
+    const opts = listOptions("Execution", options);
+    const backend = await resolveBackend(opts);
     const records = await collectPages((page) =>
-      backend.listExecutions({ ...page, schemaTitle: options.schemaTitle }),
+      backend.listExecutions({ ...page, ...(opts.schemaTitle ? { schemaTitle: opts.schemaTitle } : {}) }),
     );
     return records.map((r) => new Execution(backend, r));
   }
@@ -149,16 +164,15 @@ export class Execution extends MetadataResource<ExecutionRecord> {
 
   /** Sets the state and merges metadata one level deep. */
   async update(patch: { state?: RunState; metadata?: Metadata }): Promise<void> {
-    if (patch.state !== undefined) validateState(patch.state);
     this.record = await this.backend.updateExecution(this.id, patch);
   }
 
   async assignInputArtifacts(artifacts: (Artifact | string)[]): Promise<void> {
-    this.record = await this.backend.addExecutionEvents(this.id, { inputs: artifacts.map(idOf) });
+    this.record = await this.backend.addExecutionEvents(this.id, { inputs: idsOf(artifacts, "artifact") });
   }
 
   async assignOutputArtifacts(artifacts: (Artifact | string)[]): Promise<void> {
-    this.record = await this.backend.addExecutionEvents(this.id, { outputs: artifacts.map(idOf) });
+    this.record = await this.backend.addExecutionEvents(this.id, { outputs: idsOf(artifacts, "artifact") });
   }
 
   async getInputArtifacts(): Promise<Artifact[]> {
@@ -171,7 +185,7 @@ export class Execution extends MetadataResource<ExecutionRecord> {
 
   async #refresh(): Promise<ExecutionRecord> {
     const record = await this.backend.getExecution(this.id);
-    if (!record) throw new NotFoundError(`Execution ${this.id} was deleted.`, { backend: this.backend.name });
+    if (!record) throw resourceNotFound("Execution", this.id, { backend: this.backend.name });
     this.record = record;
     return record;
   }
@@ -191,6 +205,11 @@ export class PipelineJob {
   readonly displayName: string;
 
   constructor(init: { resourceName: string; displayName?: string }) {
+    if (!isPlainObject(init) && !((init as unknown) instanceof PipelineJob)) {
+      throw new InvalidTypeError(
+        `new PipelineJob takes { resourceName, displayName }; got ${typeName(init)}.`,
+      );
+    }
     if (typeof init.resourceName !== "string" || init.resourceName === "") {
       throw new ValidationError("A PipelineJob needs its resourceName.");
     }
@@ -199,6 +218,21 @@ export class PipelineJob {
   }
 }
 
-export function idOf(resource: { id: string } | string): string {
-  return typeof resource === "string" ? resource : resource.id;
+/** The id of an artifact or execution given as an object or as its id; a typed error for anything else. */
+export function idOf(resource: { id: string } | string, kind = "resource"): string {
+  const id = typeof resource === "string" ? resource : (resource as { id?: unknown } | null)?.id;
+  if (typeof id !== "string" || id === "") {
+    throw new InvalidTypeError(
+      `Expected an ${kind} (an object with an id) or its id; got ${typeName(resource)}.`,
+    );
+  }
+  return id;
+}
+
+/** The ids of a list of artifacts or executions; a typed error unless it is an array. */
+export function idsOf(resources: ({ id: string } | string)[], kind: string): string[] {
+  if (!Array.isArray(resources)) {
+    throw new InvalidTypeError(`Expected an array of ${kind}s (or their ids); got ${typeName(resources)}.`);
+  }
+  return resources.map((r) => idOf(r, kind));
 }

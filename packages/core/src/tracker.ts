@@ -1,11 +1,12 @@
+import type { ClassificationMetrics, ClassificationMetricsInput } from "./classification-metrics.js";
 import { type CommonOptions, getDefaults, onInit } from "./config.js";
 import type { ExperimentDataFrameRow, TimeSeriesDataFrameRow } from "./dataframe.js";
 import { NotFoundError, ValidationError } from "./errors.js";
 import { Experiment } from "./experiment.js";
-import { type ClassificationMetrics, ExperimentRun, runEndListeners } from "./experiment-run.js";
+import { ExperimentRun, type ParamsInput, runEndListeners } from "./experiment-run.js";
 import type { PipelineJob } from "./resources.js";
-import type { RunState, Value } from "./types.js";
-import type { ClassificationMetricsInput } from "./validation.js";
+import type { RunState } from "./types.js";
+import { optionsObject } from "./validation.js";
 
 /** The run that the module-level functions log to (Python's `_experiment_tracker`). */
 let current: ExperimentRun | undefined;
@@ -26,9 +27,12 @@ export interface StartRunOptions extends CommonOptions {
 
 /**
  * Starts (or with `resume`, continues) the current run; a run already current is ended COMPLETE
- * first. `await using run = await startRun("r")` ends it when the block exits.
+ * first. Without a name (`startRun()`, `startRun(undefined, options)`) a readable unique one is
+ * generated. `await using run = await startRun("r")` ends it COMPLETE when the block exits, even
+ * when it throws: use {@link withRun} when the outcome matters.
  */
-export async function startRun(name: string, options: StartRunOptions = {}): Promise<ExperimentRun> {
+export async function startRun(name?: string, options: StartRunOptions = {}): Promise<ExperimentRun> {
+  options = optionsObject(options, "startRun options") as StartRunOptions;
   if (!options.experiment && !getDefaults().experiment) {
     throw new ValidationError(
       "No experiment set for this run. Make sure to call init({ experiment: 'my-experiment' }) before invoking startRun.",
@@ -37,6 +41,8 @@ export async function startRun(name: string, options: StartRunOptions = {}): Pro
   if (current) await endRun();
   let run: ExperimentRun;
   if (options.resume) {
+    if (name === undefined)
+      throw new ValidationError("startRun(name, { resume: true }) needs the name of the run to continue.");
     run = await ExperimentRun.get(name, options);
     if (options.tensorboard !== undefined) await run.assignBackingTensorboard(options.tensorboard);
     await run.updateState("RUNNING");
@@ -65,7 +71,7 @@ export async function endRun(options: { state?: RunState } = {}): Promise<void> 
  * (rethrowing the error) and COMPLETE otherwise.
  */
 export async function withRun<T>(
-  name: string,
+  name: string | undefined,
   fn: (run: ExperimentRun) => Promise<T> | T,
   options: StartRunOptions = {},
 ): Promise<T> {
@@ -91,11 +97,11 @@ export function getCurrentRun(): ExperimentRun | undefined {
   return current;
 }
 
-export async function logParams(params: Record<string, Value>): Promise<void> {
+export async function logParams<T extends ParamsInput<T>>(params: T): Promise<void> {
   await requireRun("logParams").logParams(params);
 }
 
-export async function logMetrics(metrics: Record<string, Value>): Promise<void> {
+export async function logMetrics<T extends ParamsInput<T>>(metrics: T): Promise<void> {
   await requireRun("logMetrics").logMetrics(metrics);
 }
 
@@ -116,8 +122,10 @@ export async function log(resources: { pipelineJob?: PipelineJob } & Record<stri
   await requireRun("log").log(resources);
 }
 
-export async function getTimeSeriesDataFrame(): Promise<TimeSeriesDataFrameRow[]> {
-  return requireRun("getTimeSeriesDataFrame").getTimeSeriesDataFrame();
+export async function getTimeSeriesDataFrame<M extends string = string>(): Promise<
+  TimeSeriesDataFrameRow<M>[]
+> {
+  return requireRun("getTimeSeriesDataFrame").getTimeSeriesDataFrame<M>();
 }
 
 /** `Experiment.getDataFrame()` of the given experiment, else `init`'s (which must exist). */

@@ -28,6 +28,9 @@ export const SCHEMA = {
   defaultVersion: "0.0.1",
 } as const;
 
+/** The run types a store keeps: runs exprun writes, legacy Python runs, and pipeline runs listed in an experiment. */
+export const RUN_TYPES = [SCHEMA.experimentRun, SCHEMA.legacyRun, SCHEMA.pipelineRun] as const;
+
 export interface ExperimentRecord {
   /** The experiment id: `[a-z0-9][a-z0-9-]*`. */
   name: string;
@@ -50,22 +53,40 @@ export interface NewExperiment {
 export interface RunRef {
   experiment: string;
   run: string;
+  /**
+   * The creation of the run this call addresses ({@link RunRecord.incarnation}). When given, a run of
+   * that name whose current incarnation differs (it was deleted and created again) MUST be treated
+   * as missing: reads resolve `undefined` or reject `NotFoundError`, writes reject `NotFoundError`
+   * and nothing of them lands in the newer run. Core's `ExperimentRun` always passes it.
+   */
+  incarnation?: string | undefined;
 }
 
 export interface RunRecord {
   experiment: string;
   name: string;
+  /**
+   * Opaque id of this creation of the run: different for every `createRun` of the same name (a run
+   * deleted and re-created is a new run), the same for every read of one creation.
+   */
+  incarnation: string;
   /** `system.ExperimentRun` for runs exprun writes; a backend may list `system.PipelineRun` or legacy `system.Run` rows. */
   runType: string;
   state: RunState;
   params: Record<string, Value>;
   metrics: Record<string, Value>;
+  /** Free-form string tags (`{}` when none). On Vertex, the run context's labels. */
+  tags: Record<string, string>;
+  /** The run's note (`""` when none). On Vertex, the run context's description. */
+  description: string;
   /**
    * Resource name of the run's TensorBoard run, when one was assigned. `getRun` MUST fill it; `listRuns`
    * MAY omit it unless asked `withLatestTimeSeries` (on Vertex it costs a read per run).
    */
   tensorboardRun?: string | undefined;
+  /** Milliseconds since the epoch, UTC. */
   createTime: number;
+  /** Milliseconds since the epoch, UTC: the last change to the run's record (not to its time series). */
   updateTime: number;
   /**
    * The latest point of each time series (largest step; on a tie, the last written). Present only when
@@ -77,13 +98,36 @@ export interface RunRecord {
 export interface NewRun {
   name: string;
   state: RunState;
+  /**
+   * The run's schema title: `system.ExperimentRun` (the default), legacy `system.Run` or
+   * `system.PipelineRun` (copies keep the source's).
+   */
+  runType?: string;
+  /**
+   * Create and update time to record instead of now (importers and copies keep when a run happened).
+   * Core passes them only to stores whose `capabilities.keepsTimes` is true, which MUST store them.
+   */
+  createTime?: number;
+  updateTime?: number;
 }
 
-/** What one `updateRun` call changes. Params and metrics merge one level deep: named keys are set, others kept. */
+/**
+ * What one `updateRun` call changes. Params, metrics and tags merge one level deep: named keys are
+ * set, others kept.
+ */
 export interface RunPatch {
   params?: Record<string, Value>;
   metrics?: Record<string, Value>;
   state?: RunState;
+  /** Tags to set; a `null` value deletes that tag (deleting an absent tag is not an error). */
+  tags?: Record<string, string | null>;
+  /** Replaces the run's note. */
+  description?: string;
+  /**
+   * The run's update time becomes this instead of now (importers, copies). Passed only to stores
+   * whose `capabilities.keepsTimes` is true.
+   */
+  updateTime?: number;
 }
 
 /** One `logTimeSeriesMetrics` call: several metrics at one step and wall time. */
@@ -102,6 +146,32 @@ export interface SeriesPoint {
   value: number;
 }
 
+/**
+ * Points as three parallel columns of equal length: point `i` is `steps[i]`, `wallTimes[i]`
+ * (milliseconds since the epoch, UTC) and `values[i]`.
+ */
+export interface SeriesColumns {
+  steps: Float64Array;
+  wallTimes: Float64Array;
+  values: Float64Array;
+}
+
+/**
+ * A slice of one metric's points, as read by `Backend.readSeries` and `run.readTimeSeries()`.
+ * The arrays belong to whoever receives the chunk: the producer never reuses or mutates them.
+ */
+export interface SeriesChunk extends SeriesColumns {
+  metric: string;
+}
+
+/** Which points `readSeries` should deliver. Every field is optional; omitted means "all". */
+export interface SeriesQuery {
+  /** Only these metrics. `[]` means none. */
+  metrics?: readonly string[];
+  /** Only points with `from <= step <= to` (either bound may be omitted). */
+  steps?: { from?: number; to?: number };
+}
+
 export interface Page<T> {
   items: T[];
   /** Absent on the last page. */
@@ -114,7 +184,9 @@ export interface PageRequest {
   pageToken?: string | undefined;
 }
 
-export type ArtifactState = "PENDING" | "LIVE";
+/** Vertex's `Artifact.State` names. */
+export const ARTIFACT_STATES = ["PENDING", "LIVE"] as const;
+export type ArtifactState = (typeof ARTIFACT_STATES)[number];
 
 export interface ArtifactRecord {
   /** The artifact id, unique within the store. */
@@ -140,6 +212,9 @@ export interface NewArtifact {
   description?: string;
   state?: ArtifactState;
   metadata?: Metadata;
+  /** Kept where `capabilities.keepsTimes` (importers, copies); otherwise the store's now. */
+  createTime?: number;
+  updateTime?: number;
 }
 
 export interface ExecutionRecord {
@@ -165,6 +240,9 @@ export interface NewExecution {
   description?: string;
   state?: RunState;
   metadata?: Metadata;
+  /** Kept where `capabilities.keepsTimes` (importers, copies); otherwise the store's now. */
+  createTime?: number;
+  updateTime?: number;
 }
 
 export interface ExecutionPatch {

@@ -3,6 +3,7 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { createMemoryBackend } from "@exprun/backend-memory";
 import { describe, expect, it } from "vitest";
 import { defaultBackendUri, openBackend, parseBackendUri, registerBackendScheme } from "../src/index.js";
 
@@ -34,25 +35,26 @@ describe("backend URIs", () => {
     await expect(openBackend("redis://x")).rejects.toThrowError(/Unknown backend URI "redis:\/\/x"/);
   });
 
-  it("a registered scheme opens the user's store", async () => {
-    const fake = { name: "mine" } as never;
+  it("a registered scheme opens the user's store, checked", async () => {
+    const mine = createMemoryBackend();
     registerBackendScheme("mine", ({ host }) => {
       expect(host).toBe("here");
-      return fake;
+      return mine;
     });
-    expect(await openBackend("mine://here")).toBe(fake);
+    expect(await openBackend("mine://here")).toBe(mine);
   });
 
   it("an importer given by the caller resolves the backend package", async () => {
     const asked: string[] = [];
+    const made = createMemoryBackend();
     const backend = await openBackend("memory:", {
       importer: async (pkg) => {
         asked.push(pkg);
-        return { createMemoryBackend: () => ({ name: "from-importer" }) };
+        return { createMemoryBackend: () => made };
       },
     });
     expect(asked).toEqual(["@exprun/backend-memory"]);
-    expect(backend.name).toBe("from-importer");
+    expect(backend).toBe(made);
   });
 
   it("a vertex URI without a location says how to write it", async () => {

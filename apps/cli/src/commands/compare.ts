@@ -1,4 +1,4 @@
-import type { RunRecord, Value } from "@exprun/core";
+import { latestSeriesPoints, type RunRecord, type Value } from "@exprun/core";
 import type { Command } from "commander";
 import type { CliIo } from "../context.js";
 import { UsageError } from "../errors.js";
@@ -37,7 +37,10 @@ ${examples(
         const runs: RunRecord[] = [];
         for (const spec of specs) {
           const record = await resolveRun(backend, spec, experiment);
-          const latest = await backend.latestTimeSeries({ experiment: record.experiment, run: record.name });
+          const latest = await latestSeriesPoints(backend, {
+            experiment: record.experiment,
+            run: record.name,
+          });
           runs.push({ ...record, latestTimeSeries: latest });
         }
         let rows = compareRuns(runs);

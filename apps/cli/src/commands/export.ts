@@ -5,6 +5,7 @@ import {
   buildTimeSeriesDataFrame,
   collectPages,
   NotFoundError,
+  readSeriesPoints,
 } from "@exprun/core";
 import type { Command } from "commander";
 import type { CliIo } from "../context.js";
@@ -120,7 +121,7 @@ async function timeSeriesFrame(backend: Backend, experiments: string[]) {
     const runs = await collectPages((page) => backend.listRuns(name, page));
     for (const run of runs) {
       const frame = buildTimeSeriesDataFrame(
-        await backend.readTimeSeries({ experiment: name, run: run.name }),
+        await readSeriesPoints(backend, { experiment: name, run: run.name }),
       );
       for (const r of frame) {
         for (const key of Object.keys(r)) if (key !== "step" && key !== "wall_time") metrics.add(key);

@@ -1,4 +1,4 @@
-import { collectPages, type SeriesPoint, settlePoints } from "@exprun/core";
+import { collectPages, readSeriesPoints, type SeriesPoint, settlePoints } from "@exprun/core";
 import type { Command } from "commander";
 import type { CliIo } from "../context.js";
 import { UsageError } from "../errors.js";
@@ -52,7 +52,7 @@ ${examples(
         const perRun: { label: string; points: SeriesPoint[] }[] = [];
         for (const ref of refs) {
           const points = settlePoints(
-            await backend.readTimeSeries(ref, wanted ? { metrics: wanted } : undefined),
+            await readSeriesPoints(backend, ref, wanted ? { metrics: wanted } : undefined),
           );
           perRun.push({ label: `${ref.experiment}/${ref.run}`, points });
         }

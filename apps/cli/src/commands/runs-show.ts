@@ -1,4 +1,4 @@
-import { type ClassificationMetrics, ExperimentRun } from "@exprun/core";
+import { type ClassificationMetrics, ExperimentRun, readSeriesPoints } from "@exprun/core";
 import type { Context } from "../context.js";
 import { isoTime } from "../format/json.js";
 import { renderPairs, renderTable } from "../format/table.js";
@@ -17,7 +17,7 @@ export async function showRun(
   const record = await resolveRun(backend, spec, experimentOption ?? ctx.defaultExperiment());
   const run = await ExperimentRun.get(record.name, { backend, experiment: record.experiment });
   const [points, classification, executions, artifacts, pipelineJobs] = await Promise.all([
-    backend.readTimeSeries(run.ref),
+    readSeriesPoints(backend, run.ref),
     run.getClassificationMetrics(),
     run.getExecutions(),
     run.getArtifacts(),

@@ -6,6 +6,7 @@ import {
   type RunPatch,
   type RunRecord,
   type RunRef,
+  readSeriesPoints,
   type SeriesPoint,
   settlePoints,
   type TimeSeriesWrite,
@@ -142,10 +143,11 @@ async function missingPoints(
   ref: RunRef,
   fresh: boolean,
 ): Promise<SeriesPoint[]> {
-  const wanted = settlePoints(await source.readTimeSeries(ref));
+  const wanted = settlePoints(await readSeriesPoints(source, ref));
   if (fresh || wanted.length === 0) return wanted;
   const have = new Map<string, SeriesPoint>();
-  for (const p of settlePoints(await target.readTimeSeries(ref))) have.set(`${p.metric}\u0000${p.step}`, p);
+  for (const p of settlePoints(await readSeriesPoints(target, ref)))
+    have.set(`${p.metric}\u0000${p.step}`, p);
   return wanted.filter((p) => {
     const t = have.get(`${p.metric}\u0000${p.step}`);
     return !t || !Object.is(t.value, p.value) || t.wallTime !== p.wallTime;

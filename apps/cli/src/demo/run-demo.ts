@@ -1,4 +1,4 @@
-import { collectPages, Experiment, ExperimentRun, type RunRecord } from "@exprun/core";
+import { collectPages, Experiment, ExperimentRun, type RunRecord, readSeriesPoints } from "@exprun/core";
 import type { Context } from "../context.js";
 import { renderChart } from "../format/chart.js";
 import { startProgress } from "../format/progress.js";
@@ -82,7 +82,8 @@ export async function runDemo(
   );
   const series = [];
   for (const r of records) {
-    const points = await backend.readTimeSeries(
+    const points = await readSeriesPoints(
+      backend,
       { experiment: experiment.name, run: r.name },
       { metrics: ["val_loss"] },
     );

@@ -6,23 +6,21 @@ import { createMemoryBackend } from "@exprun/backend-memory";
 import { registerBackendScheme } from "@exprun/core";
 import { snapshotStore } from "./snapshot.mjs";
 
+// The CLI closes the store it opened; the snapshot reads the memory store underneath, which stays open.
 let store;
-registerBackendScheme("memdump", () => {
-  store ??= createMemoryBackend({ pageSize: 3 });
+let memory;
+const open = (capabilities = {}) => {
+  memory ??= createMemoryBackend({ pageSize: 3 });
+  store ??= { ...memory, capabilities: { ...memory.capabilities, ...capabilities }, close: async () => {} };
   return store;
-});
+};
+registerBackendScheme("memdump", () => open());
 // The same store declaring that time series need a TensorBoard, as Vertex does.
-registerBackendScheme("memdump-tb", () => {
-  if (!store) {
-    const memory = createMemoryBackend({ pageSize: 3 });
-    store = { ...memory, capabilities: { ...memory.capabilities, requiresTensorboard: true } };
-  }
-  return store;
-});
+registerBackendScheme("memdump-tb", () => open({ requiresTensorboard: true }));
 
 let dumped = false;
 process.on("beforeExit", async () => {
-  if (dumped || !store) return;
+  if (dumped || !memory) return;
   dumped = true;
-  writeFileSync(process.env.EXPRUN_MEMDUMP_OUT, JSON.stringify(await snapshotStore(store)));
+  writeFileSync(process.env.EXPRUN_MEMDUMP_OUT, JSON.stringify(await snapshotStore(memory)));
 });
