@@ -117,6 +117,8 @@ export class MergedLog<D> {
   private queued: SharedRead<D> | undefined;
   private readonly pending: PendingAppend<D>[] = [];
   private writing = false;
+  /** The largest delta version this backend has listed or written: where the list barrier starts. */
+  private maxDelta = "";
   private readonly puts = new Set<Promise<void>>();
   private readonly compactAt: number;
 
@@ -176,14 +178,15 @@ export class MergedLog<D> {
   }
 
   private async readAndCompact(scope: Scope, light: boolean): Promise<LogRead<D>> {
-    let listed = await this.readListed(scope, light);
+    if (light) return this.readEnds();
+    let listed = await this.readListed(scope);
     // A log past the threshold is compacted when what this backend has not read of it yet is small
     // (a read of one run skips other runs' deltas, and would first have to GET them); otherwise only
     // when it grows 16 times past it (about one GET per delta written, within one LIST page). Every
     // write lists the log first, so keeping it short keeps writes cheap.
     const objects = listed.foldable.length;
     const shouldCompact =
-      objects >= this.compactAt && (listed.unread <= this.compactAt || objects >= this.compactAt * 16);
+      objects >= this.compactAt && (listed.unread <= this.compactAt / 8 || objects >= this.compactAt * 16);
     if (shouldCompact) {
       try {
         if (!listed.complete) listed = await this.readListed("all");
@@ -200,7 +203,36 @@ export class MergedLog<D> {
     return { ...listed, data: this.data };
   }
 
-  private async readListed(scope: Scope, light = false): Promise<LogRead<D>> {
+  /**
+   * The list barrier. Deltas below the largest version this backend has seen cannot move its clock,
+   * and deltas never end a creation, so one LIST starting after that version suffices: it returns
+   * the newer deltas (whose versions move the clock), then every snapshot, tombstone and run deletion
+   * (they sort after deltas), and the tombstones and deletions not seen yet are read.
+   */
+  private async readEnds(): Promise<LogRead<D>> {
+    const startAfter = this.maxDelta === "" ? undefined : `${this.metaPrefix}d/${this.maxDelta}`;
+    const { keys } = await this.transport.list(this.metaPrefix, { startAfter });
+    const needed: string[] = [];
+    for (const key of keys) {
+      const parsed = parseMetaKey(this.metaPrefix, key);
+      if (!parsed) continue;
+      this.clock.observe(parsed.version);
+      if (parsed.kind === "d" && parsed.version > this.maxDelta) this.maxDelta = parsed.version;
+      if ((parsed.kind === "t" || parsed.kind === "x") && !this.applied.has(key)) needed.push(key);
+    }
+    const bodies = await mapLimit(needed, this.options.concurrency, (key) => this.transport.get(key));
+    needed.forEach((key, index) => {
+      const body = bodies[index];
+      // Never folded; gone only with its whole experiment, which a tombstone then ends anyway.
+      if (body !== undefined && !this.apply(key, body)) throw this.corruptError(key, this.corrupt.get(key));
+    });
+    for (const key of needed) {
+      if (this.corrupt.has(key)) throw this.corruptError(key, this.corrupt.get(key));
+    }
+    return { data: this.data, foldable: [], complete: false, unread: 0 };
+  }
+
+  private async readListed(scope: Scope): Promise<LogRead<D>> {
     for (let attempt = 0; attempt < MAX_READ_ATTEMPTS; attempt++) {
       const appliedBefore = [...this.applied];
       const { keys } = await this.transport.list(this.metaPrefix);
@@ -212,14 +244,14 @@ export class MergedLog<D> {
         const parsed = parseMetaKey(this.metaPrefix, key);
         if (!parsed) continue;
         this.clock.observe(parsed.version);
+        if (parsed.kind === "d" && parsed.version > this.maxDelta) this.maxDelta = parsed.version;
         // Tombstones and run deletions are never folded: they stay as objects of their own, so a
         // write's list barrier finds every deletion by listing, and reads only those it has not seen.
         const ends = parsed.kind === "t" || parsed.kind === "x";
         if (!ends) foldable.push(key);
+        // Snapshots, tombstones and run deletions are always read (few); deltas as the scope says.
         const inScope =
-          ends ||
-          (!light &&
-            (parsed.kind === "s" || scope === "all" || parsed.tag === undefined || scope.has(parsed.tag)));
+          ends || parsed.kind === "s" || scope === "all" || parsed.tag === undefined || scope.has(parsed.tag);
         if (!inScope && !this.applied.has(key) && !this.corrupt.has(key)) unread++;
         if (this.corrupt.has(key)) {
           if (inScope) relevantCorrupt.push(key);
@@ -366,6 +398,8 @@ export class MergedLog<D> {
     const put = this.transport.put(key, encode(combined)).then(
       () => {
         this.applied.add(key);
+        if (key.startsWith(`${this.metaPrefix}d/`) && last.version > this.maxDelta)
+          this.maxDelta = last.version;
         this.kind.join(this.data, combined);
         for (const { item, version } of built) item.resolve(version);
       },
