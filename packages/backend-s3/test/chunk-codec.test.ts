@@ -25,7 +25,8 @@ function roundTrip(steps: number[], wallTimes: number[], values: number[]) {
     [back?.values, values],
   ] as const) {
     expect(got?.length).toBe(want.length);
-    want.forEach((x, i) => expect(Object.is(got?.[i], x), `${i}: ${got?.[i]} vs ${x}`).toBe(true));
+    for (const [i, x] of want.entries())
+      expect(Object.is(got?.[i], x), `${i}: ${got?.[i]} vs ${x}`).toBe(true);
   }
   return bytes.length;
 }
