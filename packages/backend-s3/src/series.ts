@@ -49,6 +49,8 @@ interface RunBuffer {
   /** Metrics in the order they were first written since the last flush. */
   metrics: Map<string, MetricBuffer>;
   points: number;
+  /** Latest points of chunks already stored whose summary PUT failed: the next flush writes them. */
+  unsummarised: Record<string, LatestPoint> | undefined;
   /** Flushes of one buffer run one after another. */
   chain: Promise<void>;
 }
@@ -88,7 +90,15 @@ export class SeriesStore {
     const id = SeriesStore.id(experiment, run, inc);
     let buffer = this.buffers.get(id);
     if (buffer === undefined) {
-      buffer = { experiment, run, inc, metrics: new Map(), points: 0, chain: Promise.resolve() };
+      buffer = {
+        experiment,
+        run,
+        inc,
+        metrics: new Map(),
+        points: 0,
+        unsummarised: undefined,
+        chain: Promise.resolve(),
+      };
       this.buffers.set(id, buffer);
     }
     for (const write of writes) {
@@ -108,7 +118,7 @@ export class SeriesStore {
   }
 
   hasBuffered(): boolean {
-    for (const buffer of this.buffers.values()) if (buffer.points > 0) return true;
+    for (const buffer of this.buffers.values()) if (buffer.points > 0 || buffer.unsummarised) return true;
     return false;
   }
 
@@ -133,7 +143,7 @@ export class SeriesStore {
   /** Flushes this backend's buffer of one run creation; resolves whether it held points. */
   async flushIncarnation(experiment: string, run: string, inc: string): Promise<boolean> {
     const buffer = this.buffers.get(SeriesStore.id(experiment, run, inc));
-    if (buffer === undefined || buffer.points === 0) {
+    if (buffer === undefined || (buffer.points === 0 && !buffer.unsummarised)) {
       await buffer?.chain;
       return false;
     }
@@ -148,7 +158,7 @@ export class SeriesStore {
    */
   private flushBuffer(buffer: RunBuffer): Promise<void> {
     const next = buffer.chain.then(async () => {
-      if (buffer.points === 0) return;
+      if (buffer.points === 0 && !buffer.unsummarised) return;
       const taken = buffer.metrics;
       const takenPoints = buffer.points;
       buffer.metrics = new Map();
@@ -160,13 +170,16 @@ export class SeriesStore {
           // Everything buffered for this incarnation went with its run.
           buffer.metrics = new Map();
           buffer.points = 0;
+          buffer.unsummarised = undefined;
           this.buffers.delete(SeriesStore.id(buffer.experiment, buffer.run, buffer.inc));
           throw error;
         }
         this.restore(buffer, taken, takenPoints);
         throw error;
       }
-      try {
+      let latest = buffer.unsummarised ?? {};
+      let chunk: Promise<unknown> = Promise.resolve();
+      if (takenPoints > 0) {
         const v = this.clock.next();
         const segment: Segment = { v, metrics: [] };
         for (const [name, column] of taken) {
@@ -177,17 +190,29 @@ export class SeriesStore {
             values: Float64Array.from(column.values),
           });
         }
+        latest = mergeLatest(latest, latestOf(segment));
         const prefix = this.host.prefix(buffer.experiment, buffer.run, buffer.inc);
-        await Promise.all([
-          this.transport.put(chunkKey(prefix, v), encodeChunk({ inc: buffer.inc, segs: [segment] }), {
-            contentType: "application/octet-stream",
-          }),
-          this.host.recordLatest(buffer.experiment, buffer.run, buffer.inc, latestOf(segment)),
-        ]);
-      } catch (error) {
-        this.restore(buffer, taken, takenPoints);
-        throw error;
+        chunk = this.transport.put(chunkKey(prefix, v), encodeChunk({ inc: buffer.inc, segs: [segment] }), {
+          contentType: "application/octet-stream",
+        });
       }
+      // The chunk and its summary are written at once. A chunk that failed is written again by the
+      // next flush (its points are put back); a chunk that was stored never is (that would deliver
+      // its points twice), only its summary, if that is what failed.
+      const [stored, summarised] = await Promise.allSettled([
+        chunk,
+        this.host.recordLatest(buffer.experiment, buffer.run, buffer.inc, latest),
+      ]);
+      if (stored.status === "rejected") {
+        this.restore(buffer, taken, takenPoints);
+        buffer.unsummarised = summarised.status === "fulfilled" ? undefined : buffer.unsummarised;
+        throw stored.reason;
+      }
+      if (summarised.status === "rejected") {
+        buffer.unsummarised = latest;
+        throw summarised.reason;
+      }
+      buffer.unsummarised = undefined;
     });
     buffer.chain = next.catch(() => undefined);
     return next;
@@ -200,9 +225,12 @@ export class SeriesStore {
       const before = merged.get(name);
       if (before === undefined) merged.set(name, column);
       else {
-        before.steps.push(...column.steps);
-        before.wallTimes.push(...column.wallTimes);
-        before.values.push(...column.values);
+        // A loop, not push(...column): a buffer kept through a long outage can outgrow the stack.
+        for (let i = 0; i < column.steps.length; i++) {
+          before.steps.push(column.steps[i] as number);
+          before.wallTimes.push(column.wallTimes[i] as number);
+          before.values.push(column.values[i] as number);
+        }
       }
     }
     buffer.metrics = merged;
@@ -363,6 +391,21 @@ function selectSteps(metric: Segment["metrics"][number], from: number, to: numbe
   if (keep.length === steps.length) return { metric: name, steps, wallTimes, values };
   const pick = (source: Float64Array) => Float64Array.from(keep, (i) => source[i] as number);
   return { metric: name, steps: pick(steps), wallTimes: pick(wallTimes), values: pick(values) };
+}
+
+/** Per metric, the later of two latest points (larger step, then later write). */
+function mergeLatest(
+  a: Record<string, LatestPoint>,
+  b: Record<string, LatestPoint>,
+): Record<string, LatestPoint> {
+  const out: Record<string, LatestPoint> = Object.create(null);
+  for (const [metric, point] of Object.entries(a)) out[metric] = point;
+  for (const [metric, point] of Object.entries(b)) {
+    const current = out[metric];
+    if (!current || point.step > current.step || (point.step === current.step && point.o > current.o))
+      out[metric] = point;
+  }
+  return out;
 }
 
 /** The latest point per metric of one flushed segment: largest step, then last written. */

@@ -93,6 +93,38 @@ for (const kind of SERVERS) {
       for (const x of [a, b, reader]) await x.close();
     });
 
+    it("a failed flush keeps its points, every flush rejects while the cause lasts, and nothing is written twice", async () => {
+      const prefix = uniquePrefix("failing");
+      const b = s3.backend(prefix);
+      await b.createExperiment({ name: "e" });
+      await b.createRun("e", { name: "r", state: "RUNNING" });
+      const ref = { experiment: "e", run: "r" };
+      const chunkPut = (x: Exchange) => x.method === "PUT" && decodeURIComponent(x.url).includes(".bin");
+      const summaryPut = (x: Exchange) =>
+        x.method === "PUT" && decodeURIComponent(x.url).includes("/meta/d/");
+      const refused = { status: 403, code: "AccessDenied", message: "Refused by the test." };
+      // The chunk cannot be written: its points stay buffered, across flushes and new appends.
+      s3.server.refuse = (x) => (chunkPut(x) ? refused : undefined);
+      await b.appendTimeSeries(ref, [{ step: 1, wallTime: 1, values: { loss: 1 } }]);
+      await expect(b.flush()).rejects.toThrow(/AccessDenied/);
+      await b.appendTimeSeries(ref, [{ step: 2, wallTime: 2, values: { loss: 2 } }]);
+      await expect(b.flush()).rejects.toThrow(/AccessDenied/);
+      // The chunk is stored but its summary is refused: the next flush writes the summary only.
+      s3.server.refuse = (x) => (summaryPut(x) ? refused : undefined);
+      await expect(b.flush()).rejects.toThrow(/AccessDenied/);
+      s3.server.refuse = undefined;
+      await b.flush();
+      const reader = s3.backend(prefix);
+      expect((await readSeriesPoints(reader, ref)).map((p) => [p.step, p.value])).toEqual([
+        [1, 1],
+        [2, 2],
+      ]);
+      expect(
+        (await reader.listRuns("e", { withLatestTimeSeries: true })).items[0]?.latestTimeSeries?.loss?.step,
+      ).toBe(2);
+      for (const x of [b, reader]) await x.close();
+    });
+
     it("small chunks from timer flushes are folded into one, and reads before and after deliver the same points", async () => {
       const prefix = uniquePrefix("fold");
       const writer = s3.backend(prefix, { seriesChunkPoints: 1000, seriesCompactThreshold: 4 });
