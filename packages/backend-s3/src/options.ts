@@ -199,6 +199,6 @@ export function resolveOptions(options: S3BackendOptions, prefix: string): Resol
         );
       }),
     onWarning: options.onWarning ?? ((message) => console.warn(message)),
-    now: options.now ?? Date.now,
+    now: options.now ?? (() => Date.now()),
   };
 }

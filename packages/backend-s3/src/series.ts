@@ -272,6 +272,7 @@ export class SeriesStore {
         fetches.set(index, promise);
       };
       const small: { key: string; min: string; max: string; chunk: Chunk; points: number }[] = [];
+      let keptPoints = 0;
       const pending: Segment[] = [];
       let vanished = false;
       for (let index = 0; index < entries.length; index++) {
@@ -294,7 +295,11 @@ export class SeriesStore {
           throw this.corruptChunk(entry.key, error, delivered);
         }
         const points = chunkPoints(chunk);
-        if (points < this.options.seriesChunkPoints / 2) small.push({ ...entry, chunk, points });
+        // Small chunks are kept for compaction, up to a bound (a later read folds the rest).
+        if (points < this.options.seriesChunkPoints / 2 && keptPoints < this.options.seriesChunkPoints * 16) {
+          small.push({ ...entry, chunk, points });
+          keptPoints += points;
+        }
         for (const segment of chunk.segs) {
           if (segment.v <= lastEmitted || pending.some((p) => p.v === segment.v)) continue;
           pending.push(segment);
