@@ -31,14 +31,20 @@ export class SeriesReader {
    * most `concurrency` chunk GETs are in flight ahead of the consumer; the stream holds only
    * those and the chunk it is yielding (plus small chunks kept for compaction).
    */
-  async *stream(prefix: string, inc: string, query: SeriesQuery = {}): AsyncGenerator<ColumnChunk> {
+  async *stream(
+    prefix: string,
+    inc: string,
+    query: SeriesQuery = {},
+    listing?: Promise<{ keys: string[] }>,
+  ): AsyncGenerator<ColumnChunk> {
     const wanted = query.metrics ? new Set(query.metrics) : undefined;
     const from = query.steps?.from ?? Number.NEGATIVE_INFINITY;
     const to = query.steps?.to ?? Number.POSITIVE_INFINITY;
     let lastEmitted = "";
     let delivered = 0;
     for (let attempt = 0; attempt < MAX_READ_ATTEMPTS; attempt++) {
-      const { keys } = await this.transport.list(prefix);
+      // A listing the caller started early (of the run's folder) serves the first attempt.
+      const { keys } = attempt === 0 && listing ? await listing : await this.transport.list(prefix);
       const entries = keys.flatMap((key) => {
         const parsed = parseChunkKey(prefix, key);
         if (!parsed) return [];

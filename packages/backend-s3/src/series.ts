@@ -231,8 +231,27 @@ export class SeriesStore {
   }
 
   /** Streams the chunks of one run creation; see `SeriesReader`. */
-  stream(experiment: string, run: string, inc: string, query: SeriesQuery = {}): AsyncGenerator<ColumnChunk> {
-    return this.reader.stream(this.host.prefix(experiment, run, inc), inc, query);
+  stream(
+    experiment: string,
+    run: string,
+    inc: string,
+    query: SeriesQuery = {},
+    listing?: Promise<{ keys: string[] }>,
+  ): AsyncGenerator<ColumnChunk> {
+    return this.reader.stream(this.host.prefix(experiment, run, inc), inc, query, listing);
+  }
+
+  /** Whether this backend holds unwritten points of any creation of the run. */
+  buffersRun(experiment: string, run: string): boolean {
+    for (const buffer of this.buffers.values()) {
+      if (
+        buffer.experiment === experiment &&
+        buffer.run === run &&
+        (buffer.points > 0 || buffer.unsummarised)
+      )
+        return true;
+    }
+    return false;
   }
 }
 
