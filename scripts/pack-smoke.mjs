@@ -1,5 +1,5 @@
-// What a user gets from the registry: packs every public package (`pnpm pack` turns workspace:
-// ranges into versions), installs the tarballs with npm into an empty folder outside the repo, and
+// What a user gets from the registry: packs every public package with `pnpm pack:all` (pnpm's packing
+// turns workspace: ranges into versions), installs the tarballs with npm into an empty folder outside the repo, and
 // runs each README's example there. A README's example is its first ```js block; a first line
 // `// file: NAME.test.mjs` makes it a vitest file, run with the installed vitest.
 import { execFileSync } from "node:child_process";
@@ -37,12 +37,19 @@ const run = (cmd, args, cwd, extraEnv = {}) =>
   });
 
 try {
-  const packed = [];
-  for (const dir of packageDirs) {
-    run("pnpm", ["pack", "--pack-destination", tarballs], dir);
-  }
-  for (const file of readdirSync(tarballs)) packed.push(path.join(tarballs, file));
-  console.log(`packed ${packed.length} packages into ${tarballs}`);
+  // Packed exactly as README tells users to (`pnpm pack:all`), so that path is tested too.
+  run(process.execPath, [path.join(root, "scripts", "pack-all.mjs"), tarballs], root);
+  const wanted = new Set(
+    packageDirs.map((dir) =>
+      JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8"))
+        .name.replace("@", "")
+        .replace("/", "-"),
+    ),
+  );
+  const packed = readdirSync(tarballs)
+    .filter((file) => wanted.has(file.replace(/-\d+\.\d+\.\d+.*\.tgz$/, "")))
+    .map((file) => path.join(tarballs, file));
+  console.log(`packed ${packed.length} packages into ${tarballs} (pnpm pack:all)`);
 
   const examples = [];
   const extraDeps = new Set();

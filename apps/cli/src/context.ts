@@ -4,6 +4,13 @@ import { type CheckedBackend, defaultBackendUri, NotFoundError, parseBackendUri 
 import { openCliBackend } from "./backends.js";
 import { type Colors, colorEnabled, makeColors } from "./format/colors.js";
 import { toJson } from "./format/json.js";
+import { safe } from "./format/safe.js";
+import { invocation } from "./install.js";
+
+/** A word quoted for a POSIX shell when it needs it. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${safe(word).replace(/'/g, "'\\''")}'`;
+}
 
 /** The streams and environment a command runs with; `process`'s in the real binary. */
 export interface CliIo {
@@ -49,7 +56,7 @@ export class Context {
   backend(uri: string = this.backendUri): Promise<CheckedBackend> {
     let opened = this.#backends.get(uri);
     if (!opened) {
-      opened = openCliBackend(uri);
+      opened = openCliBackend(uri, this.io.env);
       this.#backends.set(uri, opened);
     }
     return opened;
@@ -84,6 +91,18 @@ export class Context {
       const backend = await pending.catch(() => undefined);
       await backend?.close?.();
     }
+  }
+
+  /**
+   * A command line to suggest: `pnpm exprun …` when this CLI runs from the repository (where
+   * `exprun` is not on PATH), `exprun …` when installed; with `--backend` when one was given.
+   */
+  command(rest: string, options: { withBackend?: boolean } = {}): string {
+    const backend =
+      options.withBackend && this.options.backend !== undefined
+        ? ` --backend ${shellWord(this.options.backend)}`
+        : "";
+    return `${invocation()} ${rest}${backend}`;
   }
 
   /** The experiment a command works on when none is given: `EXPRUN_EXPERIMENT`. */

@@ -1,4 +1,5 @@
 import { isExprunError } from "@exprun/core";
+import { safeLines } from "./format/safe.js";
 
 /** Bad usage or input found by the CLI itself (exit code 1). */
 export class UsageError extends Error {
@@ -28,12 +29,18 @@ export function exitCodeOf(error: unknown): number {
   if (error instanceof UsageError) return EXIT_USAGE;
   if (error instanceof StoreError) return EXIT_STORE;
   if (isExprunError(error)) return error.code === "BACKEND" ? EXIT_STORE : EXIT_USAGE;
-  if ((error as { name?: unknown } | null)?.name === "FilterSyntaxError") return EXIT_USAGE;
   return EXIT_STORE;
 }
 
-/** The one-line message shown without `--verbose`. */
+/**
+ * The one-line message shown without `--verbose` (a filter error adds the expression and a caret).
+ * Messages quote store text (names, keys), so control characters in them are escaped.
+ */
 export function shortMessage(error: unknown): string {
+  return safeLines(plainMessage(error));
+}
+
+function plainMessage(error: unknown): string {
   if (error instanceof Error) {
     const message = error.message.startsWith("[exprun]") ? error.message : `[exprun] ${error.message}`;
     if (exitCodeOf(error) === EXIT_STORE && !isExprunError(error) && !(error instanceof StoreError)) {
@@ -44,8 +51,12 @@ export function shortMessage(error: unknown): string {
   return `[exprun] ${String(error)}`;
 }
 
-/** The stack and the chain of causes, shown with `--verbose`. */
+/** The stack and the chain of causes, shown with `--verbose`, escaped as {@link shortMessage} is. */
 export function verboseMessage(error: unknown): string {
+  return safeLines(verboseText(error));
+}
+
+function verboseText(error: unknown): string {
   const parts: string[] = [];
   let current: unknown = error;
   let depth = 0;

@@ -2,8 +2,13 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import type { CliIo } from "./context.js";
 import { exitCodeOf, shortMessage, verboseMessage } from "./errors.js";
+import { safeLines } from "./format/safe.js";
+
+/** Set by the bundler (scripts/bundle.mjs); the unbundled build reads package.json. */
+declare const EXPRUN_CLI_VERSION: string | undefined;
 
 function version(): string {
+  if (typeof EXPRUN_CLI_VERSION === "string") return EXPRUN_CLI_VERSION;
   try {
     const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
       version?: string;
@@ -35,12 +40,13 @@ type Register = (program: Command, io: CliIo) => void;
 /** Each command group's module, imported only when the command line names it (fast start-up). */
 const GROUPS: Record<string, () => Promise<Register>> = {
   experiments: async () => (await import("./commands/experiments.js")).registerExperiments,
-  runs: async () => (await import("./commands/runs.js")).registerRuns,
+  runs: async () => (await import("./commands/runs/index.js")).registerRuns,
   log: async () => (await import("./commands/log.js")).registerLog,
   compare: async () => (await import("./commands/compare.js")).registerCompare,
   plot: async () => (await import("./commands/plot.js")).registerPlot,
   export: async () => (await import("./commands/export.js")).registerExport,
   copy: async () => (await import("./commands/copy.js")).registerCopy,
+  import: async () => (await import("./commands/import.js")).registerImport,
   demo: async () => (await import("./commands/demo.js")).registerDemo,
 };
 const ALIASES: Record<string, string> = { exp: "experiments" };
@@ -74,7 +80,7 @@ export async function buildProgram(io: CliIo, argv?: string[]): Promise<Command>
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
-      outputError: (s, write) => write(`[exprun] ${s.replace(/^error: /, "")}`),
+      outputError: (s, write) => write(safeLines(`[exprun] ${s.replace(/^error: /, "")}`)),
     })
     .addHelpText("after", GLOBAL_HELP);
   const name = argv && commandName(argv);

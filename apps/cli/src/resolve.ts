@@ -1,19 +1,38 @@
 import {
-  type Backend,
+  type CheckedBackend,
   collectPages,
+  type ExperimentRecord,
   ExperimentRun,
+  experimentNotFound,
+  isExprunError,
   NotFoundError,
   type RunRecord,
   type RunRef,
+  runNotFound,
 } from "@exprun/core";
 import { UsageError } from "./errors.js";
+
+/** The experiment's record, or core's not-found error with the command that lists what exists. */
+export async function requireExperimentRecord(
+  backend: CheckedBackend,
+  name: string,
+): Promise<ExperimentRecord> {
+  const record = await backend.getExperiment(name);
+  if (!record) {
+    throw experimentNotFound(name, {
+      backend: backend.name,
+      hint: "List the experiments with: exprun experiments list",
+    });
+  }
+  return record;
+}
 
 /**
  * Finds the run a command names: `experiment/run`, or `run` with `--experiment`
  * (or `EXPRUN_EXPERIMENT`), or `run` alone when exactly one experiment has a run of that name.
  */
 export async function resolveRun(
-  backend: Backend,
+  backend: CheckedBackend,
   spec: string,
   experiment: string | undefined,
 ): Promise<RunRecord> {
@@ -36,25 +55,19 @@ export async function resolveRun(
     );
   }
   throw new UsageError(
-    `Run ${JSON.stringify(spec)} exists in several experiments (${found.map((r) => r.experiment).join(", ")}). ` +
+    `Run ${JSON.stringify(spec)} exists in several experiments (${found.map((r) => JSON.stringify(r.experiment)).join(", ")}). ` +
       `Name one: --experiment ${found[0]!.experiment} or ${found[0]!.experiment}/${spec}.`,
   );
 }
 
-async function mustGet(backend: Backend, ref: RunRef): Promise<RunRecord> {
-  if (!(await backend.getExperiment(ref.experiment))) {
-    throw new NotFoundError(
-      `Experiment ${JSON.stringify(ref.experiment)} was not found. List the experiments with: exprun experiments list`,
-      { backend: backend.name },
-    );
-  }
+async function mustGet(backend: CheckedBackend, ref: RunRef): Promise<RunRecord> {
+  await requireExperimentRecord(backend, ref.experiment);
   const record = await backend.getRun(ref);
   if (!record) {
-    throw new NotFoundError(
-      `Run ${JSON.stringify(ref.run)} was not found in experiment ${JSON.stringify(ref.experiment)}. ` +
-        `List its runs with: exprun runs list --experiment ${ref.experiment}`,
-      { backend: backend.name },
-    );
+    throw runNotFound(ref, {
+      backend: backend.name,
+      hint: `List its runs with: exprun runs list --experiment ${ref.experiment}`,
+    });
   }
   return record;
 }
@@ -67,7 +80,7 @@ export function requireExperiment(value: string | undefined, command: string): s
 
 /** The run to log to; with `create`, it (and its experiment) are created when missing. */
 export async function getRun(
-  backend: Backend,
+  backend: CheckedBackend,
   spec: string,
   experimentOption: string | undefined,
   create: boolean,
@@ -78,15 +91,13 @@ export async function getRun(
   try {
     return await ExperimentRun.get(name, { backend, experiment });
   } catch (error) {
-    if (!(error instanceof NotFoundError) || !create) {
-      if (error instanceof NotFoundError) {
-        throw new NotFoundError(
-          `Run ${JSON.stringify(name)} was not found in experiment ${JSON.stringify(experiment)}. Pass --create to create it.`,
-          { backend: backend.name },
-        );
-      }
-      throw error;
-    }
+    // By code, not class: a backend package from the user's project brings its own copy of core.
+    if (!isExprunError(error, "NOT_FOUND")) throw error;
+    if (!create)
+      throw runNotFound(
+        { experiment, run: name },
+        { backend: backend.name, hint: "Pass --create to create it." },
+      );
     return ExperimentRun.create(name, { backend, experiment });
   }
 }

@@ -1,21 +1,16 @@
-import { type Backend, collectPages, NotFoundError, type RunRecord } from "@exprun/core";
-import type { FilterRow } from "./filter/index.js";
+import { type CheckedBackend, collectPages, type RunRecord } from "@exprun/core";
 import { isoTime } from "./format/json.js";
+import { requireExperimentRecord } from "./resolve.js";
 
 /** Runs of one experiment, or of every experiment when none is named. */
 export async function loadRuns(
-  backend: Backend,
+  backend: CheckedBackend,
   experiment: string | undefined,
   withLatestTimeSeries: boolean,
 ): Promise<{ runs: RunRecord[]; experiments: string[] }> {
   let names: string[];
   if (experiment) {
-    if (!(await backend.getExperiment(experiment))) {
-      throw new NotFoundError(
-        `Experiment ${JSON.stringify(experiment)} was not found. List the experiments with: exprun experiments list`,
-        { backend: backend.name },
-      );
-    }
+    await requireExperimentRecord(backend, experiment);
     names = [experiment];
   } else {
     names = (await collectPages((page) => backend.listExperiments(page))).map((e) => e.name);
@@ -25,20 +20,6 @@ export async function loadRuns(
     runs.push(...(await collectPages((page) => backend.listRuns(name, { ...page, withLatestTimeSeries }))));
   }
   return { runs, experiments: names };
-}
-
-export function toFilterRow(run: RunRecord): FilterRow {
-  const series: Record<string, number> = {};
-  for (const [k, p] of Object.entries(run.latestTimeSeries ?? {})) series[k] = p.value;
-  return {
-    experiment: run.experiment,
-    run_name: run.name,
-    run_type: run.runType,
-    state: run.state,
-    params: run.params,
-    metrics: run.metrics,
-    series,
-  };
 }
 
 /** The stable JSON shape of a run in `runs list --json` and `runs show --json`. */
@@ -53,6 +34,8 @@ export function runJson(run: RunRecord) {
     tensorboardRun: run.tensorboardRun ?? null,
     params: run.params,
     metrics: run.metrics,
+    tags: run.tags,
+    description: run.description,
     ...(run.latestTimeSeries
       ? {
           latestTimeSeries: Object.fromEntries(

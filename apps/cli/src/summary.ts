@@ -1,4 +1,4 @@
-import { type SeriesPoint, settlePoints } from "@exprun/core";
+import type { DownsampledTimeSeries } from "@exprun/core";
 
 export interface SeriesSummary {
   steps: number;
@@ -9,38 +9,38 @@ export interface SeriesSummary {
   max: number;
 }
 
-/** Per metric: number of steps, first/last step, last value (largest step), min and max (NaN ignored). */
-export function summariseSeries(points: readonly SeriesPoint[]): Record<string, SeriesSummary> {
+/**
+ * Per metric, from a downsampled read with one bucket: the number of distinct steps, the first and
+ * last step, the latest value (largest step; of a step written twice, the last write), and the min and
+ * max (NaN ignored unless every value is NaN). Core reads the series as a stream to build it, so memory
+ * does not grow with the series. Metrics in the order their series were created.
+ */
+export function summariseSeries(read: DownsampledTimeSeries): Record<string, SeriesSummary> {
   const out: Record<string, SeriesSummary> = {};
-  for (const p of settlePoints(points)) {
-    const s = out[p.metric];
-    if (!s) {
-      out[p.metric] = {
-        steps: 1,
-        firstStep: p.step,
-        lastStep: p.step,
-        last: p.value,
-        min: p.value,
-        max: p.value,
-      };
-      continue;
-    }
-    s.steps++;
-    if (p.step >= s.lastStep) {
-      s.lastStep = p.step;
-      s.last = p.value;
-    }
-    if (p.step < s.firstStep) s.firstStep = p.step;
-    if (!Number.isNaN(p.value)) {
-      if (Number.isNaN(s.min) || p.value < s.min) s.min = p.value;
-      if (Number.isNaN(s.max) || p.value > s.max) s.max = p.value;
-    }
+  for (const m of read.series) {
+    if (!m.first || !m.last) continue;
+    out[m.metric] = {
+      steps: m.count,
+      firstStep: m.first.step,
+      lastStep: m.last.step,
+      last: m.last.value,
+      min: extreme(m.buckets.min.values),
+      max: extreme(m.buckets.max.values),
+    };
   }
   return out;
 }
 
-/** Area under a ROC curve by the trapezoid rule over the points sorted by false-positive rate. */
-export function rocAuc(fpr: number[], tpr: number[]): number {
+/** The only bucket's value (several buckets never come from a one-bucket read, but take the first). */
+function extreme(values: Float64Array): number {
+  return values.length ? values[0]! : Number.NaN;
+}
+
+/**
+ * Area under a ROC curve by the trapezoid rule over its points sorted by false-positive rate: the
+ * number `runs show` prints next to a logged curve, and the AUC the demo logs for the curve it logs.
+ */
+export function rocAuc(fpr: readonly number[], tpr: readonly number[]): number {
   const points = fpr.map((x, i) => [x, tpr[i]!] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   let area = 0;
   for (let i = 1; i < points.length; i++) {

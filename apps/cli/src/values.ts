@@ -51,14 +51,3 @@ export function parseCount(name: string, raw: string): number {
     throw new UsageError(`${name} must be a non-negative integer; got ${JSON.stringify(raw)}.`);
   return Number(raw);
 }
-
-/** A wall time given as milliseconds since the epoch or an ISO-8601 date. */
-export function parseWallTime(raw: string): number {
-  const ms = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : Date.parse(raw);
-  if (!Number.isFinite(ms)) {
-    throw new UsageError(
-      `--wall-time must be milliseconds since the epoch or an ISO date; got ${JSON.stringify(raw)}.`,
-    );
-  }
-  return ms;
-}

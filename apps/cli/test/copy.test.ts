@@ -1,9 +1,10 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { createFileBackend } from "@exprun/backend-file";
-import { Artifact, type Backend, ExperimentRun } from "@exprun/core";
+import { Artifact, type Backend, ExperimentRun, type RunRecord } from "@exprun/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exprun, exprunJson, tempDir } from "./helpers/cli.js";
+import { SEED } from "./helpers/memory-seed.mjs";
 import { expectSameStores, seed } from "./helpers/seed.js";
 import { type ExperimentSnapshot, snapshotStore } from "./helpers/snapshot.mjs";
 
@@ -18,6 +19,7 @@ const tmp = tempDir();
 const sourceRoot = path.join(tmp.dir, "source");
 const source = `file:${sourceRoot}`;
 const MEMDUMP = new URL("./helpers/memory-dump.mjs", import.meta.url).href;
+const MEMSEED = new URL("./helpers/memory-seed.mjs", import.meta.url).href;
 
 async function withBackend<T>(root: string, body: (backend: Backend) => Promise<T>): Promise<T> {
   const backend = createFileBackend({ root, fsync: false });
@@ -112,6 +114,65 @@ describe("copy", () => {
     expect(result.code, result.stderr).toBe(0);
     expect((JSON.parse(result.stdout) as Summary).runs.created).toBe(4);
     expectSameStores(JSON.parse(readFileSync(out, "utf8")), await snapshot(sourceRoot));
+  });
+
+  // Guards against a copy giving every run the target's own times and system.ExperimentRun, and
+  // dropping tags and the note.
+  it("keeps run types, create and update times, tags and notes where the target keeps them", async () => {
+    const records = path.join(tmp.dir, "memseed-records.json");
+    const result = await exprun(["copy", "--from", "memseed:", "--to", "memdump:", "--json"], {
+      nodeArgs: ["--import", MEMSEED, "--import", MEMDUMP],
+      env: { EXPRUN_MEMDUMP_OUT: path.join(tmp.dir, "memseed.json"), EXPRUN_MEMDUMP_RECORDS: records },
+    });
+    expect(result.code, result.stderr).toBe(0);
+    const summary = JSON.parse(result.stdout) as Summary;
+    expect(summary.runs.created).toBe(2);
+    expect(summary.copied.points).toBe(2 * SEED.points);
+    expect(summary.copied.tags).toBe(4);
+    expect(summary.copied.notes).toBe(2);
+    const copied = JSON.parse(readFileSync(records, "utf8")) as RunRecord[];
+    expect(copied.map((r) => [r.name, r.runType, r.createTime, r.updateTime, r.tags, r.description])).toEqual(
+      [
+        [
+          "legacy",
+          "system.Run",
+          SEED.created,
+          SEED.updated,
+          { team: "vision", origin: "legacy" },
+          "the legacy run",
+        ],
+        [
+          "modern",
+          "system.ExperimentRun",
+          SEED.created,
+          SEED.updated,
+          { team: "vision", origin: "modern" },
+          "the modern run",
+        ],
+      ],
+    );
+  });
+
+  // Guards against a NaN param copied to Vertex as {"numberValue": null} and counted as copied: the
+  // copy goes through core's checks, and says which values the target cannot keep.
+  it("leaves out values the target cannot keep, names them, and counts only what it wrote", async () => {
+    const out = path.join(tmp.dir, "memdump-finite.json");
+    const result = await exprun(["copy", "--from", source, "--to", "memdump-finite:", "--json"], {
+      nodeArgs: ["--import", MEMDUMP],
+      env: { EXPRUN_MEMDUMP_OUT: out },
+    });
+    expect(result.code, result.stderr).toBe(0);
+    const summary = JSON.parse(result.stdout) as Summary;
+    expect(summary.warnings).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('exp-one/trial-a: param "weird" = NaN was not copied'),
+        expect.stringContaining('exp-one/trial-a: metric "inf" = Infinity was not copied'),
+      ]),
+    );
+    const copied = JSON.parse(readFileSync(out, "utf8")) as ExperimentSnapshot[];
+    const trial = copied.find((e) => e.name === "exp-one")!.runs.find((r) => r.name === "trial-a")!;
+    expect(trial.params).toEqual({ lr: 0.1, optimizer: "adam", layers: 4, shuffle: true });
+    expect(trial.metrics).toEqual({ accuracy: 0.91, "unicode-ключ": "значение" });
   });
 
   it("copies to the memory: URI and limits itself to the named experiments", async () => {

@@ -27,6 +27,27 @@ describe("exprun demo", () => {
     expect(result.stderr).toContain("Training 4 models on two moons");
   });
 
+  // Guards against "Next: exprun runs show …" in the repository, where exprun is not on PATH.
+  it("suggests next commands that work where it runs: pnpm exprun from the repository", async () => {
+    const result = await exprun(["demo", "--epochs", "2", "--experiment", "next"], { cwd });
+    expect(result.stdout).toMatch(/\nNext:\n {2}pnpm exprun runs show next\/\S+\n {2}pnpm exprun compare /);
+    const store = `file:${path.join(tmp.dir, "elsewhere")}`;
+    const elsewhere = await exprun(["demo", "--epochs", "2", "--backend", store], { cwd });
+    expect(elsewhere.stdout).toContain(`  pnpm exprun plot -e demo --metric val_accuracy --backend ${store}`);
+  });
+
+  // Guards against metric.auc (exact, by ranks) and the ROC curve's area disagreeing in runs show.
+  it("logs as metric.auc the area under the ROC curve it logs", async () => {
+    const shown = await exprunJson<{
+      metrics: Record<string, number>;
+      classificationMetrics: { areaUnderLoggedPoints: number }[];
+    }>(["runs", "show", "demo/mlp-h16-lr0-3"], { cwd });
+    expect(shown.metrics.auc).toBe(shown.classificationMetrics[0]!.areaUnderLoggedPoints);
+    const text = await exprun(["runs", "show", "demo/mlp-h16-lr0-3"], { cwd });
+    expect(text.stdout).toContain(`area under these points ${shown.metrics.auc}`);
+    expect(text.stdout).toMatch(new RegExp(`│ auc\\s+│ ${String(shown.metrics.auc).replace(".", "\\.")} │`));
+  });
+
   it("logs params, per-epoch time series, final and classification metrics for every setting", async () => {
     const runs = await exprunJson<RunJson[]>(["runs", "list", "-e", "demo"], { cwd });
     expect(runs.map((r) => r.run)).toEqual(["logreg-lr0-5", "mlp-h4-lr0-1", "mlp-h8-lr0-3", "mlp-h16-lr0-3"]);

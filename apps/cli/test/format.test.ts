@@ -2,7 +2,9 @@ import { describe, expect, it } from "vitest";
 import { compareRuns } from "../src/commands/compare.js";
 import { renderChart } from "../src/format/chart.js";
 import { pandasTimestamp, pythonFloat, toCsv } from "../src/format/csv.js";
-import { renderTable, visibleWidth } from "../src/format/table.js";
+import { safe, safeLines } from "../src/format/safe.js";
+import { renderTable, truncate, visibleWidth } from "../src/format/table.js";
+import { formatValue } from "../src/format/value.js";
 import { parseAssignments, parseScalar } from "../src/values.js";
 
 describe("CSV cells as pandas writes them", () => {
@@ -36,9 +38,12 @@ describe("CSV cells as pandas writes them", () => {
 });
 
 describe("tables", () => {
-  it("measures width without colour codes", () => {
+  it("measures width without colour codes, with CJK and emoji two columns wide", () => {
     expect(visibleWidth("\u001b[1mrun\u001b[22m")).toBe(3);
     expect(visibleWidth("≠ héllo")).toBe(7);
+    expect(visibleWidth("学习率")).toBe(6);
+    expect(visibleWidth("🚀 go")).toBe(5);
+    expect(visibleWidth("e\u0301")).toBe(1);
   });
 
   it("aligns numeric columns right and draws multi-line cells", () => {
@@ -60,38 +65,111 @@ describe("tables", () => {
       "└───┴────┘",
     ]);
   });
+
+  // Guards against CJK and emoji cells pushing the borders out of line (code points counted).
+  it("keeps borders aligned for CJK and emoji cells", () => {
+    const text = renderTable({
+      head: ["name", "v"],
+      rows: [
+        ["学习率", "1"],
+        ["🚀🚀", "2"],
+        ["plain", "3"],
+      ],
+    });
+    const widths = new Set(text.split("\n").map(visibleWidth));
+    expect(widths).toEqual(new Set([visibleWidth(text.split("\n")[0]!)]));
+  });
+
+  // Guards against an 8 KB param making megabytes of table.
+  it("cuts long cells with an ellipsis, by display width and without splitting colour codes", () => {
+    const text = renderTable({ head: ["k"], rows: [["x".repeat(8192)]], maxCellWidth: 20 });
+    expect(text.split("\n")[3]).toBe(`│ ${"x".repeat(19)}… │`);
+    expect(truncate("学习率学习率", 7)).toBe("学习率…");
+    expect(visibleWidth(truncate("学习率学习率", 7))).toBeLessThanOrEqual(7);
+    expect(truncate("\u001b[1mabcdefghij\u001b[22m", 5)).toBe("\u001b[1mabcd…\u001b[0m");
+    expect(truncate("short", 5)).toBe("short");
+  });
+});
+
+describe("store text on a terminal", () => {
+  it("escapes control characters, DEL, C1 and bidi overrides, and leaves the rest alone", () => {
+    expect(safe("a\u001b[2Jb")).toBe("a\\u001b[2Jb");
+    expect(safe("\u001b]52;c;aGk=\u0007")).toBe("\\u001b]52;c;aGk=\\u0007");
+    expect(safe("x\ry\nz\tw")).toBe("x\\ry\\nz\\tw");
+    expect(safe("\u009b31m \u007f \u202eevil")).toBe("\\u009b31m \\u007f \\u202eevil");
+    expect(safe("héllo 学习率 🚀 ≠")).toBe("héllo 学习率 🚀 ≠");
+    expect(safeLines("line 1\nline\u001b 2")).toBe("line 1\nline\\u001b 2");
+  });
+
+  it("formats string values safely and numbers as before", () => {
+    expect(formatValue("val\u001b[8m")).toBe("val\\u001b[8m");
+    expect(formatValue(0.5)).toBe("0.5");
+  });
+});
+
+describe("CSV for spreadsheets", () => {
+  it("is pandas' output by default and defuses formulas in text cells with --excel-safe", () => {
+    const rows = [{ a: "=HYPERLINK(1)", b: -1.5, c: "+x", d: "@SUM", e: "-rf", f: "\tcmd", g: "plain" }];
+    const columns = ["a", "b", "c", "d", "e", "f", "g"];
+    expect(toCsv(columns, rows)).toBe("a,b,c,d,e,f,g\n=HYPERLINK(1),-1.5,+x,@SUM,-rf,\tcmd,plain\n");
+    expect(toCsv(columns, rows, new Set(), { excelSafe: true })).toBe(
+      "a,b,c,d,e,f,g\n'=HYPERLINK(1),-1.5,'+x,'@SUM,'-rf,'\tcmd,plain\n",
+    );
+  });
 });
 
 describe("charts", () => {
-  it("overlays runs of different lengths and skips non-finite values", () => {
-    const chart = renderChart(
-      "loss",
-      [
-        { label: "a", points: [1, 2, 3, 4].map((step) => ({ step, value: 1 / step })) },
-        {
-          label: "b",
-          points: [
-            { step: 1, value: Number.NaN },
-            { step: 2, value: 0.8 },
-          ],
-        },
+  const series = [
+    { label: "a", points: [1, 2, 3, 4].map((step) => ({ step, value: 1 / step })) },
+    {
+      label: "b",
+      points: [
+        { step: 1, value: Number.NaN },
+        { step: 2, value: 0.8 },
       ],
-      { width: 20, height: 5, color: false },
-    );
+    },
+  ];
+
+  it("overlays runs of different lengths, skips non-finite values and names each marker", () => {
+    const chart = renderChart("loss", series, { width: 30, height: 5 });
     const lines = chart.split("\n");
     expect(lines[0]).toBe("loss");
-    expect(lines.at(-1)).toBe("  (1) a   (2) b");
+    expect(lines.at(-1)).toBe("  * a   + b");
     expect(lines.at(-2)).toMatch(/step 1\s+4$/);
     expect(chart).not.toContain("NaN");
+    const plot = lines.slice(1, 6).join("\n");
+    expect(plot).toContain("*");
+    expect(plot).toContain("+");
+  });
+
+  // Guards against one column per step: 20 steps gave a 20-column chart whatever --width said.
+  it("fills exactly the width it is given", () => {
+    const steps = Array.from({ length: 20 }, (_, i) => ({ step: i + 1, value: Math.sin(i) }));
+    for (const width of [40, 80, 120]) {
+      const lines = renderChart("x", [{ label: "a", points: steps }], { width, height: 6 }).split("\n");
+      for (const line of lines.slice(1, 7)) expect(visibleWidth(line)).toBe(width);
+      for (const line of lines) expect(visibleWidth(line)).toBeLessThanOrEqual(width);
+    }
+  });
+
+  it("wraps a long legend to the width", () => {
+    const many = Array.from({ length: 12 }, (_, i) => ({
+      label: `run-${i}`,
+      points: [
+        { step: 1, value: i },
+        { step: 2, value: i + 1 },
+      ],
+    }));
+    const lines = renderChart("x", many, { width: 40, height: 4 }).split("\n");
+    const legend = lines.slice(lines.findIndex((l) => l.includes("step 1")) + 1);
+    expect(legend.length).toBeGreaterThan(1);
+    for (const line of legend) expect(visibleWidth(line)).toBeLessThanOrEqual(40);
+    expect(legend.join(" ")).toContain("~ run-9");
   });
 
   it("says so when there is nothing finite to plot", () => {
     expect(
-      renderChart("x", [{ label: "a", points: [{ step: 1, value: Number.NaN }] }], {
-        width: 10,
-        height: 3,
-        color: false,
-      }),
+      renderChart("x", [{ label: "a", points: [{ step: 1, value: Number.NaN }] }], { width: 10, height: 3 }),
     ).toBe("x: no finite values to plot.");
   });
 });

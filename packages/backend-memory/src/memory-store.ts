@@ -68,10 +68,10 @@ export class MemoryStore {
   }
 
   runOf(ref: RunRef): StoredRun {
-    this.experimentOf(ref.experiment);
     const found = this.findRun(ref);
-    if (!found) throw runNotFound(ref, { backend });
-    return found;
+    if (found) return found;
+    this.experimentOf(ref.experiment); // which of the two is missing decides the message
+    throw runNotFound(ref, { backend });
   }
 
   artifactOf(id: string): ArtifactRecord {

@@ -12,6 +12,7 @@
  * Every factory in this repository returns a checked backend, and core wraps whatever it is given.
  */
 import type { Backend, BackendCapabilities } from "./backend.js";
+import { Gate } from "./backend-gate.js";
 import {
   checkChildren,
   checkChildrenQuery,
@@ -30,15 +31,15 @@ import {
   checkTensorboardName,
   type InputRules,
 } from "./backend-input.js";
+import { copyExtras, normalizeRun, readCapabilities, storeName } from "./backend-shape.js";
 import { checkedSeries, checkSeriesWrites, latestOf } from "./checked-series.js";
 import { mapLimit } from "./concurrency.js";
-import { BackendClosedError, BackendError, isExprunError, ValidationError } from "./errors.js";
+import { ValidationError } from "./errors.js";
 import { checkIdRef, checkLabelCount, checkPageRequest, checkRunRef } from "./fields.js";
 import { validateNameShape } from "./names.js";
 import { applyTags } from "./records.js";
-import { describeCredentials } from "./secrets.js";
+import { describeCredentials, protectCredentials } from "./secrets.js";
 import type { Page, RunRecord, RunRef, SeriesPoint, TimeSeriesWrite } from "./types.js";
-import { requirePlainObject } from "./validation.js";
 
 /** Marks a checked backend, across copies of `@exprun/core` in one process. */
 export const CHECKED_BACKEND: unique symbol = Symbol.for("exprun.checkedBackend");
@@ -94,28 +95,6 @@ const REQUIRED_METHODS = [
   "addRunChildren",
   "listRunChildren",
 ] as const;
-
-const CONTRACT_KEYS = new Set<string>([
-  ...REQUIRED_METHODS,
-  "latestTimeSeries",
-  "flush",
-  "close",
-  "name",
-  "capabilities",
-  "project",
-  "location",
-  "credentials",
-  "constructor",
-]);
-
-const CAPABILITY_FLAGS = [
-  "nonFiniteValues",
-  "requiresTensorboard",
-  "bufferedTimeSeries",
-  "multiProcess",
-  "keepsTimes",
-  "tagsAsLabels",
-] as const satisfies readonly (keyof BackendCapabilities)[];
 
 /** How many runs' latest points core reads at once when a store's `listRuns` leaves them out. */
 const LATEST_FILL_CONCURRENCY = 8;
@@ -365,13 +344,20 @@ function createGateway(raw: Backend): CheckedBackend {
   // The brand is not enumerable, so `{ ...checked, getRun }` (a store built on a checked one) is not
   // mistaken for a checked backend.
   const checked = Object.defineProperty(methods, CHECKED_BACKEND, { value: true }) as CheckedBackend;
-  for (const key of ["project", "location", "credentials"] as const) {
+  for (const key of ["project", "location"] as const) {
     Object.defineProperty(checked, key, { get: () => raw[key], enumerable: true });
   }
+  // Printing the credentials shows their kind, never key material (the object itself is unchanged).
+  Object.defineProperty(checked, "credentials", {
+    get: () => protectCredentials(raw.credentials),
+    enumerable: true,
+  });
   Object.defineProperty(checked, TRUSTED, {
     value: Object.freeze({
+      // The hot path (core checked the arguments): the store's own promise goes back to the caller,
+      // without a second promise in between; still refused when closed, still counted for close().
       appendTimeSeries: (ref: RunRef, writes: TimeSeriesWrite[]) =>
-        call("appendTimeSeries", () => raw.appendTimeSeries(ref, writes)),
+        gate.refuses ? gate.closedError() : gate.track(raw.appendTimeSeries(ref, writes)),
     } satisfies TrustedBackend),
   });
   copyExtras(raw, checked, gate);
@@ -384,145 +370,4 @@ function createGateway(raw: Backend): CheckedBackend {
   Object.defineProperty(checked, INSPECT, { value: () => `CheckedBackend ${JSON.stringify(describe())}` });
   Object.defineProperty(checked, "toJSON", { value: () => ({ name, capabilities }) });
   return Object.freeze(checked);
-}
-
-/**
- * The closed state and in-flight calls of one checked backend. `close()` waits for calls already
- * made, so a write started before `close()` is flushed by it; calls made after `close()` was called
- * are refused (a failed `close()` opens the backend again, so the caller can retry).
- */
-class Gate {
-  closed = false;
-  #closing: Promise<void> | undefined;
-  #inflight = 0;
-  #idle: (() => void) | undefined;
-
-  constructor(readonly backend: string) {}
-
-  call<T>(method: string, invoke: () => Promise<T>): Promise<T> {
-    if (this.closed || this.#closing) return Promise.reject(new BackendClosedError(this.backend));
-    let result: Promise<T>;
-    try {
-      result = invoke();
-      // A store written in plain JavaScript may answer synchronously.
-      if (typeof (result as { then?: unknown } | undefined)?.then !== "function")
-        result = Promise.resolve(result);
-    } catch (error) {
-      return Promise.reject(this.#storeError(method, error));
-    }
-    this.#inflight++;
-    return result.then(
-      (value) => {
-        this.#settle();
-        return value;
-      },
-      (error: unknown) => {
-        this.#settle();
-        throw this.#storeError(method, error);
-      },
-    );
-  }
-
-  close(release: () => Promise<void>): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    this.#closing ??= (async () => {
-      try {
-        if (this.#inflight > 0) await new Promise<void>((resolve) => (this.#idle = resolve));
-        await release();
-        this.closed = true;
-      } catch (error) {
-        throw this.#storeError("close", error);
-      } finally {
-        this.#closing = undefined;
-      }
-    })();
-    return this.#closing;
-  }
-
-  #settle(): void {
-    this.#inflight--;
-    if (this.#inflight === 0 && this.#idle) {
-      const idle = this.#idle;
-      this.#idle = undefined;
-      idle();
-    }
-  }
-
-  #storeError(method: string, error: unknown): unknown {
-    if (isExprunError(error)) return error;
-    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    return new BackendError(`${method}() failed: ${message}`, { backend: this.backend, cause: error });
-  }
-}
-
-function storeName(raw: Backend): string {
-  requirePlainObjectOrInstance(raw);
-  const name = raw.name;
-  if (typeof name !== "string" || !/^[\w.+-]{1,64}$/.test(name)) {
-    throw new ValidationError(
-      `A backend needs a short name (letters, digits, "_", ".", "+", "-"; at most 64) for messages; got ${JSON.stringify(name) ?? String(name)}.`,
-    );
-  }
-  return name;
-}
-
-function requirePlainObjectOrInstance(raw: unknown): void {
-  if (typeof raw !== "object" || raw === null) {
-    requirePlainObject(raw, "A backend", "an object implementing Backend");
-  }
-}
-
-/** The declared flags, frozen; a flag a store written for an older core leaves out is read as false. */
-function readCapabilities(raw: Backend, name: string): Readonly<BackendCapabilities> {
-  const declared: unknown = raw.capabilities;
-  if (typeof declared !== "object" || declared === null) {
-    throw new ValidationError(`The ${name} backend declares no capabilities object.`, { backend: name });
-  }
-  const out = {} as BackendCapabilities;
-  for (const flag of CAPABILITY_FLAGS) {
-    const value = (declared as Record<string, unknown>)[flag];
-    if (value !== undefined && typeof value !== "boolean") {
-      throw new ValidationError(`capabilities.${flag} of the ${name} backend must be a boolean.`, {
-        backend: name,
-      });
-    }
-    out[flag] = value === true;
-  }
-  return Object.freeze(out);
-}
-
-function normalizeRun(record: RunRecord): RunRecord {
-  // Stores written for an older contract leave the newer fields out.
-  if (record.tags === undefined) record.tags = {};
-  if (record.description === undefined) record.description = "";
-  if (record.incarnation === undefined) record.incarnation = "";
-  return record;
-}
-
-/** A store's own members beyond the contract (a file store's `root`, S3's `compact()`), behind the closed gate. */
-function copyExtras(raw: Backend, checked: CheckedBackend, gate: Gate): void {
-  const seen = new Set<string>();
-  for (
-    let o: object | null = raw;
-    o && o !== Object.prototype;
-    o = Object.getPrototypeOf(o) as object | null
-  ) {
-    for (const key of Object.getOwnPropertyNames(o)) {
-      if (CONTRACT_KEYS.has(key) || seen.has(key) || key in checked) continue;
-      seen.add(key);
-      const descriptor = Object.getOwnPropertyDescriptor(o, key);
-      if (descriptor && typeof descriptor.value === "function") {
-        const fn = descriptor.value as (...args: unknown[]) => unknown;
-        Object.defineProperty(checked, key, {
-          enumerable: true,
-          value: (...args: unknown[]) => gate.call(key, async () => fn.apply(raw, args)),
-        });
-      } else {
-        Object.defineProperty(checked, key, {
-          enumerable: true,
-          get: () => (raw as unknown as Record<string, unknown>)[key],
-        });
-      }
-    }
-  }
 }

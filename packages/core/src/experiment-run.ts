@@ -1,5 +1,5 @@
 import type { CheckedBackend } from "./checked-backend.js";
-import { trustedOf } from "./checked-backend.js";
+import { type TrustedBackend, trustedOf } from "./checked-backend.js";
 import {
   type ClassificationMetrics,
   type ClassificationMetricsInput,
@@ -7,16 +7,24 @@ import {
   decodeClassificationMetrics,
   encodeClassificationMetrics,
 } from "./classification-metrics.js";
-import { type CommonOptions, resolveBackend, resolveExperimentName, resolveLocation } from "./config.js";
+import { type CommonOptions, resolveLocation } from "./config.js";
 import type { TimeSeriesDataFrameRow } from "./dataframe.js";
 import type { DownsampledTimeSeries, TimeSeriesQuery } from "./downsample.js";
-import { AlreadyExistsError, InvalidTypeError, NotFoundError, ValidationError } from "./errors.js";
+import { AlreadyExistsError, InvalidTypeError, ValidationError } from "./errors.js";
 import { Experiment } from "./experiment.js";
 import { getLoggableSchema } from "./loggable-schemas.js";
 import { runResourceId, validateName } from "./names.js";
-import { runNotFound } from "./not-found.js";
+import { experimentNotFound, runNotFound } from "./not-found.js";
 import { collectPages } from "./paging.js";
 import { Artifact, Execution, idOf, idsOf, type PipelineJob } from "./resources.js";
+import {
+  experimentNameOf,
+  isAlreadyExists,
+  refOf,
+  runExists,
+  target,
+  tensorboardName,
+} from "./run-addressing.js";
 import { activeRuns } from "./run-lifecycle.js";
 import { generateRunName } from "./run-names.js";
 import { downsampleRun, runDataFrame, streamRunSeries } from "./run-series.js";
@@ -66,10 +74,13 @@ export class ExperimentRun implements AsyncDisposable {
   #record: RunRecord;
   readonly #steps: StepCounter;
   readonly #ref: RunRef;
+  /** The gateway's entry for appends core checked itself (absent on a backend from an older core). */
+  readonly #trusted: TrustedBackend | undefined;
 
   /** @internal Use {@link ExperimentRun.create} or {@link ExperimentRun.get}. */
   constructor(backend: CheckedBackend, record: RunRecord, options: CommonOptions = {}) {
     this.backend = backend;
+    this.#trusted = trustedOf(backend);
     this.#record = record;
     this.experiment = record.experiment;
     this.name = record.name;
@@ -139,11 +150,8 @@ export class ExperimentRun implements AsyncDisposable {
   static async list(options: RunOptions = {}): Promise<ExperimentRun[]> {
     const opts = optionsObject(options, "ExperimentRun.list options") as RunOptions;
     const { experiment, backend } = await target(opts);
-    if (!(await backend.getExperiment(experiment))) {
-      throw new NotFoundError(`Experiment ${JSON.stringify(experiment)} was not found.`, {
-        backend: backend.name,
-      });
-    }
+    if (!(await backend.getExperiment(experiment)))
+      throw experimentNotFound(experiment, { backend: backend.name });
     const records = await collectPages((page) => backend.listRuns(experiment, page));
     return records.map((r) => new ExperimentRun(backend, r, opts));
   }
@@ -247,7 +255,7 @@ export class ExperimentRun implements AsyncDisposable {
 
   #append(step: number, wallTime: number, values: Record<string, number>): Promise<void> {
     const writes = [{ step, wallTime, values }];
-    const trusted = trustedOf(this.backend);
+    const trusted = this.#trusted;
     return trusted
       ? trusted.appendTimeSeries(this.#ref, writes)
       : this.backend.appendTimeSeries(this.#ref, writes);
@@ -523,47 +531,3 @@ export class ExperimentRun implements AsyncDisposable {
 
 /** @internal Lets the module-level tracker forget a run ended directly. */
 export const runEndListeners = new Set<(run: ExperimentRun) => void>();
-
-function refOf(record: RunRecord): RunRef {
-  return record.incarnation
-    ? { experiment: record.experiment, run: record.name, incarnation: record.incarnation }
-    : { experiment: record.experiment, run: record.name };
-}
-
-function isAlreadyExists(error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === "ALREADY_EXISTS";
-}
-
-function runExists(name: string, experiment: string, backend: string, cause: unknown): AlreadyExistsError {
-  return new AlreadyExistsError(
-    `Run ${JSON.stringify(name)} already exists in experiment ${JSON.stringify(experiment)}. To continue it, use ` +
-      `startRun(${JSON.stringify(name)}, { resume: true }) or ExperimentRun.get(${JSON.stringify(name)}, { experiment: ` +
-      `${JSON.stringify(experiment)} }); to start another, pick a new name or leave the name out to get a generated one.`,
-    { backend, cause },
-  );
-}
-
-function experimentNameOf(experiment: string | Experiment | undefined): string {
-  return experiment instanceof Experiment ? experiment.name : resolveExperimentName(experiment);
-}
-
-/** The experiment name and backend a call addresses (an `Experiment` object brings its own backend). */
-async function target(options: RunOptions): Promise<{ experiment: string; backend: CheckedBackend }> {
-  const experiment = experimentNameOf(options.experiment);
-  const backend =
-    options.experiment instanceof Experiment ? options.experiment.backend : await resolveBackend(options);
-  return { experiment, backend };
-}
-
-function tensorboardName(tensorboard: string | { resourceName: string }): string {
-  const name =
-    typeof tensorboard === "string"
-      ? tensorboard
-      : (tensorboard as { resourceName?: unknown } | null)?.resourceName;
-  if (typeof name !== "string" || name === "") {
-    throw new ValidationError(
-      "tensorboard must be a TensorBoard resource name or an object with resourceName.",
-    );
-  }
-  return name;
-}

@@ -63,6 +63,22 @@ export {
   RESOURCE_ID_PATTERN,
 } from "./fields.js";
 export {
+  checkSortKeys,
+  compareRows,
+  type Expr,
+  evaluate,
+  type Field,
+  type FilterRow,
+  FilterSyntaxError,
+  fieldValue,
+  type Literal,
+  type Operator,
+  parseFilter,
+  parseIsoTime,
+  parseSort,
+  type SortKey,
+} from "./filter/index.js";
+export {
   getLoggableSchema,
   type LoggableSchema,
   listLoggableSchemas,
@@ -102,6 +118,15 @@ export {
 } from "./records.js";
 export { Artifact, Execution, PipelineJob } from "./resources.js";
 export { generateRunName } from "./run-names.js";
+export {
+  type DesiredExperiment,
+  type DesiredRun,
+  type SyncRunOptions,
+  type SyncRunResult,
+  type SyncSeriesChunk,
+  syncExperiment,
+  syncRun,
+} from "./run-sync.js";
 export { describeCredentials, protectCredentials, redactErrorChain } from "./secrets.js";
 export { isLaterPoint, latestPoints, settlePoints } from "./series.js";
 export {
@@ -121,6 +146,22 @@ export {
   validateRange,
   validateSeriesQuery,
 } from "./series-stream.js";
+export {
+  backendSeries,
+  changedEntries,
+  deepEqual,
+  type ExperimentSyncOutcome,
+  ResourceSync,
+  type ResourceSyncCounts,
+  type RunSyncOptions,
+  type RunSyncResult,
+  type RunSyncSource,
+  type SeriesReader,
+  SYNC_BUCKET_STEPS,
+  syncExperiment,
+  syncRun,
+  syncSeries,
+} from "./sync/index.js";
 export {
   endRun,
   getCurrentRun,

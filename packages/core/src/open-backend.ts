@@ -23,7 +23,15 @@ export interface URLParts {
   options: Readonly<Record<string, string>>;
 }
 
-const customSchemes = new Map<string, BackendFactory>();
+/**
+ * Schemes added with {@link registerBackendScheme}, kept on `globalThis` under a registered symbol so
+ * that every copy of core in a process shares them: a plugin that imports its project's
+ * `@exprun/core` registers a scheme that a globally installed CLI (with its own bundled core) opens.
+ */
+const SCHEMES = Symbol.for("@exprun/core/backend-schemes");
+const shared = globalThis as { [SCHEMES]?: Map<string, BackendFactory> };
+shared[SCHEMES] ??= new Map<string, BackendFactory>();
+const customSchemes: Map<string, BackendFactory> = shared[SCHEMES];
 
 /**
  * Lets `openBackend` (and so `EXPRUN_BACKEND`, `init({ backend: "…" })` and the CLI's `--backend`)
@@ -48,7 +56,7 @@ export interface OpenOptions {
 }
 
 /** The file store used when nothing else is configured: `$EXPRUN_HOME`, else `./.exprun`. */
-export function defaultBackendUri(env: NodeJS.ProcessEnv = process.env): string {
+export function defaultBackendUri(env: Readonly<Record<string, string | undefined>> = process.env): string {
   if (env.EXPRUN_BACKEND) return env.EXPRUN_BACKEND;
   return `file:${env.EXPRUN_HOME || ".exprun"}`;
 }

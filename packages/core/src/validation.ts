@@ -1,5 +1,6 @@
 import type { BackendCapabilities } from "./backend.js";
 import { InvalidTypeError, ValidationError } from "./errors.js";
+import { parseIsoTime } from "./filter/parser.js";
 import { RUN_STATES, type RunState, type Value } from "./types.js";
 
 /**
@@ -119,12 +120,15 @@ export function copySeriesValues(values: unknown): Record<string, number> {
   const copy: Record<string, number> = {};
   for (const key in values) {
     if (!Object.hasOwn(values, key)) continue;
-    if (isReservedKey(key)) throw reservedKeyError(key, "time-series metrics");
     const value = (values as Record<string, unknown>)[key];
     if (typeof value !== "number") {
       throw new InvalidTypeError(
         `Time-series value for key ${key} is of type ${typeName(value)} but must be a number.`,
       );
+    }
+    // Checked after the value, inline: this loop runs for every metric of every logged step.
+    if ((key.length === 9 || key.length === 11) && isReservedKey(key)) {
+      throw reservedKeyError(key, "time-series metrics");
     }
     copy[key] = value;
   }
@@ -161,17 +165,17 @@ export function toWallTime(wallTime: unknown, name = "wallTime"): number {
 
 /**
  * A wall time written as text (a CLI flag, a JSON Lines field): whole or fractional milliseconds since
- * the epoch (`1700000000000`), or an ISO 8601 date-time (`2024-01-02T03:04:05Z`). The one parser the
- * CLI and core share; numbers and Dates are taken as {@link toWallTime} takes them.
+ * the epoch (`1700000000000`), or an ISO 8601 date-time (`2024-01-02T03:04:05Z`; UTC when it has no
+ * offset). The one parser the CLI and core share; numbers and Dates are taken as {@link toWallTime}
+ * takes them.
  */
 export function parseWallTime(value: unknown, name = "wall time"): number {
   if (typeof value !== "string") return toWallTime(value, name);
   const text = value.trim();
   if (/^[+-]?\d+(\.\d+)?$/.test(text)) return toWallTime(Number(text), name);
-  if (/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(text)) {
-    const ms = Date.parse(text);
-    if (Number.isFinite(ms)) return toWallTime(ms, name);
-  }
+  // The filter language's ISO rule, so `--wall-time` and `created > …` read a date the same way.
+  const ms = parseIsoTime(text);
+  if (ms !== undefined) return toWallTime(ms, name);
   throw new ValidationError(
     `Invalid ${name} ${JSON.stringify(value)}: use milliseconds since the epoch (1700000000000) or an ISO 8601 ` +
       "date-time (2024-01-02T03:04:05Z).",

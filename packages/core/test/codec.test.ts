@@ -31,3 +31,32 @@ describe("negative zero", () => {
     expect(Object.is(parseJson(stringifyJson(0)), 0)).toBe(true);
   });
 });
+
+describe("objects that look like the codec's own tags", () => {
+  // Guards against: a user value { $float: "NaN" } (a metadata object, or a params dict with the key
+  // "$float") read back as the number NaN.
+  it("round-trip as the objects they are, at any depth and inside arrays", () => {
+    const values = [
+      { $float: "NaN" },
+      { $float: "-0" },
+      { $float: Number.NaN },
+      { $$float: "Infinity" },
+      { meta: { $float: "Infinity" }, list: [{ $float: "-Infinity" }, Number.NaN] },
+      { $float: { $float: "NaN" } },
+      { $float: "NaN", other: 1 },
+    ];
+    for (const value of values) {
+      const back = parseJson(stringifyJson(value));
+      expect(back).toEqual(value);
+    }
+    expect(stringifyJson({ $float: "NaN" })).toBe('{"$$float":"NaN"}');
+  });
+
+  it("files written before the escape still read: tags are numbers, other objects unchanged", () => {
+    expect(parseJson('{"a":{"$float":"NaN"},"b":{"$float":"x"},"c":{"$float":"NaN","d":1}}')).toEqual({
+      a: Number.NaN,
+      b: { $float: "x" },
+      c: { $float: "NaN", d: 1 },
+    });
+  });
+});

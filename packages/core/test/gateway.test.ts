@@ -122,7 +122,7 @@ describe("checkBackend", () => {
     const seen: unknown[] = [];
     const backend = checkBackend(
       rawStore({
-        async updateRun(ref, patch) {
+        async updateRun(_ref, patch) {
           seen.push(patch);
           throw new Error("unreachable");
         },
@@ -182,6 +182,83 @@ describe("checkBackend", () => {
       b: { metric: "b", step: 2, wallTime: 1, value: 2 },
     });
     expect((await readSeriesPoints(backend, ref, { metrics: ["b"] })).map((p) => p.metric)).toEqual(["b"]);
+  });
+
+  it("fills the latest points a store's listRuns leaves out, when asked for them", async () => {
+    const raw = rawStore();
+    const backend = checkBackend({
+      ...raw,
+      // A store that never computes latestTimeSeries in listings.
+      listRuns: async (experiment, page) => {
+        const result = await raw.listRuns(experiment, { ...page, withLatestTimeSeries: false });
+        for (const record of result.items) delete record.latestTimeSeries;
+        return result;
+      },
+    });
+    const run = await ExperimentRun.create("r", { experiment: "exp1", backend });
+    await run.logTimeSeriesMetrics({ loss: 0.5 }, { step: 3 });
+    await ExperimentRun.create("empty", { experiment: "exp1", backend });
+    const rows = await (await Experiment.get("exp1", { backend })).getDataFrame();
+    expect(rows.map((r) => r["time_series_metric.loss"])).toEqual([0.5, null]);
+  });
+
+  it("a store that ignores the incarnation in getRun still reads a re-created run as missing", async () => {
+    const raw = rawStore();
+    const backend = checkBackend({
+      ...raw,
+      getRun: (ref) => raw.getRun({ experiment: ref.experiment, run: ref.run }),
+    });
+    const old = await ExperimentRun.create("r", { experiment: "exp1", backend });
+    await backend.deleteRun(old.ref, { deleteBackingTensorboardRun: false });
+    await backend.createRun("exp1", { name: "r", state: "RUNNING" });
+    expect(await backend.getRun(old.ref)).toBeUndefined();
+    await expect(old.getParams()).rejects.toMatchObject({ code: "NOT_FOUND" });
+  });
+
+  it("a store that needs a TensorBoard refuses backend-direct appends to a run without one", async () => {
+    const raw = rawStore();
+    const backend = checkBackend({
+      ...raw,
+      capabilities: { ...raw.capabilities, requiresTensorboard: true },
+    });
+    await backend.createExperiment({ name: "exp1" });
+    await backend.createRun("exp1", { name: "r", state: "RUNNING" });
+    const ref = { experiment: "exp1", run: "r" };
+    const write = [{ step: 1, wallTime: 1, values: { a: 1 } }];
+    await expect(backend.appendTimeSeries(ref, write)).rejects.toThrowError(/has no backing TensorBoard/);
+    await backend.assignRunTensorboard(ref, "projects/p/locations/l/tensorboards/1");
+    await backend.appendTimeSeries(ref, write);
+    expect(await readSeriesPoints(backend, ref)).toHaveLength(1);
+  });
+
+  it("passes given create/update times only to a store that keeps them", async () => {
+    const keeps = createMemoryBackend();
+    const raw = rawStore();
+    const assigns = checkBackend({ ...raw, capabilities: { ...raw.capabilities, keepsTimes: false } });
+    for (const backend of [keeps, assigns]) {
+      await backend.createExperiment({ name: "exp1" });
+      const run = await backend.createRun("exp1", {
+        name: "r",
+        state: "RUNNING",
+        createTime: 1000,
+        updateTime: 2000,
+      });
+      const updated = await backend.updateRun(
+        { experiment: "exp1", run: "r" },
+        { state: "COMPLETE", updateTime: 3000 },
+      );
+      const artifact = await backend.createArtifact({
+        schemaTitle: "system.Model",
+        createTime: 1000,
+        updateTime: 2000,
+      });
+      const kept = backend === keeps;
+      expect([run.createTime === 1000, updated.updateTime === 3000, artifact.createTime === 1000]).toEqual([
+        kept,
+        kept,
+        kept,
+      ]);
+    }
   });
 
   it("prints as the store's name and capabilities, never the store object behind it", () => {

@@ -5,7 +5,13 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { createMemoryBackend } from "@exprun/backend-memory";
 import { describe, expect, it } from "vitest";
-import { defaultBackendUri, openBackend, parseBackendUri, registerBackendScheme } from "../src/index.js";
+import {
+  defaultBackendUri,
+  openBackend,
+  parseBackendUri,
+  registerBackendScheme,
+  s3OptionsFromUri,
+} from "../src/index.js";
 
 describe("backend URIs", () => {
   it("splits every supported form", () => {
@@ -59,6 +65,61 @@ describe("backend URIs", () => {
 
   it("a vertex URI without a location says how to write it", async () => {
     await expect(openBackend("vertex://only-project")).rejects.toThrowError(/vertex:\/\/project\/location/);
+  });
+});
+
+describe("S3 URI options, parsed once in core", () => {
+  /** What openBackend passes to createS3Backend for `uri`. */
+  async function s3FactoryOptions(uri: string): Promise<unknown> {
+    let given: unknown;
+    await openBackend(uri, {
+      importer: async () => ({
+        createS3Backend: (options: unknown) => {
+          given = options;
+          return createMemoryBackend();
+        },
+      }),
+    });
+    return given;
+  }
+
+  // Guards against: EXPRUN_BACKEND=s3://bucket/p?endpoint=http://127.0.0.1:9000 silently becoming the
+  // key prefix "p?endpoint=http:/127.0.0.1…" in a training script (only the CLI parsed the options).
+  it("endpoint, region and path-style become the client config; the prefix stays the prefix", async () => {
+    expect(
+      await s3FactoryOptions(
+        "s3://bucket/team/p?endpoint=http://127.0.0.1:9000&region=eu-west-1&path-style=true",
+      ),
+    ).toEqual({
+      bucket: "bucket",
+      prefix: "team/p",
+      clientConfig: { endpoint: "http://127.0.0.1:9000", region: "eu-west-1", forcePathStyle: true },
+    });
+    expect(await s3FactoryOptions("s3://bucket")).toEqual({ bucket: "bucket" });
+    expect(await s3FactoryOptions("s3://bucket/a%3Fb%20c/")).toEqual({ bucket: "bucket", prefix: "a?b c" });
+    expect(await s3FactoryOptions("s3://bucket/p?conditional-writes=auto&path-style=false")).toEqual({
+      bucket: "bucket",
+      prefix: "p",
+      conditionalWrites: "auto",
+      clientConfig: { forcePathStyle: false },
+    });
+  });
+
+  it("an unknown or malformed option is a ValidationError naming the options there are", () => {
+    const parts = (uri: string) => () => s3OptionsFromUri(parseBackendUri(uri));
+    expect(parts("s3://b/p?endpiont=http://x")).toThrowError(
+      /Unknown option "endpiont" in the S3 URI "s3:\/\/b\/p": use endpoint, region, path-style, conditional-writes/,
+    );
+    expect(parts("s3://b/p?endpoint=localhost:9000")).toThrowError(/use http\(s\):\/\/host\[:port\]/);
+    expect(parts("s3://b/p?path-style=maybe")).toThrowError(/must be true or false/);
+    expect(parts("s3://b/p?region=a&region=b")).toThrowError(/given twice/);
+    expect(() => parseBackendUri("s3://b/p#frag")).toThrowError(/write "#" in a path as %23/);
+  });
+
+  it("memory: and vertex:// take no options; file: paths keep their ? as is", async () => {
+    await expect(openBackend("memory:?x=1")).rejects.toThrowError(/memory: URIs take no options/);
+    await expect(openBackend("vertex://p/l?endpoint=x")).rejects.toThrowError(/vertex: URIs take no options/);
+    expect(parseBackendUri("file:./runs?x")).toMatchObject({ scheme: "file", path: "./runs?x", options: {} });
   });
 });
 

@@ -2,6 +2,7 @@ import { latestSeriesPoints, type RunRecord, type Value } from "@exprun/core";
 import type { Command } from "commander";
 import type { CliIo } from "../context.js";
 import { UsageError } from "../errors.js";
+import { safe } from "../format/safe.js";
 import { renderTable } from "../format/table.js";
 import { formatValue, sameValue } from "../format/value.js";
 import { resolveRun } from "../resolve.js";
@@ -50,10 +51,10 @@ ${examples(
         const c = ctx.colors;
         ctx.out(
           renderTable({
-            head: ["", "key", ...names.map((n) => c.bold(n))],
+            head: ["", "key", ...names.map((n) => c.bold(safe(n)))],
             rows: rows.map((r) => [
               r.differs ? c.yellow("≠") : "",
-              r.differs ? c.yellow(r.key) : r.key,
+              r.differs ? c.yellow(safe(r.key)) : safe(r.key),
               ...r.values.map((v) => (r.differs ? c.bold(formatValue(v)) : formatValue(v))),
             ]),
             numeric: [false, false, ...names.map(() => true)],
@@ -65,7 +66,7 @@ ${examples(
     );
 }
 
-/** One row per state, param, metric and latest time-series value, in that order. */
+/** One row per state, param, metric, latest time-series value and tag, in that order. */
 export function compareRuns(runs: RunRecord[]): CompareRow[] {
   const keys: string[] = ["state"];
   const seen = new Set(keys);
@@ -78,6 +79,7 @@ export function compareRuns(runs: RunRecord[]): CompareRow[] {
   for (const r of runs) for (const k of Object.keys(r.params)) add(`param.${k}`);
   for (const r of runs) for (const k of Object.keys(r.metrics)) add(`metric.${k}`);
   for (const r of runs) for (const k of Object.keys(r.latestTimeSeries ?? {})) add(`time_series_metric.${k}`);
+  for (const r of runs) for (const k of Object.keys(r.tags ?? {})) add(`tag.${k}`);
   return keys.map((key) => {
     const values = runs.map((r) => rowValue(r, key));
     const differs = values.some((v) => v === null || !sameValue(v, values[0]));
@@ -87,7 +89,10 @@ export function compareRuns(runs: RunRecord[]): CompareRow[] {
 
 function rowValue(run: RunRecord, key: string): Value | null {
   if (key === "state") return run.state;
-  if (key.startsWith("param.")) return run.params[key.slice(6)] ?? null;
-  if (key.startsWith("metric.")) return run.metrics[key.slice(7)] ?? null;
-  return run.latestTimeSeries?.[key.slice(19)]?.value ?? null;
+  const own = <T>(record: Record<string, T> | undefined, k: string) =>
+    record && Object.hasOwn(record, k) ? record[k] : undefined;
+  if (key.startsWith("param.")) return own(run.params, key.slice(6)) ?? null;
+  if (key.startsWith("metric.")) return own(run.metrics, key.slice(7)) ?? null;
+  if (key.startsWith("tag.")) return own(run.tags, key.slice(4)) ?? null;
+  return own(run.latestTimeSeries, key.slice(19))?.value ?? null;
 }

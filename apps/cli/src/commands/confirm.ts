@@ -1,4 +1,3 @@
-import { createInterface } from "node:readline/promises";
 import type { Context } from "../context.js";
 import { UsageError } from "../errors.js";
 
@@ -10,6 +9,8 @@ export async function confirm(ctx: Context, yes: boolean, question: string): Pro
       `${question} Pass --yes to confirm (stdin is not a terminal, so exprun cannot ask).`,
     );
   }
+  // Loaded here: only deleting commands ask, and every command's start-up pays for what it imports.
+  const { createInterface } = await import("node:readline/promises");
   const rl = createInterface({ input: ctx.io.stdin, output: ctx.io.stderr as NodeJS.WritableStream });
   try {
     const answer = await rl.question(`${question} [y/N] `);

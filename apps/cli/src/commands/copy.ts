@@ -22,7 +22,9 @@ other artifacts, executions with their input/output events, attributions, pipeli
 TensorBoard assignments, and experiment descriptions. Re-running it writes only what is missing or
 changed (compared field by field), so a second run copies nothing. It never deletes in the target.
 Artifact and execution ids are kept; if the target uses an id for something else, a stable
-alternate id is used. Creation times are the target's own.
+alternate id is used. Run types, tags, notes and (where the target keeps times; Vertex does not)
+create and update times are kept. Series are compared in buckets of steps and streamed chunk by
+chunk. Every write goes through @exprun/core's checks (the same sync the importers use).
 ${examples(
   "exprun copy --from ./.exprun --to s3://team-bucket/exprun",
   "exprun copy --from file:/scratch/runs --to vertex://my-project/us-central1 -e churn",
@@ -70,7 +72,8 @@ ${examples(
           );
           ctx.out(
             `${summary.dryRun ? "Would copy" : "Copied"} ${c.params} params, ${c.metrics} metrics, ${c.points} time-series points, ${c.artifacts} artifacts, ` +
-              `${c.executions} executions (${c.executionUpdates} updated), ${c.attributions} links, ${c.children} children ` +
+              `${c.executions} executions (${c.executionUpdates} updated), ${c.attributions} links, ${c.children} children, ` +
+              `${c.tags} tags, ${c.notes} notes, ${c.times} update times ` +
               `from ${from} to ${to} in ${seconds.toFixed(1)} s.`,
           );
           for (const w of summary.warnings) ctx.note(ctx.errColors.yellow(`warning: ${w}`));

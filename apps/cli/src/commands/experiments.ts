@@ -1,9 +1,11 @@
-import { collectPages, Experiment, type ExperimentRecord, NotFoundError } from "@exprun/core";
+import { collectPages, Experiment, type ExperimentRecord } from "@exprun/core";
 import type { Command } from "commander";
 import type { CliIo } from "../context.js";
 import { isoTime } from "../format/json.js";
+import { safe } from "../format/safe.js";
 import { renderPairs, renderTable } from "../format/table.js";
 import { formatTime } from "../format/value.js";
+import { requireExperimentRecord } from "../resolve.js";
 import { action, examples } from "./action.js";
 import { confirm } from "./confirm.js";
 
@@ -37,7 +39,7 @@ export function registerExperiments(program: Command, io: CliIo): void {
         if (ctx.json) return ctx.printJson(rows);
         if (rows.length === 0) {
           ctx.out(
-            `No experiments in ${ctx.backendUri}. Create one with: exprun experiments create NAME (or run: exprun demo)`,
+            `No experiments in ${safe(ctx.backendUri)}. Create one with: ${ctx.command("experiments create NAME")} (or run: ${ctx.command("demo")})`,
           );
           return;
         }
@@ -45,10 +47,10 @@ export function registerExperiments(program: Command, io: CliIo): void {
           renderTable({
             head: ["experiment", "runs", "created", "description"],
             rows: rows.map((r) => [
-              ctx.colors.bold(r.name),
+              ctx.colors.bold(safe(r.name)),
               String(r.runs),
               formatTime(Date.parse(r.createTime)),
-              r.description,
+              safe(r.description),
             ]),
             numeric: [false, true, false, false],
           }),
@@ -72,7 +74,7 @@ export function registerExperiments(program: Command, io: CliIo): void {
           ...(opts.tensorboard ? { backingTensorboard: String(opts.tensorboard) } : {}),
         });
         if (ctx.json) return ctx.printJson(experimentJson(experiment.toJSON()));
-        ctx.out(`Created experiment ${ctx.colors.bold(name)} in ${ctx.backendUri}.`);
+        ctx.out(`Created experiment ${ctx.colors.bold(safe(name))} in ${safe(ctx.backendUri)}.`);
       }),
     );
 
@@ -84,8 +86,7 @@ export function registerExperiments(program: Command, io: CliIo): void {
     .action(
       action(io, async (ctx, _opts, name: string) => {
         const backend = await ctx.existingBackend();
-        const record = await backend.getExperiment(name);
-        if (!record) throw notFound(name, backend.name);
+        const record = await requireExperimentRecord(backend, name);
         const runs = await collectPages((page) => backend.listRuns(name, page));
         const byState: Record<string, number> = {};
         for (const r of runs) byState[r.state] = (byState[r.state] ?? 0) + 1;
@@ -105,21 +106,23 @@ export function registerExperiments(program: Command, io: CliIo): void {
         if (ctx.json) return ctx.printJson(json);
         ctx.out(
           renderPairs(
-            ["experiment", name],
+            ["experiment", safe(name)],
             [
-              ["description", record.description],
+              ["description", safe(record.description)],
               ["created", formatTime(record.createTime)],
               ["updated", formatTime(record.updateTime)],
-              ["backing TensorBoard", record.backingTensorboard ?? ""],
+              ["backing TensorBoard", safe(record.backingTensorboard ?? "")],
               ["runs", String(runs.length)],
               [
                 "runs by state",
-                Object.entries(byState)
-                  .map(([s, n]) => `${s} ${n}`)
-                  .join(", "),
+                safe(
+                  Object.entries(byState)
+                    .map(([s, n]) => `${s} ${n}`)
+                    .join(", "),
+                ),
               ],
-              ["params", [...params].join(", ")],
-              ["metrics", [...metrics].join(", ")],
+              ["params", safe([...params].join(", "))],
+              ["metrics", safe([...metrics].join(", "))],
             ],
           ),
         );
@@ -137,24 +140,20 @@ export function registerExperiments(program: Command, io: CliIo): void {
     .action(
       action(io, async (ctx, opts, name: string) => {
         const backend = await ctx.existingBackend();
-        const record = await backend.getExperiment(name);
-        if (!record) throw notFound(name, backend.name);
+        await requireExperimentRecord(backend, name);
         const runs = await collectPages((page) => backend.listRuns(name, page));
-        await confirm(ctx, opts.yes === true, `Delete experiment ${name} and its ${runs.length} run(s)?`);
+        await confirm(
+          ctx,
+          opts.yes === true,
+          `Delete experiment ${safe(name)} and its ${runs.length} run(s)?`,
+        );
         await backend.deleteExperiment(name, {
           deleteBackingTensorboardRuns: opts.deleteTensorboardRuns === true,
         });
         if (ctx.json) return ctx.printJson({ deleted: name, runs: runs.length });
-        ctx.out(`Deleted experiment ${name} and ${runs.length} run(s).`);
+        ctx.out(`Deleted experiment ${safe(name)} and ${runs.length} run(s).`);
       }),
     );
-}
-
-function notFound(name: string, backend: string): NotFoundError {
-  return new NotFoundError(
-    `Experiment ${JSON.stringify(name)} was not found. List the experiments with: exprun experiments list`,
-    { backend },
-  );
 }
 
 export function experimentJson(e: ExperimentRecord) {

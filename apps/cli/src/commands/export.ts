@@ -1,21 +1,26 @@
-import { writeFile } from "node:fs/promises";
+import { once } from "node:events";
+import { createWriteStream } from "node:fs";
 import {
-  type Backend,
-  buildExperimentDataFrame,
   buildTimeSeriesDataFrame,
+  type CheckedBackend,
   collectPages,
-  NotFoundError,
-  readSeriesPoints,
+  dataFrameColumns,
+  Experiment,
+  ExperimentRun,
+  type SeriesPoint,
+  type TimeSeriesDataFrameRow,
 } from "@exprun/core";
 import type { Command } from "commander";
-import type { CliIo } from "../context.js";
+import type { CliIo, Context } from "../context.js";
 import { UsageError } from "../errors.js";
 import { toCsv } from "../format/csv.js";
 import { toJson } from "../format/json.js";
+import { requireExperimentRecord } from "../resolve.js";
 import { action, examples } from "./action.js";
 
 const FORMATS = ["csv", "json", "jsonl"] as const;
 type Format = (typeof FORMATS)[number];
+type Row = Record<string, unknown>;
 
 export function registerExport(program: Command, io: CliIo): void {
   program
@@ -29,17 +34,26 @@ export function registerExport(program: Command, io: CliIo): void {
     )
     .option("--format <format>", "csv | json | jsonl", "csv")
     .option("--time-series", "export every time-series point: one row per (run, step, wall_time)")
+    .option("--excel-safe", "CSV for spreadsheets: text cells starting = + - @ get a leading ' (see below)")
     .option("-o, --out <file>", "write to FILE instead of stdout")
     .addHelpText(
       "after",
       `
 Columns are Python's (aiplatform.get_experiment_df): experiment_name, run_name, run_type, state,
-param.*, metric.*, time_series_metric.* (latest value). With --time-series: experiment_name,
-run_name, step, wall_time, then one column per metric (Python's get_time_series_data_frame).
+param.*, metric.*, time_series_metric.* (latest value); several experiments are concatenated as
+pandas.concat does. With --time-series: experiment_name, run_name, step, wall_time, then one column
+per metric (Python's get_time_series_data_frame); it is written run by run, a long run a window of
+steps at a time, so memory stays small.
 CSV is written as pandas' df.to_csv(index=False) writes it, so pd.read_csv reads back the same frame.
 JSON keeps NaN/Infinity as {"$float":"NaN"}; dates are ISO-8601.
+
+Formula injection: a spreadsheet (Excel, LibreOffice, Google Sheets) treats a cell starting with =, +,
+-, @ (or a tab or CR) as a formula, so a param value like =HYPERLINK(...) logged by anyone runs when
+the CSV is opened there. The default CSV is exactly what pandas writes (for pd.read_csv); pass
+--excel-safe for a CSV meant for a spreadsheet: such text cells get a leading ' (numbers never do).
 ${examples(
   "exprun export -e demo --out runs.csv            # then: pandas.read_csv('runs.csv')",
+  "exprun export -e demo --excel-safe --out runs-for-excel.csv",
   "exprun export -e demo --time-series --format jsonl > series.jsonl",
 )}`,
     )
@@ -50,91 +64,238 @@ ${examples(
           throw new UsageError(
             `--format must be one of ${FORMATS.join(", ")}; got ${JSON.stringify(opts.format)}.`,
           );
+        if (opts.excelSafe === true && format !== "csv")
+          throw new UsageError("--excel-safe applies to CSV only; drop it or use --format csv.");
         const backend = await ctx.existingBackend();
         const chosen =
           (opts.experiment as string[] | undefined) ??
           (ctx.defaultExperiment() ? [ctx.defaultExperiment()!] : undefined);
         const experiments = await experimentNames(backend, chosen);
-        const { columns, rows, integers } =
-          opts.timeSeries === true
-            ? await timeSeriesFrame(backend, experiments)
-            : await experimentFrame(backend, experiments);
-        let text: string;
-        if (format === "csv") text = toCsv(columns, rows, integers);
-        else if (format === "json") text = `${toJson(rows.map((r) => ordered(r, columns)))}\n`;
-        else text = rows.map((r) => toJson(ordered(r, columns), 0)).join("\n") + (rows.length ? "\n" : "");
-        if (opts.out) {
-          await writeFile(String(opts.out), text);
-          ctx.note(`Wrote ${rows.length} row(s) × ${columns.length} column(s) to ${String(opts.out)}.`);
-        } else {
-          ctx.io.stdout.write(text);
+        const out = await openOutput(ctx, opts.out === undefined ? undefined : String(opts.out));
+        const writer = new FrameWriter(format, out.write, opts.excelSafe === true);
+        try {
+          if (opts.timeSeries === true) await writeTimeSeries(backend, experiments, writer);
+          else await writeExperimentFrame(backend, experiments, writer);
+          await writer.end();
+        } finally {
+          await out.close();
+        }
+        if (opts.out !== undefined) {
+          ctx.note(
+            `Wrote ${writer.rows} row(s) × ${writer.columns.length} column(s) to ${String(opts.out)}.`,
+          );
         }
       }),
     );
 }
 
-async function experimentNames(backend: Backend, chosen: string[] | undefined): Promise<string[]> {
+async function experimentNames(backend: CheckedBackend, chosen: string[] | undefined): Promise<string[]> {
   if (!chosen) return (await collectPages((page) => backend.listExperiments(page))).map((e) => e.name);
-  for (const name of chosen) {
-    if (!(await backend.getExperiment(name))) {
-      throw new NotFoundError(
-        `Experiment ${JSON.stringify(name)} was not found. List the experiments with: exprun experiments list`,
-        {
-          backend: backend.name,
-        },
-      );
-    }
-  }
+  for (const name of chosen) await requireExperimentRecord(backend, name);
   return chosen;
 }
 
-type Row = Record<string, unknown>;
-
-async function experimentFrame(backend: Backend, experiments: string[]) {
-  const rows: Row[] = [];
-  for (const name of experiments) {
-    const runs = await collectPages((page) =>
-      backend.listRuns(name, { ...page, withLatestTimeSeries: true }),
-    );
-    rows.push(...buildExperimentDataFrame(name, runs));
-  }
-  const fixed = ["experiment_name", "run_name", "run_type", "state"];
-  const groups: Record<string, Set<string>> = {
-    "param.": new Set(),
-    "metric.": new Set(),
-    "time_series_metric.": new Set(),
-  };
-  for (const row of rows) {
-    for (const key of Object.keys(row)) {
-      const prefix = Object.keys(groups).find((p) => key.startsWith(p));
-      if (prefix) groups[prefix]!.add(key);
-    }
-  }
-  const columns = [...fixed, ...Object.values(groups).flatMap((s) => [...s])];
-  return { columns, rows, integers: new Set<string>() };
+/** Python's experiment DataFrame of each experiment (core builds it), concatenated. */
+async function writeExperimentFrame(backend: CheckedBackend, experiments: string[], writer: FrameWriter) {
+  const frames: Row[][] = [];
+  for (const name of experiments) frames.push(await (await Experiment.get(name, { backend })).getDataFrame());
+  // pandas.concat: the first frame's columns, then each later frame's new ones, in order.
+  const columns = new Set<string>(dataFrameColumns([]));
+  for (const frame of frames) for (const c of dataFrameColumns(frame)) columns.add(c);
+  writer.start([...columns], new Set());
+  for (const frame of frames) for (const row of frame) await writer.row(row);
 }
 
-async function timeSeriesFrame(backend: Backend, experiments: string[]) {
-  const rows: Row[] = [];
+/**
+ * Every run's time-series DataFrame (core builds the rows) with `experiment_name` and `run_name` in
+ * front. The header needs every metric name first, which the runs' latest points give without reading
+ * the series; then the runs are read and written one at a time ({@link runRows}).
+ */
+async function writeTimeSeries(backend: CheckedBackend, experiments: string[], writer: FrameWriter) {
+  const runs: { experiment: string; name: string }[] = [];
   const metrics = new Set<string>();
-  for (const name of experiments) {
-    const runs = await collectPages((page) => backend.listRuns(name, page));
-    for (const run of runs) {
-      const frame = buildTimeSeriesDataFrame(
-        await readSeriesPoints(backend, { experiment: name, run: run.name }),
-      );
-      for (const r of frame) {
-        for (const key of Object.keys(r)) if (key !== "step" && key !== "wall_time") metrics.add(key);
-        rows.push({ experiment_name: name, run_name: run.name, ...r });
-      }
+  for (const experiment of experiments) {
+    const records = await collectPages((page) =>
+      backend.listRuns(experiment, { ...page, withLatestTimeSeries: true }),
+    );
+    for (const record of records) {
+      runs.push({ experiment, name: record.name });
+      for (const metric of Object.keys(record.latestTimeSeries ?? {})) metrics.add(metric);
     }
   }
-  const columns = ["experiment_name", "run_name", "step", "wall_time", ...metrics];
-  return { columns, rows, integers: new Set(["step"]) };
+  writer.start(["experiment_name", "run_name", "step", "wall_time", ...metrics], new Set(["step"]));
+  for (const { experiment, name } of runs) {
+    const run = await ExperimentRun.get(name, { backend, experiment });
+    for await (const rows of runRows(run)) {
+      for (const row of rows) await writer.row({ experiment_name: experiment, run_name: name, ...row });
+    }
+  }
+}
+
+/** Points held at once while exporting a run's series (rows are built a window of steps at a time). */
+export const EXPORT_WINDOW_POINTS = 100_000;
+
+/**
+ * A run's DataFrame rows, sorted by step then wall time, in pieces of at most about
+ * {@link EXPORT_WINDOW_POINTS} points: a run that small is read once; a larger one is cut into step
+ * windows (from core's downsampled read, which counts the points per stretch of steps) and each window
+ * is read, turned into rows and written before the next is read. Rows of one step are never split.
+ */
+export async function* runRows(run: ExperimentRun): AsyncIterable<TimeSeriesDataFrameRow[]> {
+  const points: SeriesPoint[] = [];
+  let small = true;
+  for await (const chunk of run.readTimeSeries()) {
+    for (let i = 0; i < chunk.steps.length; i++) {
+      points.push({
+        metric: chunk.metric,
+        step: chunk.steps[i]!,
+        wallTime: chunk.wallTimes[i]!,
+        value: chunk.values[i]!,
+      });
+    }
+    if (points.length > EXPORT_WINDOW_POINTS) {
+      small = false;
+      break;
+    }
+  }
+  if (small) {
+    yield buildTimeSeriesDataFrame(points);
+    return;
+  }
+  points.length = 0;
+  for (const steps of await stepWindows(run)) {
+    yield buildTimeSeriesDataFrame(await readSeriesPointsOf(run, steps));
+  }
+}
+
+/** Step ranges that each hold about {@link EXPORT_WINDOW_POINTS} points, in order, covering every step. */
+async function stepWindows(run: ExperimentRun): Promise<{ from: number; to: number }[]> {
+  const { series } = await run.getTimeSeries({ buckets: 1000 });
+  const edges: { start: number; count: number }[] = [];
+  let lastStep = Number.NEGATIVE_INFINITY;
+  for (const m of series) {
+    for (let i = 0; i < m.buckets.length; i++)
+      edges.push({ start: Math.floor(m.buckets.start[i]!), count: m.buckets.count[i]! });
+    if (m.last && m.last.step > lastStep) lastStep = m.last.step;
+  }
+  edges.sort((a, b) => a.start - b.start);
+  const windows: { from: number; to: number }[] = [];
+  let from = Number.NEGATIVE_INFINITY;
+  let held = 0;
+  for (const edge of edges) {
+    if (held > 0 && held + edge.count > EXPORT_WINDOW_POINTS && edge.start > from) {
+      windows.push({ from, to: edge.start - 1 });
+      from = edge.start;
+      held = 0;
+    }
+    held += edge.count;
+  }
+  windows.push({ from, to: Number.POSITIVE_INFINITY });
+  return windows.map((w) => ({
+    from: Number.isFinite(w.from) ? w.from : 0,
+    to: Number.isFinite(w.to) ? w.to : Math.max(lastStep, 0),
+  }));
+}
+
+async function readSeriesPointsOf(
+  run: ExperimentRun,
+  steps: { from: number; to: number },
+): Promise<SeriesPoint[]> {
+  const points: SeriesPoint[] = [];
+  for await (const chunk of run.readTimeSeries({ steps })) {
+    for (let i = 0; i < chunk.steps.length; i++) {
+      points.push({
+        metric: chunk.metric,
+        step: chunk.steps[i]!,
+        wallTime: chunk.wallTimes[i]!,
+        value: chunk.values[i]!,
+      });
+    }
+  }
+  return points;
+}
+
+/** Writes rows as they come, in CSV, one JSON array or JSON lines, waiting when the output is full. */
+class FrameWriter {
+  columns: string[] = [];
+  rows = 0;
+  #integers: ReadonlySet<string> = new Set();
+  readonly #format: Format;
+  readonly #write: (text: string) => Promise<void>;
+  readonly #excelSafe: boolean;
+
+  constructor(format: Format, write: (text: string) => Promise<void>, excelSafe: boolean) {
+    this.#format = format;
+    this.#write = write;
+    this.#excelSafe = excelSafe;
+  }
+
+  start(columns: string[], integers: ReadonlySet<string>): void {
+    this.columns = columns;
+    this.#integers = integers;
+  }
+
+  async row(row: Row): Promise<void> {
+    const first = this.rows === 0;
+    this.rows++;
+    if (this.#format === "csv") {
+      const csv = toCsv(this.columns, [row], this.#integers, { excelSafe: this.#excelSafe });
+      // toCsv writes a header line first; keep it only for the first row.
+      await this.#write(first ? csv : csv.slice(csv.indexOf("\n") + 1));
+    } else if (this.#format === "jsonl") {
+      await this.#write(`${toJson(ordered(row, this.columns), 0)}\n`);
+    } else {
+      const json = toJson(ordered(row, this.columns)).replace(/^/gm, "  ");
+      await this.#write(`${first ? "[\n" : ",\n"}${json}`);
+    }
+  }
+
+  async end(): Promise<void> {
+    if (this.#format === "csv" && this.rows === 0)
+      await this.#write(toCsv(this.columns, [], this.#integers, { excelSafe: this.#excelSafe }));
+    if (this.#format === "json") await this.#write(this.rows === 0 ? "[]\n" : "\n]\n");
+  }
 }
 
 function ordered(row: Row, columns: string[]): Row {
   const out: Row = {};
   for (const c of columns) out[c] = row[c] ?? null;
   return out;
+}
+
+/** stdout or a file, with writes that wait for the stream to drain (bounded memory). */
+async function openOutput(
+  ctx: Context,
+  file: string | undefined,
+): Promise<{ write(text: string): Promise<void>; close(): Promise<void> }> {
+  if (file === undefined) {
+    const stdout = ctx.io.stdout as {
+      write(chunk: string): unknown;
+      once?(e: string, f: () => void): unknown;
+    };
+    return {
+      async write(text) {
+        const ok = stdout.write(text);
+        if (ok === false && stdout.once) await new Promise<void>((resolve) => stdout.once!("drain", resolve));
+      },
+      async close() {},
+    };
+  }
+  const stream = createWriteStream(file);
+  try {
+    await once(stream, "open");
+  } catch (error) {
+    throw new UsageError(`Cannot write ${JSON.stringify(file)}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  return {
+    async write(text) {
+      if (!stream.write(text)) await once(stream, "drain");
+    },
+    async close() {
+      stream.end();
+      await once(stream, "finish");
+    },
+  };
 }

@@ -1,5 +1,4 @@
-import { createInterface } from "node:readline";
-import { type ExperimentRun, parseJson, RUN_STATES, type RunState } from "@exprun/core";
+import { type ExperimentRun, parseJson, parseRunState, parseWallTime } from "@exprun/core";
 import type { Context } from "../context.js";
 import { UsageError } from "../errors.js";
 import { getRun } from "../resolve.js";
@@ -37,26 +36,28 @@ export async function readJsonl(
   const runs = new Map<string, ExperimentRun>();
   let lineNo = 0;
   let applied = 0;
+  // Loaded here, not at start-up: the CLI is one bundle, so a static import would cost every command.
+  const { createInterface } = await import("node:readline");
   const rl = createInterface({ input: ctx.io.stdin, crlfDelay: Number.POSITIVE_INFINITY });
   for await (const raw of rl) {
     lineNo++;
     const text = raw.trim();
     if (text === "") continue;
-    const where = `stdin line ${lineNo}`;
+    const where = `stdin line ${lineNo}:`;
     try {
       let line: Line;
       try {
         line = parseJson<Line>(text);
       } catch (error) {
-        throw new UsageError(`is not JSON (${(error as Error).message}).`);
+        throw new UsageError(`not JSON (${(error as Error).message}).`);
       }
       if (typeof line !== "object" || line === null || Array.isArray(line))
-        throw new UsageError("must be a JSON object.");
+        throw new UsageError("not a JSON object.");
       const unknown = Object.keys(line).filter((k) => !KEYS.has(k));
       if (unknown.length)
-        throw new UsageError(`has unknown key(s) ${unknown.join(", ")}; allowed: ${[...KEYS].join(", ")}.`);
+        throw new UsageError(`unknown key(s) ${unknown.join(", ")}; allowed: ${[...KEYS].join(", ")}.`);
       const runSpec = optionalString(line.run, "run") ?? defaults.run;
-      if (!runSpec) throw new UsageError('names no run: add "run" to the line or pass --run.');
+      if (!runSpec) throw new UsageError('no run named: add "run" to the line or pass --run.');
       const experiment = optionalString(line.experiment, "experiment") ?? defaults.experiment;
       const key = `${experiment ?? ""}/${runSpec}`;
       let run = runs.get(key);
@@ -71,19 +72,16 @@ export async function readJsonl(
         if (step !== undefined && typeof step !== "number") throw new UsageError('"step" must be a number.');
         await run.logTimeSeriesMetrics(line.series as Record<string, number>, {
           ...(step === undefined ? {} : { step }),
-          ...(line.wall_time === undefined ? {} : { wallTime: wallTime(line.wall_time) }),
+          ...(line.wall_time === undefined ? {} : { wallTime: parseWallTime(line.wall_time, '"wall_time"') }),
         });
       } else if (line.step !== undefined || line.wall_time !== undefined) {
         throw new UsageError('"step" and "wall_time" need "series".');
       }
       if (line.classification !== undefined) await run.logClassificationMetrics(line.classification as never);
       if (line.state !== undefined) {
-        const state = String(line.state).toUpperCase();
-        if (!(RUN_STATES as readonly string[]).includes(state)) {
-          throw new UsageError(`"state" must be one of ${RUN_STATES.join(", ")}.`);
-        }
+        const state = parseRunState(line.state);
         if (state === "RUNNING") await run.updateState("RUNNING");
-        else await run.endRun({ state: state as RunState });
+        else await run.endRun({ state });
       }
       applied++;
     } catch (error) {
@@ -108,10 +106,4 @@ function optionalString(value: unknown, key: string): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== "string" || value === "") throw new UsageError(`"${key}" must be a non-empty string.`);
   return value;
-}
-
-function wallTime(value: unknown): number {
-  if (typeof value === "number") return value;
-  if (typeof value === "string" && Number.isFinite(Date.parse(value))) return Date.parse(value);
-  throw new UsageError('"wall_time" must be milliseconds since the epoch or an ISO date string.');
 }

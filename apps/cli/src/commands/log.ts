@@ -1,9 +1,9 @@
-import type { ExperimentRun, Value } from "@exprun/core";
+import { type ExperimentRun, parseWallTime, type Value } from "@exprun/core";
 import type { Command } from "commander";
 import type { CliIo, Context } from "../context.js";
 import { UsageError } from "../errors.js";
 import { getRun } from "../resolve.js";
-import { parseAssignments, parseCount, parseNumbers, parseWallTime } from "../values.js";
+import { parseAssignments, parseCount, parseNumbers } from "../values.js";
 import { action, examples } from "./action.js";
 import { readJsonl } from "./log-jsonl.js";
 
@@ -108,7 +108,8 @@ ${examples(
       action(io, async (ctx, opts, pairs: string[]) => {
         const values = parseNumbers(pairs);
         const step = opts.step === undefined ? undefined : parseCount("--step", String(opts.step));
-        const wallTime = opts.wallTime === undefined ? undefined : parseWallTime(String(opts.wallTime));
+        const wallTime =
+          opts.wallTime === undefined ? undefined : parseWallTime(String(opts.wallTime), "--wall-time");
         const run = await openRun(ctx, opts);
         await run.logTimeSeriesMetrics(values, {
           ...(step === undefined ? {} : { step }),

@@ -1,12 +1,19 @@
 import {
-  type Backend,
+  type ArtifactRecord,
+  backendSeries,
+  type CheckedBackend,
   collectPages,
+  type ExecutionRecord,
   type ExperimentRecord,
+  experimentNotFound,
+  mapLimit,
   NotFoundError,
+  ResourceSync,
   type RunRecord,
+  type RunSyncResult,
+  syncExperiment,
+  syncRun,
 } from "@exprun/core";
-import { copyRun, type RunLinks } from "./copy-run.js";
-import { ResourceMapper } from "./resources.js";
 import { type CopySummary, emptySummary } from "./summary.js";
 
 export interface CopyOptions {
@@ -23,93 +30,150 @@ export interface CopyOptions {
   onRun?(run: RunRecord): void;
 }
 
+/** The artifacts and executions attributed to a run in the source, in the source's order. */
+interface RunLinks {
+  artifacts: ArtifactRecord[];
+  executions: ExecutionRecord[];
+}
+
 /**
- * Copies experiments and runs with all their data from `source` to `target`. Incremental: what the
- * target already has (compared field by field) is not written again, so a second copy writes nothing.
- * Never deletes anything in the target.
+ * Copies experiments and runs with all their data from `source` to `target`, through core's sync
+ * (`syncExperiment`, `ResourceSync`, `syncRun`): what the target already has (compared field by field,
+ * series bucket by bucket) is not written again, so a second copy writes nothing; run types and, where
+ * the target keeps them, create and update times are kept; series are streamed chunk by chunk. Never
+ * deletes anything in the target.
  */
 export async function copyStore(
-  source: Backend,
-  target: Backend,
+  source: CheckedBackend,
+  target: CheckedBackend,
   options: CopyOptions,
 ): Promise<CopySummary> {
-  const summary = emptySummary(options.from, options.to, options.dryRun === true);
-  const all = await collectPages((page) => source.listExperiments(page));
-  let experiments: ExperimentRecord[] = all;
-  if (options.experiments?.length) {
-    experiments = options.experiments.map((name) => {
-      const found = all.find((e) => e.name === name);
-      if (!found) {
-        throw new NotFoundError(`Experiment ${JSON.stringify(name)} was not found in ${options.from}.`, {
-          backend: source.name,
-        });
-      }
-      return found;
-    });
-  }
+  const dryRun = options.dryRun === true;
+  const summary = emptySummary(options.from, options.to, dryRun);
+  const experiments = await chosenExperiments(source, options);
   const plan: { experiment: ExperimentRecord; runs: RunRecord[] }[] = [];
   for (const experiment of experiments) {
     plan.push({ experiment, runs: await collectPages((page) => source.listRuns(experiment.name, page)) });
   }
   await options.onStart?.(plan.reduce((n, p) => n + p.runs.length, 0));
-  const dryRun = options.dryRun === true;
-  const mapper = new ResourceMapper(source, target, summary, dryRun);
+  const resources = new ResourceSync(source, target, { dryRun });
   const links = await copyResources(
     source,
     plan.flatMap((p) => p.runs),
-    mapper,
+    resources,
   );
   for (const { experiment, runs } of plan) {
-    const inTarget = await copyExperiment(target, experiment, summary, dryRun);
-    const backingTensorboard = inTarget
-      ? (await target.getExperiment(experiment.name))?.backingTensorboard
-      : experiment.backingTensorboard;
+    const { outcome, record } = await syncExperiment(target, experiment, { dryRun });
+    summary.experiments[outcome]++;
+    const backingTensorboard = record?.backingTensorboard ?? experiment.backingTensorboard;
     const existing = new Map(
-      (inTarget ? await collectPages((page) => target.listRuns(experiment.name, page)) : []).map(
-        (r) => [r.name, r] as const,
-      ),
+      (record && outcome !== "created"
+        ? await collectPages((page) => target.listRuns(experiment.name, page))
+        : []
+      ).map((r) => [r.name, r] as const),
     );
-    // Create missing runs one by one first, so the target lists them in the source's order.
-    const created = new Set<string>();
+    // Missing runs are created one by one first, so the target lists them in the source's order;
+    // then every run is brought up to date, several at once.
+    const created = new Map<string, RunRecord>();
     for (const run of runs) {
-      if (!existing.has(run.name)) {
-        if (!dryRun) await target.createRun(experiment.name, { name: run.name, state: run.state });
-        created.add(run.name);
-      }
+      if (existing.has(run.name)) continue;
+      const { name, runType, state, createTime, updateTime } = run;
+      const bare = await syncRun(
+        target,
+        experiment.name,
+        { name, runType, state, createTime, updateTime, params: {}, metrics: {} },
+        { existing: null, dryRun },
+      );
+      created.set(run.name, bare.record);
     }
-    const createdRecords = new Map(
-      (dryRun
-        ? runs.map((r) => ({ ...r, params: {}, metrics: {}, tensorboardRun: undefined }))
-        : await collectPages((page) => target.listRuns(experiment.name, page))
-      )
-        .filter((r) => created.has(r.name))
-        .map((r) => [r.name, r] as const),
-    );
-    await pool(runs, options.concurrency ?? 4, async (run) => {
-      const fresh = created.has(run.name);
-      const record = fresh ? createdRecords.get(run.name) : existing.get(run.name);
-      if (!record)
+    await mapLimit(runs, options.concurrency ?? 4, async (run) => {
+      const fresh = created.get(run.name);
+      const current = fresh ?? existing.get(run.name);
+      if (!current) {
         throw new NotFoundError(`Run ${run.name} vanished from the target while copying.`, {
           backend: target.name,
         });
+      }
+      const ref = { experiment: run.experiment, run: run.name };
       const runLinks = links.get(`${run.experiment}/${run.name}`)!;
-      const wrote = await copyRun(
-        source,
+      const artifactIds: string[] = [];
+      for (const a of runLinks.artifacts) {
+        const id = await resources.artifact(a);
+        if (id !== undefined) artifactIds.push(id);
+      }
+      const executionIds: string[] = [];
+      for (const e of runLinks.executions) executionIds.push(await resources.execution(e));
+      const result = await syncRun(
         target,
-        run,
-        { record, fresh, dryRun, backingTensorboard },
-        runLinks,
-        mapper,
-        summary,
+        experiment.name,
+        {
+          ...shape(run),
+          series: backendSeries(source, ref),
+          artifacts: artifactIds,
+          executions: executionIds,
+          children: await source.listRunChildren(ref),
+        },
+        { existing: current, fresh: fresh !== undefined, dryRun, backingTensorboard },
       );
+      count(summary, result);
       if (fresh) summary.runs.created++;
-      else if (wrote) summary.runs.updated++;
+      else if (result.wrote) summary.runs.updated++;
       else summary.runs.unchanged++;
       options.onRun?.(run);
     });
   }
-  if (!dryRun) await target.flush?.();
+  summary.copied.artifacts += resources.counts.artifacts;
+  summary.copied.executions += resources.counts.executions;
+  summary.copied.executionUpdates += resources.counts.executionUpdates;
+  summary.warnings.push(...resources.counts.warnings);
+  if (!dryRun) await target.flush();
   return summary;
+}
+
+/** The parts of a source run that `syncRun` compares. */
+function shape(run: RunRecord) {
+  return {
+    name: run.name,
+    runType: run.runType,
+    state: run.state,
+    params: run.params,
+    metrics: run.metrics,
+    tags: run.tags,
+    description: run.description,
+    createTime: run.createTime,
+    updateTime: run.updateTime,
+    tensorboardRun: run.tensorboardRun,
+  };
+}
+
+function count(summary: CopySummary, result: RunSyncResult): void {
+  const c = summary.copied;
+  c.params += result.params;
+  c.metrics += result.metrics;
+  c.states += result.states;
+  c.tags += result.tags;
+  c.notes += result.notes;
+  c.times += result.times;
+  c.points += result.points;
+  c.tensorboards += result.tensorboards;
+  c.attributions += result.attributions;
+  c.children += result.children;
+  summary.warnings.push(...result.warnings);
+}
+
+async function chosenExperiments(source: CheckedBackend, options: CopyOptions): Promise<ExperimentRecord[]> {
+  const all = await collectPages((page) => source.listExperiments(page));
+  if (!options.experiments?.length) return all;
+  return options.experiments.map((name) => {
+    const found = all.find((e) => e.name === name);
+    if (!found) {
+      throw experimentNotFound(name, {
+        backend: source.name,
+        hint: `List the experiments of ${options.from} with: exprun experiments list --backend ${options.from}`,
+      });
+    }
+    return found;
+  });
 }
 
 /**
@@ -118,9 +182,9 @@ export async function copyStore(
  * this keeps each run's list in the source's order even though runs are copied concurrently.
  */
 async function copyResources(
-  source: Backend,
+  source: CheckedBackend,
   runs: RunRecord[],
-  mapper: ResourceMapper,
+  resources: ResourceSync,
 ): Promise<Map<string, RunLinks>> {
   const links = new Map<string, RunLinks>();
   const artifacts = new Set<string>();
@@ -140,56 +204,13 @@ async function copyResources(
   }
   if (artifacts.size) {
     for (const a of await collectPages((page) => source.listArtifacts(page))) {
-      if (artifacts.has(a.id)) await mapper.artifact(a);
+      if (artifacts.has(a.id)) await resources.artifact(a);
     }
   }
   if (executions.size) {
     for (const e of await collectPages((page) => source.listExecutions(page))) {
-      if (executions.has(e.id)) await mapper.execution(e);
+      if (executions.has(e.id)) await resources.execution(e);
     }
   }
   return links;
-}
-
-/** Creates or updates the experiment; resolves whether the target has it now. */
-async function copyExperiment(
-  target: Backend,
-  source: ExperimentRecord,
-  summary: CopySummary,
-  dryRun: boolean,
-): Promise<boolean> {
-  const existing = await target.getExperiment(source.name);
-  if (!existing) {
-    summary.experiments.created++;
-    if (dryRun) return false;
-    await target.createExperiment({
-      name: source.name,
-      description: source.description,
-      ...(source.backingTensorboard ? { backingTensorboard: source.backingTensorboard } : {}),
-    });
-    return true;
-  }
-  const patch: { description?: string; backingTensorboard?: string } = {};
-  if (existing.description !== source.description) patch.description = source.description;
-  if (source.backingTensorboard && !existing.backingTensorboard) {
-    patch.backingTensorboard = source.backingTensorboard;
-  }
-  if (Object.keys(patch).length) {
-    if (!dryRun) await target.updateExperiment(source.name, patch);
-    summary.experiments.updated++;
-  } else {
-    summary.experiments.unchanged++;
-  }
-  return true;
-}
-
-async function pool<T>(items: T[], size: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(size, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++]!;
-      await work(item);
-    }
-  });
-  await Promise.all(workers);
 }

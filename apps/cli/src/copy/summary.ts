@@ -17,6 +17,10 @@ export interface CopySummary {
     attributions: number;
     children: number;
     tensorboards: number;
+    tags: number;
+    notes: number;
+    /** Runs whose update time was set to the source's (stores that keep times). */
+    times: number;
   };
   /** Things the target keeps that the source does not have (copy never deletes). */
   warnings: string[];
@@ -40,15 +44,10 @@ export function emptySummary(from: string, to: string, dryRun = false): CopySumm
       attributions: 0,
       children: 0,
       tensorboards: 0,
+      tags: 0,
+      notes: 0,
+      times: 0,
     },
     warnings: [],
   };
-}
-
-/** Whether anything was written. */
-export function copiedAnything(summary: CopySummary): boolean {
-  return (
-    summary.experiments.created + summary.experiments.updated + summary.runs.created + summary.runs.updated >
-      0 || Object.values(summary.copied).some((n) => n > 0)
-  );
 }

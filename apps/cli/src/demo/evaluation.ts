@@ -1,3 +1,4 @@
+import { rocAuc } from "../summary.js";
 import { crossEntropy } from "./model.js";
 
 export interface Evaluation {
@@ -6,6 +7,7 @@ export interface Evaluation {
   precision: number;
   recall: number;
   f1: number;
+  /** Area under `roc` (trapezoid rule): the AUC of the curve that is logged, so the two agree. */
   auc: number;
   /** Rows: true class 0, 1; columns: predicted 0, 1. */
   matrix: [[number, number], [number, number]];
@@ -51,30 +53,8 @@ export function evaluate(probabilities: number[], labels: (0 | 1)[]): Evaluation
     precision,
     recall,
     f1,
-    auc: aucByRanks(probabilities, labels),
+    auc: rocAuc(fpr, tpr),
     matrix,
     roc: { fpr, tpr, thresholds },
   };
-}
-
-/** Exact ROC AUC: the probability that a random positive scores above a random negative. */
-function aucByRanks(probabilities: number[], labels: (0 | 1)[]): number {
-  const order = probabilities.map((p, i) => ({ p, y: labels[i]! })).sort((a, b) => a.p - b.p);
-  let rankSum = 0;
-  let positives = 0;
-  let i = 0;
-  while (i < order.length) {
-    let j = i;
-    while (j + 1 < order.length && order[j + 1]!.p === order[i]!.p) j++;
-    const rank = (i + j) / 2 + 1;
-    for (let k = i; k <= j; k++)
-      if (order[k]!.y === 1) {
-        rankSum += rank;
-        positives++;
-      }
-    i = j + 1;
-  }
-  const negatives = order.length - positives;
-  if (positives === 0 || negatives === 0) return 0.5;
-  return (rankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
 }

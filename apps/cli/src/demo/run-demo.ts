@@ -92,21 +92,26 @@ export async function runDemo(
   ctx.out("");
   ctx.out(
     renderChart(ctx.colors.bold("val_loss by epoch"), series, {
-      width: Math.min(options.epochs * 2, Math.max(20, ctx.terminalWidth - 16)),
+      width: Math.min(options.epochs * 2 + 12, Math.max(40, ctx.terminalWidth)),
       height: 10,
-      color: ctx.colors.isColorSupported,
+      colors: ctx.colors.isColorSupported ? ctx.colors : undefined,
     }),
   );
   const best = records[0]!;
+  const next = (rest: string) => `  ${ctx.command(rest, { withBackend: true })}`;
   ctx.out(
     `\nBest: ${ctx.colors.bold(best.name)} with val_accuracy ${formatNumber(Number(best.metrics.val_accuracy))} ` +
       `(${records.length} runs in ${seconds.toFixed(1)} s).\nNext:\n` +
-      `  exprun runs show ${experiment.name}/${best.name}\n` +
-      `  exprun compare ${records
-        .map((r) => `${experiment.name}/${r.name}`)
-        .slice(0, 2)
-        .join(" ")}\n` +
-      `  exprun plot -e ${experiment.name} --metric val_accuracy`,
+      [
+        next(`runs show ${experiment.name}/${best.name}`),
+        next(
+          `compare ${records
+            .map((r) => `${experiment.name}/${r.name}`)
+            .slice(0, 2)
+            .join(" ")}`,
+        ),
+        next(`plot -e ${experiment.name} --metric val_accuracy`),
+      ].join("\n"),
   );
 }
 

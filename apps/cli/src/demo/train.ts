@@ -78,7 +78,8 @@ export async function trainAndLog(
     precision: round(final.precision),
     recall: round(final.recall),
     f1: round(final.f1),
-    auc: round(final.auc),
+    // Unrounded: exactly the area `runs show` computes from the ROC points logged below.
+    auc: final.auc,
   });
   await run.logClassificationMetrics({
     displayName: "validation",

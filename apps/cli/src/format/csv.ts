@@ -8,12 +8,32 @@ export function toCsv(
   columns: string[],
   rows: Record<string, unknown>[],
   integerColumns: ReadonlySet<string> = new Set(),
+  options: { excelSafe?: boolean } = {},
 ): string {
-  const lines = [columns.map(quote).join(",")];
+  const text = options.excelSafe ? (value: string) => quote(defuse(value)) : quote;
+  const lines = [columns.map(text).join(",")];
   for (const row of rows) {
-    lines.push(columns.map((c) => quote(cell(row[c], integerColumns.has(c)))).join(","));
+    lines.push(
+      columns
+        .map((c) => {
+          const value = row[c];
+          const written = cell(value, integerColumns.has(c));
+          return typeof value === "string" ? text(written) : quote(written);
+        })
+        .join(","),
+    );
   }
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * `--excel-safe`: a spreadsheet runs a cell that starts with `=`, `+`, `-` or `@` (or a tab or CR
+ * before one) as a formula, so a param such as `=HYPERLINK(…)` logged by anyone could act when the
+ * CSV is opened. Such text cells (never numbers) get a leading `'`, as MLflow's UI download and
+ * OWASP's advice do; the cell then reads as text, and pandas reads it with the `'`.
+ */
+function defuse(value: string): string {
+  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
 }
 
 function cell(value: unknown, integer: boolean): string {

@@ -1,10 +1,14 @@
 import type { Value } from "@exprun/core";
+import { safe } from "./safe.js";
 
-/** A value as a table cell: numbers at up to 6 significant digits, booleans as true/false. */
+/**
+ * A value as a table cell: numbers at up to 6 significant digits, booleans as true/false, strings
+ * with control characters escaped (they come from a store).
+ */
 export function formatValue(value: Value | null | undefined, precise = false): string {
   if (value === undefined || value === null) return "";
   if (typeof value === "number") return formatNumber(value, precise);
-  return String(value);
+  return safe(String(value));
 }
 
 export function formatNumber(value: number, precise = false): string {

@@ -4,8 +4,12 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** The built binary: the tests run exactly what users run. */
-export const BIN = fileURLToPath(new URL("../../dist/bin.js", import.meta.url));
+/**
+ * The built binary: the tests run exactly what users run. `EXPRUN_TEST_BIN` points them at another
+ * build (e.g. main's, to check that a new test fails there).
+ */
+export const BIN =
+  process.env.EXPRUN_TEST_BIN ?? fileURLToPath(new URL("../../dist/exprun.js", import.meta.url));
 
 export interface Result {
   code: number;
@@ -19,15 +23,27 @@ export interface RunOptions {
   cwd?: string;
   /** Extra `node` flags, e.g. `--import` of a test hook. */
   nodeArgs?: string[];
+  /** Another copy of the binary (an installed one); default {@link BIN}. */
+  bin?: string;
 }
 
 /** Runs `node dist/bin.js …args` as a child process with a clean exprun environment and no colour. */
 export function exprun(args: string[], options: RunOptions = {}): Promise<Result> {
   const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: "1" };
-  for (const key of ["EXPRUN_BACKEND", "EXPRUN_EXPERIMENT", "EXPRUN_HOME", "FORCE_COLOR"]) delete env[key];
+  // NODE_PATH: pnpm and vitest set it to the workspace's hoisted packages, which a user's shell
+  // does not have; the CLI would find backend packages there as if the project had them.
+  for (const key of [
+    "EXPRUN_BACKEND",
+    "EXPRUN_EXPERIMENT",
+    "EXPRUN_HOME",
+    "EXPRUN_PLUGINS",
+    "FORCE_COLOR",
+    "NODE_PATH",
+  ])
+    delete env[key];
   Object.assign(env, options.env);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BIN, ...args], {
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.bin ?? BIN, ...args], {
       cwd: options.cwd ?? process.cwd(),
       env: env as NodeJS.ProcessEnv,
       stdio: ["pipe", "pipe", "pipe"],

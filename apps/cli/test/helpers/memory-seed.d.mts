@@ -1,0 +1,1 @@
+export declare const SEED: { experiment: string; created: number; updated: number; points: number };
