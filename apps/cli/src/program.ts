@@ -48,6 +48,7 @@ const GROUPS: Record<string, () => Promise<Register>> = {
   copy: async () => (await import("./commands/copy.js")).registerCopy,
   import: async () => (await import("./commands/import.js")).registerImport,
   demo: async () => (await import("./commands/demo.js")).registerDemo,
+  ui: async () => (await import("./commands/ui.js")).registerUi,
 };
 const ALIASES: Record<string, string> = { exp: "experiments" };
 

@@ -17,6 +17,18 @@ export async function findContext(session: Session, name: string): Promise<Conte
   }
 }
 
+/** DeleteContext (a long-running operation) to completion; NOT_FOUND counts as done. */
+export async function deleteContextQuietly(session: Session, name: string): Promise<void> {
+  try {
+    await session.call(async () => {
+      const [operation] = await session.md.deleteContext({ name });
+      await operation.promise();
+    });
+  } catch (error) {
+    if (!hasStatus(error, Status.NOT_FOUND)) throw error;
+  }
+}
+
 /** The mutable fields of a Context, as UpdateContext takes them (output-only fields dropped). */
 function writable(context: Context): Context {
   return {
@@ -29,6 +41,21 @@ function writable(context: Context): Context {
     metadata: context.metadata ?? null,
     etag: context.etag ?? null,
   };
+}
+
+/** Every field UpdateContext writes; with all of them as the mask, the update is a full replace. */
+const ALL_FIELDS = ["display_name", "schema_title", "schema_version", "description", "labels", "metadata"];
+
+/**
+ * Python sends no update mask: the service writes every populated field, so an empty description
+ * or an empty label map cannot clear a stored one. Only such an update names every field in a
+ * mask (the same full write, clears included); every other update is sent as Python sends it.
+ */
+function clearingMask(before: Context, after: Context): { paths: string[] } | undefined {
+  const clearsDescription = !after.description && Boolean(before.description);
+  const clearsLabels =
+    Object.keys(after.labels ?? {}).length === 0 && Object.keys(before.labels ?? {}).length > 0;
+  return clearsDescription || clearsLabels ? { paths: ALL_FIELDS } : undefined;
 }
 
 /**
@@ -52,8 +79,11 @@ export async function updateContext(
     }
     const next = writable(change(structuredClone(current)));
     next.etag = current.etag ?? null;
+    const updateMask = clearingMask(current, next);
     try {
-      const [updated] = await session.call(() => session.md.updateContext({ context: next }));
+      const [updated] = await session.call(() =>
+        session.md.updateContext({ context: next, ...(updateMask ? { updateMask } : {}) }),
+      );
       return updated;
     } catch (error) {
       if (hasStatus(error, Status.NOT_FOUND)) {
@@ -112,14 +142,32 @@ export class ContextWriter {
     const queue = this.#queues.get(name)!;
     while (queue.length > 0) {
       const batch = queue.splice(0);
-      const combined = (context: Context) => batch.reduce((c, item) => item.change(c), context);
+      // A change that refuses the version it is given (a run of another creation) fails alone; the
+      // others of the batch are still written. Decided afresh on every attempt of the write.
+      let refused = new Map<QueuedChange, unknown>();
+      const combined = (context: Context) => {
+        refused = new Map();
+        let current = context;
+        for (const item of batch) {
+          try {
+            current = item.change(structuredClone(current));
+          } catch (error) {
+            refused.set(item, error);
+          }
+        }
+        if (refused.size === batch.length) throw refused.get(batch[0]!);
+        return current;
+      };
       try {
         const updated = await updateContext(this.#session, name, combined, this.known.get(name));
         this.known.set(name, updated);
-        for (const item of batch) item.resolve(updated);
+        for (const item of batch) {
+          if (refused.has(item)) item.reject(refused.get(item));
+          else item.resolve(updated);
+        }
       } catch (error) {
         this.known.delete(name);
-        for (const item of batch) item.reject(error);
+        for (const item of batch) item.reject(refused.get(item) ?? error);
       }
     }
     this.#queues.delete(name);

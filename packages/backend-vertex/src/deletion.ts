@@ -1,9 +1,9 @@
-import { NotFoundError, type RunRef } from "@exprun/core";
+import { NotFoundError, type RunRef, SCHEMA } from "@exprun/core";
 import { findContext } from "./contexts.js";
 import { experimentContextName, requireExperimentContext } from "./experiments.js";
 import { hasStatus, mapLimit, Status } from "./rpc.js";
 import { listRuns } from "./run-listing.js";
-import { type RunCache, runContextName, runNotFound } from "./runs.js";
+import { isIncarnation, type RunCache, runContextName, runNotFound } from "./runs.js";
 import type { SeriesWriter } from "./series-writer.js";
 import type { Session } from "./session.js";
 import { lookupTbRun, tbRunArtifactName } from "./tensorboard-link.js";
@@ -38,10 +38,13 @@ export async function deleteRun(
 ): Promise<void> {
   const id = `${ref.experiment}-${ref.run}`;
   const context = await findContext(session, runContextName(session, ref));
+  // A run created again since `ref` was taken is another run: it is not deleted in its place.
+  if (context && !isIncarnation(context, ref)) throw runNotFound(ref);
   if (!context) {
     const legacy = `${session.store}/executions/${id}`;
     try {
-      await session.call(() => session.md.getExecution({ name: legacy }));
+      const [execution] = await session.call(() => session.md.getExecution({ name: legacy }));
+      if (!isIncarnation(execution, ref)) throw runNotFound(ref);
     } catch (error) {
       if (hasStatus(error, Status.NOT_FOUND)) throw runNotFound(ref);
       throw error;
@@ -79,7 +82,12 @@ export async function deleteExperiment(
   let pageToken: string | undefined;
   do {
     const page = await listRuns(session, cache, name, { pageToken });
-    refs.push(...page.items.map((r) => ({ experiment: name, run: r.name })));
+    // Pipeline runs are the pipelines' own (Python's Experiment.delete leaves them too).
+    refs.push(
+      ...page.items
+        .filter((r) => r.runType !== SCHEMA.pipelineRun)
+        .map((r) => ({ experiment: name, run: r.name })),
+    );
     pageToken = page.nextPageToken;
   } while (pageToken);
   await mapLimit(refs, session.concurrency, async (ref) => {

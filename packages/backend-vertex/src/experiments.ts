@@ -96,16 +96,16 @@ export async function getExperimentContext(session: Session, name: string): Prom
   return context;
 }
 
+export function experimentNotFound(name: string, cause?: unknown): NotFoundError {
+  return new NotFoundError(
+    `Experiment ${JSON.stringify(name)} was not found. Create it with Experiment.create().`,
+    { backend: VERTEX_BACKEND_NAME, cause },
+  );
+}
+
 export async function requireExperimentContext(session: Session, name: string): Promise<Context> {
   const context = await getExperimentContext(session, name);
-  if (!context) {
-    throw new NotFoundError(
-      `Experiment ${JSON.stringify(name)} was not found. Create it with Experiment.create().`,
-      {
-        backend: VERTEX_BACKEND_NAME,
-      },
-    );
-  }
+  if (!context) throw experimentNotFound(name);
   return context;
 }
 

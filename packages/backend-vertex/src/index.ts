@@ -1,4 +1,5 @@
 export { createVertexBackend, type VertexBackend } from "./backend.js";
+export { VertexCredentials } from "./inspect.js";
 export {
   type GapicClientOptions,
   type MetadataServiceClient,

@@ -16,7 +16,7 @@ export async function attributeToRun(
   ref: RunRef,
   links: { artifacts?: string[]; executions?: string[] },
 ): Promise<void> {
-  await requireRunContext(session, cache, ref);
+  await requireRunContext(session, cache, ref, { fresh: ref.incarnation !== undefined });
   const artifacts = [...new Set(links.artifacts ?? [])].map((id) => artifactName(session, id));
   const executions = [...new Set(links.executions ?? [])].map((id) => executionName(session, id));
   if (artifacts.length + executions.length === 0) return;
@@ -101,7 +101,7 @@ export async function addRunChildren(
   ref: RunRef,
   children: RunChild[],
 ): Promise<void> {
-  await requireRunContext(session, cache, ref);
+  await requireRunContext(session, cache, ref, { fresh: ref.incarnation !== undefined });
   const names: string[] = [];
   for (const child of children) names.push(await childContext(session, child));
   if (names.length === 0) return;
@@ -120,7 +120,7 @@ export async function listRunChildren(
   ref: RunRef,
   options: { schemaTitle?: string } = {},
 ): Promise<RunChild[]> {
-  await requireRunContext(session, cache, ref);
+  await requireRunContext(session, cache, ref, { fresh: ref.incarnation !== undefined });
   const parts = [`parent_contexts:"${runContextName(session, ref)}"`];
   if (options.schemaTitle) parts.unshift(`schema_title=${JSON.stringify(options.schemaTitle)}`);
   const out: RunChild[] = [];

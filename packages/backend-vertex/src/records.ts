@@ -58,16 +58,27 @@ export function toRunState(name: unknown): RunState {
   return (RUN_STATES as readonly unknown[]).includes(name) ? (name as RunState) : "NEW";
 }
 
+/**
+ * A run's incarnation: the create time of its context (or legacy execution) to the nanosecond, as
+ * the service assigned it. Every creation of a name gets a later one, every read of one creation
+ * the same, and it needs nothing written: runs the Python SDK created (and keeps updating, sending
+ * back whole contexts) have one too, unchanged by any writer.
+ */
+export function incarnationOf(resource: {
+  createTime?: { seconds?: unknown; nanos?: number | null } | null;
+}): string {
+  const seconds = String(resource.createTime?.seconds ?? 0);
+  return `${seconds}.${String(resource.createTime?.nanos ?? 0).padStart(9, "0")}`;
+}
+
 export function runRecord(experiment: string, context: Context, tensorboardRun?: string): RunRecord {
   const metadata = fromProtoStruct(context.metadata);
   return {
     experiment,
     name: context.displayName || lastSegment(context.name ?? "").slice(experiment.length + 1),
-    // adapter: replaced by issue 10/11/13 — the context's create time tells its creations apart; tags
-    // (labels) and the note (description) are not mapped yet, and refs' incarnations are not checked yet.
-    incarnation: String(timestampMs(context.createTime)),
-    tags: {},
-    description: "",
+    incarnation: incarnationOf(context),
+    tags: { ...(context.labels ?? {}) },
+    description: context.description ?? "",
     runType: context.schemaTitle || SCHEMA.experimentRun,
     state: toRunState(metadata[KEY.state]),
     params: scalarMap(metadata[KEY.params]),
@@ -88,10 +99,9 @@ export function legacyRunRecord(
   return {
     experiment,
     name: execution.displayName || id.slice(experiment.length + 1),
-    // adapter: replaced by issue 10/11/13 (see runRecord).
-    incarnation: String(timestampMs(execution.createTime)),
-    tags: {},
-    description: "",
+    incarnation: incarnationOf(execution),
+    tags: { ...(execution.labels ?? {}) },
+    description: execution.description ?? "",
     runType: SCHEMA.legacyRun,
     state: toRunState(execution.state),
     params: scalarMap(fromProtoStruct(execution.metadata)),

@@ -120,6 +120,23 @@ export async function listArtifacts(
   return { items: artifacts.map(artifactRecord), nextPageToken: response?.nextPageToken || undefined };
 }
 
+/** Every artifact matching `filter`, all pages of 1,000 (the largest the service serves). */
+export async function allArtifacts(session: Session, filter: string): Promise<Artifact[]> {
+  const out: Artifact[] = [];
+  let pageToken = "";
+  do {
+    const [artifacts, , response] = await session.call(() =>
+      session.md.listArtifacts(
+        { parent: session.store, filter, pageSize: 1000, pageToken },
+        { autoPaginate: false },
+      ),
+    );
+    out.push(...artifacts);
+    pageToken = response?.nextPageToken ?? "";
+  } while (pageToken);
+  return out;
+}
+
 export async function createExecution(session: Session, execution: NewExecution): Promise<ExecutionRecord> {
   const fields = newExecutionRecord(execution, "", 0); // core's defaults; id and times are the service's
   try {
@@ -206,26 +223,51 @@ export async function listExecutions(
   return { items, nextPageToken: response?.nextPageToken || undefined };
 }
 
+/** What a legacy run's update changes beyond an execution patch: its labels (tags) and description (note). */
+export interface ExecutionExtras {
+  labels?: (current: { [key: string]: string } | null | undefined) => { [key: string]: string };
+  description?: string;
+}
+
+/** Every field UpdateExecution writes: as a mask, a full replace. */
+const EXECUTION_FIELDS = [
+  "display_name",
+  "state",
+  "schema_title",
+  "schema_version",
+  "description",
+  "labels",
+  "metadata",
+];
+
 /** Etag-guarded UpdateExecution: state replaced, metadata merged one level deep; re-read on conflict. */
 export async function updateExecution(
   session: Session,
   id: string,
   patch: ExecutionPatch,
+  extras: ExecutionExtras = {},
 ): Promise<ExecutionRecord> {
   for (let attempt = 1; ; attempt++) {
     const current = await findExecution(session, id);
     if (!current) throw missing("Execution", id);
     const metadata = { ...fromProtoStruct(current.metadata), ...(patch.metadata ?? {}) };
+    const description = extras.description ?? current.description ?? null;
+    const labels = extras.labels ? extras.labels(current.labels) : (current.labels ?? null);
+    // An empty description or label map clears a stored one only when named in a mask.
+    const clears =
+      (!description && Boolean(current.description)) ||
+      (Object.keys(labels ?? {}).length === 0 && Object.keys(current.labels ?? {}).length > 0);
     try {
       const [updated] = await session.call(() =>
         session.md.updateExecution({
+          ...(clears ? { updateMask: { paths: EXECUTION_FIELDS } } : {}),
           execution: {
             name: current.name ?? null,
             displayName: current.displayName ?? null,
             schemaTitle: current.schemaTitle ?? null,
             schemaVersion: current.schemaVersion ?? null,
-            description: current.description ?? null,
-            labels: current.labels ?? null,
+            description,
+            labels,
             state: patch.state ?? current.state ?? null,
             metadata: toProtoStruct(metadata),
             etag: current.etag ?? null,

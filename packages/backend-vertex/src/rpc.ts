@@ -47,18 +47,72 @@ export function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** grpc-js's answer to a message over a size limit, on either side: "… larger than max (N vs. M)". */
+const OVERSIZE = /larger than max \((\d+) vs\.? (\d+)\)/;
+
+/**
+ * The sizes of a request (or response) refused for its size. grpc-js reports it as
+ * RESOURCE_EXHAUSTED, the code quotas use too, but nothing about it is transient.
+ */
+export function oversize(error: unknown): { size: number; limit: number } | undefined {
+  if (grpcCode(error) !== Status.RESOURCE_EXHAUSTED) return undefined;
+  const match = OVERSIZE.exec(errorText(error));
+  return match ? { size: Number(match[1]), limit: Number(match[2]) } : undefined;
+}
+
+/** Codes a later attempt may turn into a success (quota, overload, lost race, timeout). */
+const RETRYABLE: ReadonlySet<number> = new Set<number>([
+  Status.DEADLINE_EXCEEDED,
+  Status.RESOURCE_EXHAUSTED,
+  Status.ABORTED,
+  Status.UNAVAILABLE,
+]);
+
+/** Whether the failure can go away by itself: only then may a message suggest retrying. */
+export function isRetryable(error: unknown): boolean {
+  const code = grpcCode(error);
+  return code !== undefined && RETRYABLE.has(code) && !oversize(error);
+}
+
+const bytes = (n: number) => `${n.toLocaleString("en")} bytes`;
+
+/** What the user can do about a failure with this status. */
+function hint(error: unknown): string {
+  const code = grpcCode(error);
+  const tooLarge = oversize(error);
+  if (tooLarge) {
+    return (
+      ` The request is ${bytes(tooLarge.size)}, over the ${bytes(tooLarge.limit)} message limit; this is not transient. ` +
+      "Send less per call (a Vertex context keeps at most 200 KB of metadata)."
+    );
+  }
+  if (code === undefined) return "";
+  if (code === 16 || code === 7) {
+    return " Check the credentials (application default credentials, keyFilename or authClient) and their IAM roles.";
+  }
+  if (code === 12) return " The server does not implement this method.";
+  if (isRetryable(error)) return " Retry later; transient errors were already retried with backoff.";
+  if (code === 2 || code === 13 || code === 15) {
+    return " The service failed; if it keeps failing, check the Vertex AI status page.";
+  }
+  return " This is not transient, retrying will not help: change the request as the message says.";
+}
+
+/** Longest service text a message quotes; longer texts (one echoing a 10,000-character id) are cut. */
+const MAX_QUOTED = 600;
+
+function quoted(text: string): string {
+  const clean = redactSecrets(text).trim().replace(/\.+$/, "");
+  if (clean.length <= MAX_QUOTED) return clean;
+  return `${clean.slice(0, MAX_QUOTED - 100)}… (${clean.length.toLocaleString("en")} characters, cut) …${clean.slice(-80)}`;
+}
+
 /** Wraps any failure that is not already an exprun error; the message is redacted of credentials. */
 export function toBackendError(what: string, error: unknown): Error {
   if (isExprunError(error)) return error;
   const code = grpcCode(error);
   const status = code === undefined ? "" : `${STATUS_NAMES[code] ?? code}: `;
-  const hint =
-    code === 16 || code === 7
-      ? " Check the credentials (application default credentials, keyFilename or authClient) and their IAM roles."
-      : code === 12
-        ? " The server does not implement this method."
-        : " Retry later; transient errors were already retried with backoff.";
-  return new BackendError(`${what} failed: ${status}${redactSecrets(errorText(error))}.${hint}`, {
+  return new BackendError(`${what} failed: ${status}${quoted(errorText(error))}.${hint(error)}`, {
     backend: VERTEX_BACKEND_NAME,
     cause: error,
   });
@@ -87,6 +141,7 @@ export function backoffDelay(retry: ResolvedRetry, attempt: number): number {
 
 function isTransient(error: unknown, idempotent: boolean): boolean {
   const code = grpcCode(error);
+  if (oversize(error)) return false; // the same bytes would be refused again
   if (code === Status.UNAVAILABLE || code === Status.RESOURCE_EXHAUSTED) return true;
   return idempotent && code === Status.DEADLINE_EXCEEDED;
 }

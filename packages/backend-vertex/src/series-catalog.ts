@@ -26,20 +26,39 @@ function toInfo(series: TimeSeries): SeriesInfo {
   };
 }
 
-/** Every series of a TensorBoard run (all pages). */
-export async function listSeries(session: Session, tbRun: string): Promise<SeriesInfo[]> {
+/**
+ * Every scalar series of a TensorBoard run (all pages). `byCreation` asks the service for creation
+ * order (`order_by: create_time`), the order of Python's DataFrame columns; should the service
+ * refuse that order, its own order (creation order on the fake) is taken.
+ */
+export async function listSeries(
+  session: Session,
+  tbRun: string,
+  options: { byCreation?: boolean } = {},
+): Promise<SeriesInfo[]> {
   const out: SeriesInfo[] = [];
+  let orderBy = options.byCreation ? "create_time" : "";
   let pageToken = "";
   do {
-    const [items, , response] = await session.call(() =>
-      session.tb.listTensorboardTimeSeries(
-        { parent: tbRun, pageSize: 1000, pageToken },
-        { autoPaginate: false },
-      ),
-    );
+    let items: TimeSeries[];
+    let next: string | null | undefined;
+    try {
+      const [page, , response] = await session.call(() =>
+        session.tb.listTensorboardTimeSeries(
+          { parent: tbRun, pageSize: 1000, pageToken, orderBy },
+          { autoPaginate: false },
+        ),
+      );
+      items = page;
+      next = response?.nextPageToken;
+    } catch (error) {
+      if (orderBy === "" || pageToken !== "" || grpcCode(error) !== Status.INVALID_ARGUMENT) throw error;
+      orderBy = "";
+      continue;
+    }
     for (const series of items)
       if (series.valueType === "SCALAR" || !series.valueType) out.push(toInfo(series));
-    pageToken = response?.nextPageToken ?? "";
+    pageToken = next ?? "";
   } while (pageToken);
   return out;
 }

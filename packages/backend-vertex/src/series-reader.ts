@@ -1,6 +1,6 @@
 import type { SeriesPoint } from "@exprun/core";
 import type { protos } from "@google-cloud/aiplatform";
-import { mapLimit } from "./rpc.js";
+import { hasStatus, mapLimit, Status } from "./rpc.js";
 import type { SeriesInfo } from "./series-catalog.js";
 import { lastSegment, type Session, timestampMs } from "./session.js";
 
@@ -36,6 +36,74 @@ export async function exportSeries(session: Session, series: SeriesInfo): Promis
     pageToken = response?.nextPageToken ?? "";
   } while (pageToken);
   return out;
+}
+
+/** One metric's points as parallel columns (core's `SeriesChunk`). */
+export interface ColumnChunk {
+  metric: string;
+  steps: Float64Array;
+  wallTimes: Float64Array;
+  values: Float64Array;
+}
+
+function toChunk(metric: string, points: readonly DataPoint[]): ColumnChunk {
+  const chunk = {
+    metric,
+    steps: new Float64Array(points.length),
+    wallTimes: new Float64Array(points.length),
+    values: new Float64Array(points.length),
+  };
+  for (const [i, p] of points.entries()) {
+    chunk.steps[i] = Number(p.step ?? 0);
+    chunk.wallTimes[i] = timestampMs(p.wallTime);
+    chunk.values[i] = Number(p.scalar?.value ?? 0);
+  }
+  return chunk;
+}
+
+/** The export filter for a step range (`step >= a AND step <= b`), or "" for every step. */
+function stepFilter(steps: { from?: number; to?: number } | undefined): string {
+  const parts: string[] = [];
+  if (steps?.from !== undefined) parts.push(`step >= ${Math.ceil(steps.from)}`);
+  if (steps?.to !== undefined) parts.push(`step <= ${Math.floor(steps.to)}`);
+  return parts.join(" AND ");
+}
+
+/**
+ * Every point of one series, complete and unsampled, one ExportTensorboardTimeSeriesData page
+ * (≤ 10,000 points) per chunk, ordered by step, the next page fetched only when the consumer asks
+ * for it. A step range is pushed down as an export filter. Should the service refuse the order or
+ * the filter (neither is documented in detail), the export is retried without them: the caller
+ * filters again, and on Vertex a step holds one point, so order within a step cannot matter.
+ */
+export async function* exportChunks(
+  session: Session,
+  series: SeriesInfo,
+  steps?: { from?: number; to?: number },
+): AsyncGenerator<ColumnChunk> {
+  let request = { orderBy: "step", filter: stepFilter(steps) };
+  let pageToken = "";
+  do {
+    let points: DataPoint[];
+    let next: string | null | undefined;
+    try {
+      const [page, , response] = await session.call(() =>
+        session.tb.exportTensorboardTimeSeriesData(
+          { tensorboardTimeSeries: series.name, pageSize: EXPORT_PAGE, pageToken, ...request },
+          { autoPaginate: false },
+        ),
+      );
+      points = page;
+      next = response?.nextPageToken;
+    } catch (error) {
+      const plain = request.orderBy === "" && request.filter === "";
+      if (pageToken !== "" || plain || !hasStatus(error, Status.INVALID_ARGUMENT)) throw error;
+      request = { orderBy: "", filter: "" };
+      continue;
+    }
+    if (points.length > 0) yield toChunk(series.metric, points);
+    pageToken = next ?? "";
+  } while (pageToken);
 }
 
 function latestOf(points: readonly SeriesPoint[]): SeriesPoint | undefined {

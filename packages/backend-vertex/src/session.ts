@@ -1,5 +1,6 @@
 import { v1 } from "@google-cloud/aiplatform";
 import { type AuthClient, GoogleAuth } from "google-auth-library";
+import { VertexCredentials } from "./inspect.js";
 import type {
   GapicClientOptions,
   MetadataServiceClient,
@@ -21,7 +22,8 @@ export interface Session {
   readonly tb: TensorboardServiceClient;
   readonly retry: ResolvedRetry;
   readonly concurrency: number;
-  readonly credentials: unknown;
+  /** What `backend.credentials` is: printable, and `getClient()` gives the auth client. */
+  readonly credentials: VertexCredentials | undefined;
   /** One RPC with transient-failure retries (see `withRetry`). */
   call<T>(fn: (attempt: number) => Promise<T>, idempotent?: boolean): Promise<T>;
   close(): Promise<void>;
@@ -31,10 +33,13 @@ export function openSession(options: VertexBackendOptions): Session {
   const { project, location } = options;
   const apiEndpoint = options.apiEndpoint ?? `${location}-aiplatform.googleapis.com`;
   const needClient = !options.metadataClient || !options.tensorboardClient;
+  // The clients authenticate unless custom channel credentials (a local fake) say otherwise.
+  const clientsAuthenticate = needClient && !options.sslCreds;
   // One GoogleAuth for both clients: one credential discovery and one token cache. Application
-  // default credentials unless an auth client, credentials or a key file are given.
+  // default credentials unless an auth client, credentials or a key file are given. Given
+  // credentials always get one, so that `run.credentials` is them whatever the channel.
   const auth =
-    needClient && !options.sslCreds
+    clientsAuthenticate || options.credentials || options.keyFilename
       ? new GoogleAuth({
           scopes: [CLOUD_PLATFORM_SCOPE],
           ...(options.authClient ? { authClient: options.authClient as AuthClient } : {}),
@@ -52,7 +57,7 @@ export function openSession(options: VertexBackendOptions): Session {
       ? { authClient: options.authClient as unknown as GapicClientOptions["authClient"] }
       : {}),
     // google-gax bundles its own google-auth-library copy; the instance is used through its public methods.
-    ...(auth ? { auth: auth as unknown as GapicClientOptions["auth"] } : {}),
+    ...(auth && clientsAuthenticate ? { auth: auth as unknown as GapicClientOptions["auth"] } : {}),
   };
   const ownMd = !options.metadataClient;
   const ownTb = !options.tensorboardClient;
@@ -68,12 +73,17 @@ export function openSession(options: VertexBackendOptions): Session {
     tb,
     retry,
     concurrency: Math.max(1, options.concurrency ?? 8),
-    credentials: options.authClient ?? auth,
+    // Printable without the key (`console.log(run)` reaches `run.credentials`).
+    credentials: credentialsOf(options.authClient ?? auth),
     call: (fn, idempotent = true) => withRetry(retry, fn, idempotent),
     async close() {
       await Promise.all([ownMd ? md.close() : undefined, ownTb ? tb.close() : undefined]);
     },
   };
+}
+
+function credentialsOf(auth: GoogleAuth | VertexBackendOptions["authClient"]): VertexCredentials | undefined {
+  return auth ? new VertexCredentials(auth as AuthClient) : undefined;
 }
 
 export function lastSegment(name: string): string {

@@ -99,7 +99,7 @@ describe(`faults on ${RATE * 100}% of calls`, () => {
       "BatchReadTensorboardTimeSeriesData",
     ];
     fake.resetRpcCounts();
-    fake.injectFailures({ rate: 0.4, seed: 11, methods });
+    fake.injectFailures({ rate: 0.4, seed: 12, methods });
     try {
       for (let step = 1; step <= 12_000; step++) {
         await run.logTimeSeriesMetrics({ loss: 1 / step, acc: step % 7 }, { wallTime: step });

@@ -98,9 +98,16 @@ describe("TensorBoard resources written as the Python SDK writes them", () => {
     await run.delete();
     expect(fake.store.getArtifact(`${MS}/artifacts/tb-exp-kept-tb-tb-run`)).toBeUndefined();
     expect(fake.store.getTensorboardRun(`${tensorboard}/experiments/tb-exp/runs/kept-tb`)).toBeDefined();
-    // The name is free again, and assigning the same TensorBoard reuses its run, as Python does.
+    // The name is free again. Python would hand the kept TensorBoard run (and its points) to the new
+    // run; a run created again is a new run, so it gets a TensorBoard run of its own, still displayed
+    // as "kept-tb" and found by Python through the reference artifact.
     const again = await ExperimentRun.create("kept-tb", { experiment: "tb-exp", backend });
-    expect(again.tensorboardRun).toBe(fake.store.canonical(`${tensorboard}/experiments/tb-exp/runs/kept-tb`));
+    expect(again.tensorboardRun).toMatch(/\/experiments\/tb-exp\/runs\/kept-tb-i[0-9a-f]{8}$/);
+    expect(fake.store.getTensorboardRun(again.tensorboardRun!)?.displayName).toBe("kept-tb");
+    const reference = fromStruct(fake.store.getArtifact(`${MS}/artifacts/tb-exp-kept-tb-tb-run`)!.metadata);
+    expect(reference.resourceName).toBe(again.tensorboardRun);
+    expect(await again.getTimeSeriesDataFrame()).toEqual([]);
+    expect(fake.store.getTensorboardRun(`${tensorboard}/experiments/tb-exp/runs/kept-tb`)).toBeDefined();
   });
 
   it("deleting an experiment with its TensorBoard runs leaves neither contexts nor TensorBoard runs (§6.3)", async () => {

@@ -1,4 +1,4 @@
-import { Execution, Experiment, ExperimentRun, PipelineJob } from "@exprun/core";
+import { Artifact, Execution, Experiment, ExperimentRun, PipelineJob } from "@exprun/core";
 import { fromStruct, startVertexFake, type VertexFake } from "@exprun/vertex-fake";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { VertexBackend } from "../src/index.js";
@@ -129,6 +129,23 @@ describe("metadata written as the Python SDK writes it", () => {
     expect(child.schemaTitle).toBe("system.PipelineRun");
     expect(child.parentContexts).toEqual([fake.store.canonical(`${MS}/contexts/wire-exp-wire-run`)]);
     expect((await run.getLoggedPipelineJobs()).map((j) => j.resourceName)).toEqual([job.resourceName]);
+  });
+
+  it("a generic artifact or execution without a schema version is sent with none, as Python's create sends it", async () => {
+    // Python's Artifact.create / Execution.create pass schema_version=None: the proto field stays "".
+    const artifact = await Artifact.create({ backend, schemaTitle: "system.Dataset", uri: "gs://b/d" });
+    const execution = await Execution.create({ backend, schemaTitle: "system.ContainerExecution" });
+    expect(fake.store.getArtifact(`${MS}/artifacts/${artifact.id}`)!.schemaVersion).toBe("");
+    expect(fake.store.getExecution(`${MS}/executions/${execution.id}`)!.schemaVersion).toBe("");
+    expect(artifact.schemaVersion).toBe("");
+    expect((await Execution.get(execution.id, { backend })).schemaVersion).toBe("");
+  });
+
+  it("a schema version the caller gives is written as given", async () => {
+    const artifact = await Artifact.create({ backend, schemaTitle: "system.Model", schemaVersion: "0.0.2" });
+    const execution = await Execution.create({ backend, schemaTitle: "system.Run", schemaVersion: "1.2.3" });
+    expect(fake.store.getArtifact(`${MS}/artifacts/${artifact.id}`)!.schemaVersion).toBe("0.0.2");
+    expect(fake.store.getExecution(`${MS}/executions/${execution.id}`)!.schemaVersion).toBe("1.2.3");
   });
 
   it("runs are found with Python's filter on parent_contexts (§6.1)", async () => {

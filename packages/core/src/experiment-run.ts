@@ -14,7 +14,7 @@ import { AlreadyExistsError, InvalidTypeError, ValidationError } from "./errors.
 import { Experiment } from "./experiment.js";
 import { getLoggableSchema } from "./loggable-schemas.js";
 import { runResourceId, validateName } from "./names.js";
-import { experimentNotFound, runNotFound } from "./not-found.js";
+import { runNotFound } from "./not-found.js";
 import { collectPages } from "./paging.js";
 import { Artifact, Execution, idOf, idsOf, type PipelineJob } from "./resources.js";
 import {
@@ -132,6 +132,8 @@ export class ExperimentRun implements AsyncDisposable {
       record = { ...record, tensorboardRun };
     }
     const run = new ExperimentRun(backend, record, opts);
+    // A run this call created has no points yet: the first implicit step is 1 without asking the store.
+    run.#steps.nothingStored();
     if (state === "RUNNING") activeRuns.add(run);
     return run;
   }
@@ -146,14 +148,19 @@ export class ExperimentRun implements AsyncDisposable {
     return new ExperimentRun(backend, record, opts);
   }
 
-  /** Every run of the experiment, with params, metrics and state loaded. */
+  /**
+   * Every run of the experiment, with params, metrics and state loaded. Pipeline runs a store lists
+   * as rows of the experiment (`system.PipelineRun`, shown by `Experiment.getDataFrame()`) are not
+   * ExperimentRuns, as in Python's `ExperimentRun.list`.
+   */
   static async list(options: RunOptions = {}): Promise<ExperimentRun[]> {
     const opts = optionsObject(options, "ExperimentRun.list options") as RunOptions;
     const { experiment, backend } = await target(opts);
-    if (!(await backend.getExperiment(experiment)))
-      throw experimentNotFound(experiment, { backend: backend.name });
+    // listRuns rejects a missing experiment with NotFoundError itself (the Backend contract).
     const records = await collectPages((page) => backend.listRuns(experiment, page));
-    return records.map((r) => new ExperimentRun(backend, r, opts));
+    return records
+      .filter((r) => r.runType !== SCHEMA.pipelineRun)
+      .map((r) => new ExperimentRun(backend, r, opts));
   }
 
   get ref(): RunRef {

@@ -92,7 +92,10 @@ export class Experiment {
     if (options.description && options.description !== record.description) {
       experiment.#record = await backend.updateExperiment(name, { description: options.description });
     }
-    if (options.backingTensorboard) await experiment.assignBackingTensorboard(options.backingTensorboard);
+    // The record just read already names this TensorBoard: nothing to assign, no second read.
+    if (options.backingTensorboard && options.backingTensorboard !== record.backingTensorboard) {
+      await experiment.assignBackingTensorboard(options.backingTensorboard);
+    }
     return experiment;
   }
 

@@ -118,15 +118,6 @@ export {
 } from "./records.js";
 export { Artifact, Execution, PipelineJob } from "./resources.js";
 export { generateRunName } from "./run-names.js";
-export {
-  type DesiredExperiment,
-  type DesiredRun,
-  type SyncRunOptions,
-  type SyncRunResult,
-  type SyncSeriesChunk,
-  syncExperiment,
-  syncRun,
-} from "./run-sync.js";
 export { describeCredentials, protectCredentials, redactErrorChain } from "./secrets.js";
 export { isLaterPoint, latestPoints, settlePoints } from "./series.js";
 export {

@@ -15,6 +15,11 @@ import { SCHEMA } from "./types.js";
  * defaults (schema version, states, empty strings, run type, times) are decided once, here. `time`
  * is the store's now; a create or update time given in the input (core passes them only to stores
  * that declare `keepsTimes`) wins over it.
+ *
+ * A generic artifact or execution created without a schema version gets `""`, as Python's
+ * `Artifact.create` / `Execution.create` send it (the service then applies its own default);
+ * only the schemas Python writes with a version (contexts, classification metrics, TensorBoard
+ * run references) carry `SCHEMA.defaultVersion`, and their writers pass it explicitly.
  */
 export function newExperimentRecord(input: NewExperiment, time: number): ExperimentRecord {
   return {
@@ -54,7 +59,7 @@ export function newArtifactRecord(input: NewArtifact, id: string, time: number):
   return {
     id,
     schemaTitle: input.schemaTitle,
-    schemaVersion: input.schemaVersion ?? SCHEMA.defaultVersion,
+    schemaVersion: input.schemaVersion ?? "",
     displayName: input.displayName ?? "",
     uri: input.uri ?? "",
     description: input.description ?? "",
@@ -70,7 +75,7 @@ export function newExecutionRecord(input: NewExecution, id: string, time: number
   return {
     id,
     schemaTitle: input.schemaTitle,
-    schemaVersion: input.schemaVersion ?? SCHEMA.defaultVersion,
+    schemaVersion: input.schemaVersion ?? "",
     displayName: input.displayName ?? "",
     description: input.description ?? "",
     state: input.state ?? "RUNNING",

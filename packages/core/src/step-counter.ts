@@ -17,6 +17,11 @@ export class StepCounter {
     return this.#largest === undefined ? undefined : this.#largest + 1;
   }
 
+  /** The store holds no step yet (a run just created): the next implicit step needs no lookup. */
+  nothingStored(): void {
+    this.#largest ??= this.#localLargest;
+  }
+
   /** Every logged step counts towards "the largest step so far". */
   note(step: number): void {
     if (step > this.#localLargest) this.#localLargest = step;

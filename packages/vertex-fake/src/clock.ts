@@ -4,9 +4,18 @@ import type { Timestamp } from "./types.js";
 /** Time stamps and etags as the service makes them. */
 export class Clock {
   #lastEtag = 0;
+  /** The last time stamp handed out, in microseconds since the epoch. */
+  #lastMicros = 0;
 
+  /**
+   * Now, to the microsecond as the service stamps resources, and strictly increasing: two
+   * resources made within one millisecond (a run deleted and created again) never share a create
+   * time, as they do not on Vertex.
+   */
   now(): Timestamp {
-    return fromMillis(Date.now());
+    this.#lastMicros = Math.max(Date.now() * 1000, this.#lastMicros + 1);
+    const seconds = Math.floor(this.#lastMicros / 1_000_000);
+    return { seconds, nanos: (this.#lastMicros - seconds * 1_000_000) * 1000 };
   }
 
   /**

@@ -14,6 +14,15 @@ export class RpcError extends Error {
   }
 }
 
+/** Longest value a message quotes whole; a longer one (a 10,000-character id) is cut, its length named. */
+const MAX_SHOWN = 80;
+
+/** A value as an error message quotes it: whole when short, else its head and its length. */
+export function shown(value: string): string {
+  if (value.length <= MAX_SHOWN) return `"${value}"`;
+  return `"${value.slice(0, MAX_SHOWN)}…" (${value.length} characters)`;
+}
+
 export function notFound(message: string): RpcError {
   return new RpcError(status.NOT_FOUND, message);
 }

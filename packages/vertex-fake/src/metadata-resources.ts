@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Clock } from "./clock.js";
-import { aborted, alreadyExists, failedPrecondition, invalidArgument, notFound } from "./errors.js";
+import { aborted, alreadyExists, failedPrecondition, invalidArgument, notFound, shown } from "./errors.js";
 import type { FilterSchema } from "./filter.js";
 import { type ListRequest, listPage } from "./listing.js";
 import type { Operation, Operations } from "./lro.js";
@@ -67,7 +67,7 @@ export class MetadataResources<T extends MetadataResource> {
     kind.ensureStore(parent);
     if (requestedId !== "" && !ID_PATTERN.test(requestedId)) {
       throw invalidArgument(
-        `Invalid ${kind.label.toLowerCase()}_id "${requestedId}": valid characters are /[a-z][0-9]-/, at most 128 characters.`,
+        `Invalid ${kind.label.toLowerCase()}_id ${shown(requestedId)}: valid characters are /[a-z][0-9]-/, at most 128 characters.`,
       );
     }
     const name = `${parent}/${kind.collection}/${requestedId || randomUUID()}`;

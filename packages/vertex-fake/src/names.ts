@@ -1,4 +1,4 @@
-import { invalidArgument } from "./errors.js";
+import { invalidArgument, shown } from "./errors.js";
 
 /**
  * Resource names. The real service accepts a project id or number in a request and answers with
@@ -48,6 +48,7 @@ export const PATTERNS = {
   context: ["locations", "metadataStores", "contexts"],
   artifact: ["locations", "metadataStores", "artifacts"],
   execution: ["locations", "metadataStores", "executions"],
+  pipelineJob: ["locations", "pipelineJobs"],
   tensorboard: ["locations", "tensorboards"],
   tensorboardExperiment: ["locations", "tensorboards", "experiments"],
   tensorboardRun: ["locations", "tensorboards", "experiments", "runs"],
@@ -71,7 +72,7 @@ export function isName(name: string, kind: NameKind): boolean {
 export function requireName(name: string, kind: NameKind, field: string): void {
   if (!isName(name, kind)) {
     const pattern = ["projects/{project}", ...PATTERNS[kind].map((c) => `${c}/{${singular(c)}}`)].join("/");
-    throw invalidArgument(`Invalid ${field}: "${name}". Expected the format ${pattern}.`);
+    throw invalidArgument(`Invalid ${field}: ${shown(name)}. Expected the format ${pattern}.`);
   }
 }
 

@@ -11,6 +11,7 @@ import { loadSync, type PackageDefinition } from "@grpc/proto-loader";
 export interface Protos {
   metadataService: ServiceDefinition;
   tensorboardService: ServiceDefinition;
+  pipelineService: ServiceDefinition;
   operations: ServiceDefinition;
   /** Serializes a message of the named type (for packing `google.protobuf.Any`). */
   encode(type: "MetadataStore" | "Tensorboard", message: object): Buffer;
@@ -51,6 +52,7 @@ function load(): Protos {
     [
       "google/cloud/aiplatform/v1/metadata_service.proto",
       "google/cloud/aiplatform/v1/tensorboard_service.proto",
+      "google/cloud/aiplatform/v1/pipeline_service.proto",
       "google/longrunning/operations.proto",
     ],
     {
@@ -68,6 +70,7 @@ function load(): Protos {
   return {
     metadataService,
     tensorboardService,
+    pipelineService: service("google.cloud.aiplatform.v1.PipelineService"),
     operations: service("google.longrunning.Operations"),
     encode: (type, message) => serializers[type](message),
   };

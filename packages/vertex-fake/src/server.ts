@@ -16,6 +16,7 @@ import { FailureInjector, type FailureOptions } from "./failures.js";
 import { Operations } from "./lro.js";
 import { metadataService } from "./metadata-service.js";
 import { ProjectNumbers } from "./names.js";
+import { pipelineService } from "./pipeline-service.js";
 import { loadProtos } from "./protos.js";
 import type { Handlers, Request } from "./rpc.js";
 import { VertexStore } from "./store.js";
@@ -35,6 +36,12 @@ export interface VertexFakeOptions {
   autoCreateDefaultStore?: boolean;
   /** Seed of the sampling that BatchRead/ReadTensorboardTimeSeriesData apply past their point limits. @default 1 */
   samplingSeed?: number;
+  /**
+   * Whether ListTensorboardTimeSeries takes the AIP-159 wildcard `…/experiments/{e}/runs/-` (the
+   * series of every run of the experiment). Vertex does not document it, so it is off unless asked
+   * for, and a client must not depend on it. @default false
+   */
+  wildcardParents?: boolean;
 }
 
 type GapicClientOptions = NonNullable<ConstructorParameters<typeof v1.MetadataServiceClient>[0]>;
@@ -126,7 +133,16 @@ export async function startVertexFake(options: VertexFakeOptions = {}): Promise<
   );
   add(
     protos.tensorboardService,
-    tensorboardService(store, clock, operations, protos, { samplingSeed: options.samplingSeed ?? 1 }),
+    tensorboardService(store, clock, operations, protos, {
+      samplingSeed: options.samplingSeed ?? 1,
+      wildcardParents: options.wildcardParents ?? false,
+    }),
+  );
+  add(
+    protos.pipelineService,
+    pipelineService(store, clock, operations, {
+      autoCreateDefaultStore: options.autoCreateDefaultStore ?? true,
+    }),
   );
   add(protos.operations, {
     GetOperation: (r: Request) => operations.get(r.name),

@@ -2,7 +2,7 @@ import { Clock } from "./clock.js";
 import { Collection } from "./collection.js";
 import type { ProjectNumbers } from "./names.js";
 import { TensorboardState } from "./tensorboard-state.js";
-import type { Artifact, Context, Event, Execution, MetadataStore } from "./types.js";
+import type { Artifact, Context, Event, Execution, MetadataStore, PipelineJob } from "./types.js";
 
 /**
  * A context to seed: `name` is required, every other field has the service's default.
@@ -12,6 +12,7 @@ export type ContextSeed = Partial<Context> & { name: string };
 export type ArtifactSeed = Partial<Artifact> & { name: string };
 export type ExecutionSeed = Partial<Execution> & { name: string };
 export type MetadataStoreSeed = Partial<MetadataStore> & { name: string };
+export type PipelineJobSeed = Partial<PipelineJob> & { name: string };
 type MetadataRecord = Context | Artifact | Execution;
 
 /**
@@ -31,6 +32,7 @@ export class VertexStore extends TensorboardState {
   readonly #contextArtifacts = new Map<string, Set<string>>();
   readonly #contextExecutions = new Map<string, Set<string>>();
   #events: Event[] = [];
+  readonly #pipelineJobs = new Collection<PipelineJob>();
 
   constructor(names: ProjectNumbers, clock: Clock = new Clock()) {
     super(names, clock);
@@ -47,6 +49,7 @@ export class VertexStore extends TensorboardState {
     this.#contextArtifacts.clear();
     this.#contextExecutions.clear();
     this.#events = [];
+    this.#pipelineJobs.clear();
   }
 
   // ---- metadata stores ----
@@ -267,6 +270,49 @@ export class VertexStore extends TensorboardState {
       );
       if (!same) this.#events.push(structuredClone(e));
     }
+  }
+
+  // ---- pipeline jobs ----
+
+  getPipelineJob(name: string): PipelineJob | undefined {
+    return this.#pipelineJobs.get(this.canonical(name));
+  }
+
+  /** Every pipeline job, or those of one location (`projects/{p}/locations/{l}`), in creation order. */
+  listPipelineJobs(parent?: string): PipelineJob[] {
+    return this.#list(this.#pipelineJobs, parent, "pipelineJobs");
+  }
+
+  /**
+   * Stores a pipeline job as given (replacing one of the same name); fills the fields it lacks.
+   * It makes no metadata: seed the `system.PipelineRun` context (and its executions and artifacts)
+   * with `putContext` & co, or create the job with CreatePipelineJob, which makes them.
+   */
+  putPipelineJob(seed: PipelineJobSeed): PipelineJob {
+    const now = this.clock.now();
+    const job: PipelineJob = {
+      displayName: "",
+      createTime: now,
+      startTime: null,
+      endTime: null,
+      updateTime: now,
+      pipelineSpec: null,
+      state: "PIPELINE_STATE_PENDING",
+      jobDetail: null,
+      labels: {},
+      runtimeConfig: null,
+      serviceAccount: "",
+      network: "",
+      templateUri: "",
+      ...seed,
+      name: this.canonical(seed.name),
+    };
+    this.#pipelineJobs.set(structuredClone(job));
+    return structuredClone(job);
+  }
+
+  deletePipelineJob(name: string): boolean {
+    return this.#pipelineJobs.delete(this.canonical(name));
   }
 
   /**

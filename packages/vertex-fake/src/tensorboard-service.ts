@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { type Clock, numericId, toMillis } from "./clock.js";
-import { alreadyExists, invalidArgument, notFound } from "./errors.js";
+import { alreadyExists, invalidArgument, notFound, shown } from "./errors.js";
 import type { FieldSpec, FilterSchema } from "./filter.js";
 import { listPage } from "./listing.js";
 import type { Operations } from "./lro.js";
@@ -14,6 +14,8 @@ import type { Tensorboard, TensorboardExperiment, TensorboardRun, TensorboardTim
 export interface TensorboardServiceOptions {
   /** Seed of the sampling applied past the read limits. */
   samplingSeed: number;
+  /** Whether `…/experiments/{e}/runs/-` lists the series of every run of the experiment (AIP-159). */
+  wildcardParents: boolean;
 }
 
 /** TensorBoard experiment and run ids: `[a-z0-9][a-z0-9-]{0,127}`. */
@@ -88,7 +90,7 @@ export function tensorboardService(
   function checkId(id: string, field: string): void {
     if (!ID_PATTERN.test(id)) {
       throw invalidArgument(
-        `Invalid ${field} "${id}". Field: ${field}; Message: Valid characters are /[a-z][0-9]-/, 1-128 characters, starting with a letter or digit.`,
+        `Invalid ${field} ${shown(id)}. Field: ${field}; Message: Valid characters are /[a-z][0-9]-/, 1-128 characters, starting with a letter or digit.`,
       );
     }
   }
@@ -310,11 +312,17 @@ export function tensorboardService(
     },
     GetTensorboardTimeSeries: (r: Request) => series(r.name),
     ListTensorboardTimeSeries: (r: Request) => {
-      const owner = run(r.parent);
+      const parent: string = r.parent ?? "";
+      // AIP-159: "-" for the run reads across every run of the experiment (only when enabled).
+      const acrossRuns = options.wildcardParents && parent.endsWith("/runs/-");
+      const owner = acrossRuns ? experiment(parentOf(parent)) : run(parent);
+      const items = acrossRuns
+        ? store.listTensorboardRuns(owner.name).flatMap((x) => store.listTensorboardTimeSeries(x.name))
+        : store.listTensorboardTimeSeries(owner.name);
       const page = listPage(
-        store.listTensorboardTimeSeries(owner.name),
+        items,
         r,
-        owner.name,
+        acrossRuns ? `${owner.name}/runs/-` : owner.name,
         schema<TensorboardTimeSeries & Named>({
           value_type: { type: "string", get: (s) => s.valueType },
           plugin_name: { type: "string", get: (s) => s.pluginName },

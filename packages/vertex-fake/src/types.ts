@@ -162,3 +162,43 @@ export interface TimeSeriesDataPoint {
   tensor?: { value: Uint8Array; versionNumber: number } | null;
   blobs?: { values: { id: string; data: Uint8Array }[] } | null;
 }
+
+export type PipelineState =
+  | "PIPELINE_STATE_UNSPECIFIED"
+  | "PIPELINE_STATE_QUEUED"
+  | "PIPELINE_STATE_PENDING"
+  | "PIPELINE_STATE_RUNNING"
+  | "PIPELINE_STATE_SUCCEEDED"
+  | "PIPELINE_STATE_FAILED"
+  | "PIPELINE_STATE_CANCELLING"
+  | "PIPELINE_STATE_CANCELLED"
+  | "PIPELINE_STATE_PAUSED";
+
+/** `PipelineJobDetail`: the metadata contexts Vertex made for the job. */
+export interface PipelineJobDetail {
+  pipelineContext: Context | null;
+  pipelineRunContext: Context | null;
+  taskDetails: unknown[];
+}
+
+/**
+ * `PipelineJob`, with the fields a client of the fake reads. Fields it does not model (encryption,
+ * networking, template metadata, …) round-trip as the client sent them.
+ */
+export interface PipelineJob {
+  name: string;
+  displayName: string;
+  createTime: Timestamp | null;
+  startTime: Timestamp | null;
+  endTime: Timestamp | null;
+  updateTime: Timestamp | null;
+  pipelineSpec: Struct | null;
+  state: PipelineState;
+  jobDetail: PipelineJobDetail | null;
+  labels: Record<string, string>;
+  runtimeConfig: { parameterValues?: Record<string, Value>; gcsOutputDirectory?: string } | null;
+  serviceAccount: string;
+  network: string;
+  templateUri: string;
+  [field: string]: unknown;
+}

@@ -62,6 +62,34 @@ describe("contexts through the real MetadataServiceClient", () => {
     expect(error.code).toBe(status.INVALID_ARGUMENT);
   });
 
+  it("stamps create times to the microsecond, strictly increasing: a context deleted and made again gets a later one", async () => {
+    const [first] = await h.metadata.createContext(experiment("exp-again"));
+    const [operation] = await h.metadata.deleteContext({ name: first.name });
+    await operation.promise();
+    const [second] = await h.metadata.createContext(experiment("exp-again"));
+    const micros = (t: typeof first.createTime) =>
+      BigInt(String(t?.seconds)) * 1_000_000n + BigInt((t?.nanos ?? 0) / 1000);
+    expect(micros(second.createTime)).toBeGreaterThan(micros(first.createTime));
+    expect((second.createTime?.nanos ?? 0) % 1000).toBe(0);
+  });
+
+  it("a 10,000-character id is INVALID_ARGUMENT naming the 128-character limit, quoting only its head", async () => {
+    const error = await codeOf(h.metadata.createContext(experiment("a".repeat(10_000))));
+    expect(error.code).toBe(status.INVALID_ARGUMENT);
+    expect(error.details).toMatch(
+      /^Invalid context_id "a{80}…" \(10000 characters\): .*at most 128 characters\.$/,
+    );
+    expect(error.details.length).toBeLessThan(250);
+  });
+
+  it("metadata over 200 KB is INVALID_ARGUMENT naming the limit", async () => {
+    const big = experiment("exp-big");
+    big.context.metadata = toStruct({ notes: "x".repeat(210_000) });
+    const error = await codeOf(h.metadata.createContext(big));
+    expect(error.code).toBe(status.INVALID_ARGUMENT);
+    expect(error.details).toMatch(/^Metadata is too large: \d+ bytes; the limit is 204800 bytes\.$/);
+  });
+
   it("updates with a matching etag and gives a new, larger etag", async () => {
     const [created] = await h.metadata.createContext(experiment("exp-upd"));
     const [updated] = await h.metadata.updateContext({

@@ -90,6 +90,61 @@ describe("TensorBoard resources", () => {
     expect(found.map((s) => s.name)).toEqual([accuracy]);
   });
 
+  it("reads runs/- as a run id (NOT_FOUND) unless the wildcard is enabled", async () => {
+    const { experiment, run } = await tensorboardRun();
+    await scalarSeries(run, "loss");
+    const error = await codeOf(h.tensorboard.listTensorboardTimeSeries({ parent: `${experiment}/runs/-` }));
+    expect(error.code).toBe(status.NOT_FOUND);
+  });
+
+  it("with wildcardParents, lists the series of every run of an experiment under runs/-, paged", async () => {
+    const wild = await startHarness({ wildcardParents: true });
+    try {
+      const [operation] = await wild.tensorboard.createTensorboard({
+        parent,
+        tensorboard: { displayName: "tb" },
+      });
+      const [tensorboard] = await operation.promise();
+      const experimentName = `${tensorboard.name}/experiments/exp`;
+      await wild.tensorboard.createTensorboardExperiment({
+        parent: tensorboard.name,
+        tensorboardExperimentId: "exp",
+        tensorboardExperiment: {},
+      });
+      const expected: string[] = [];
+      for (const runId of ["a", "b", "c"]) {
+        const [run] = await wild.tensorboard.createTensorboardRun({
+          parent: experimentName,
+          tensorboardRunId: runId,
+          tensorboardRun: {},
+        });
+        for (const displayName of ["loss", "acc"]) {
+          const [series] = await wild.tensorboard.createTensorboardTimeSeries({
+            parent: run.name,
+            tensorboardTimeSeries: { displayName, valueType: "SCALAR", pluginName: "scalars" },
+          });
+          expected.push(series.name!);
+        }
+      }
+      const [first, , response] = await wild.tensorboard.listTensorboardTimeSeries(
+        { parent: `${experimentName}/runs/-`, pageSize: 4 },
+        { autoPaginate: false },
+      );
+      const [rest] = await wild.tensorboard.listTensorboardTimeSeries(
+        { parent: `${experimentName}/runs/-`, pageSize: 4, pageToken: response?.nextPageToken ?? "" },
+        { autoPaginate: false },
+      );
+      expect([...first, ...rest].map((s) => s.name)).toEqual(expected);
+      const [losses] = await wild.tensorboard.listTensorboardTimeSeries({
+        parent: `${experimentName}/runs/-`,
+        filter: 'display_name = "loss"',
+      });
+      expect(losses).toHaveLength(3);
+    } finally {
+      await wild.close();
+    }
+  });
+
   it("batch-creates runs and time series", async () => {
     const { experiment } = await tensorboardRun();
     const [runs] = await h.tensorboard.batchCreateTensorboardRuns({
