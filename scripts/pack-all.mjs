@@ -44,6 +44,11 @@ const files = readdirSync(out)
   .sort();
 console.log(`Packed ${files.length} packages into ${out}:`);
 for (const file of files) console.log(`  ${file}`);
+// The CLI needs the @exprun packages it depends on next to it.
+const cliManifest = JSON.parse(readFileSync(path.join(root, "apps", "cli", "package.json"), "utf8"));
+const cliDeps = Object.keys(cliManifest.dependencies)
+  .filter((name) => name.startsWith("@exprun/"))
+  .map((name) => name.slice("@exprun/".length));
 // Absolute paths: the install runs in the user's project, not here.
 const pick = (name) =>
   path.join(out, files.find((f) => f.startsWith(`exprun-${name}-`)) ?? `exprun-${name}-*.tgz`);
@@ -51,5 +56,5 @@ console.log(
   `\nInstall them in your project with npm (the ones you need; every package needs @exprun/core):\n` +
     `  npm install ${pick("core")} ${pick("backend-file")}\n` +
     `The CLI, globally:\n` +
-    `  npm install --global ${["cli", "core", "backend-file", "backend-memory", "backend-s3", "import"].map(pick).join(" ")}`,
+    `  npm install --global ${["cli", ...cliDeps].map(pick).join(" ")}`,
 );

@@ -44,6 +44,12 @@ describe("tables", () => {
     expect(visibleWidth("学习率")).toBe(6);
     expect(visibleWidth("🚀 go")).toBe(5);
     expect(visibleWidth("e\u0301")).toBe(1);
+    expect(visibleWidth("Ünïcödé")).toBe(7);
+    expect(visibleWidth("한국어")).toBe(6);
+    expect(visibleWidth("\u1112\u1161\u11ab")).toBe(2); // 한 as jamo: one wide grapheme
+    expect(visibleWidth("👩‍💻 dev")).toBe(6);
+    expect(visibleWidth("🚀🚀🚀")).toBe(6);
+    expect(visibleWidth("𝒳 x")).toBe(3);
   });
 
   it("aligns numeric columns right and draws multi-line cells", () => {

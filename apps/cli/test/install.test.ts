@@ -33,21 +33,24 @@ const globalExprun = (args: string[], options: { env?: Record<string, string>; n
 
 beforeAll(async () => {
   mkdirSync(tarballs);
-  for (const dir of [
-    "packages/core",
-    "packages/backend-file",
-    "packages/backend-memory",
-    "packages/backend-s3",
-    "packages/backend-vertex",
-    "packages/import",
-    "apps/cli",
-  ]) {
+  // The CLI and every @exprun package it depends on, plus what the project installs.
+  const cliDeps = Object.keys(
+    (
+      JSON.parse(readFileSync(path.join(repo, "apps", "cli", "package.json"), "utf8")) as {
+        dependencies: Record<string, string>;
+      }
+    ).dependencies,
+  )
+    .filter((name) => name.startsWith("@exprun/"))
+    .map((name) => name.slice("@exprun/".length));
+  const dirs = new Set([...cliDeps, "core", "backend-file", "backend-memory", "backend-vertex"]);
+  for (const dir of ["apps/cli", ...[...dirs].map((name) => `packages/${name}`)]) {
     execFileSync("pnpm", ["pack", "--pack-destination", tarballs], {
       cwd: path.join(repo, dir),
       stdio: "ignore",
     });
   }
-  const cliTarballs = ["cli", "core", "backend-file", "backend-memory", "backend-s3", "import"].map(tarball);
+  const cliTarballs = ["cli", ...cliDeps].map(tarball);
   npm(["install", "--global", "--prefix", prefix, ...cliTarballs], tmp.dir);
 
   // A project with its own core, file and Vertex backends, and two plugins for custom stores: one

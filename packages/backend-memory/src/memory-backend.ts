@@ -1,4 +1,4 @@
-import { type BackendCapabilities, type CheckedBackend, checkBackend } from "@exprun/core";
+import { type BackendCapabilities, type CheckedBackend, checkBackend, ValidationError } from "@exprun/core";
 import { resourceMethods } from "./memory-resources.js";
 import { experimentMethods, runMethods } from "./memory-runs.js";
 import { DEFAULT_SERIES_CHUNK_POINTS, seriesMethods } from "./memory-series.js";
@@ -18,7 +18,17 @@ export interface MemoryBackendOptions {
    * @default 65536
    */
   seriesChunkPoints?: number;
+  /**
+   * Another memory backend whose store this one opens, instead of a new empty store: a second handle
+   * on the same in-process data, with its own closed state (what a second process is to a store on
+   * disk; the conformance suite's `openSecond` uses it). `pageSize` and `seriesChunkPoints` are the
+   * first handle's.
+   */
+  sameStoreAs?: CheckedBackend;
 }
+
+/** The store behind each memory backend, for `sameStoreAs`. */
+const storeOf = new WeakMap<object, MemoryStore>();
 
 /** Everything but Vertex's restrictions: any value, any tag, given times kept; one process, nothing buffered. */
 export const MEMORY_CAPABILITIES: Readonly<BackendCapabilities> = Object.freeze({
@@ -35,11 +45,13 @@ export const MEMORY_CAPABILITIES: Readonly<BackendCapabilities> = Object.freeze(
  * isolated store. Made for unit tests of code that logs runs.
  */
 export function createMemoryBackend(options: MemoryBackendOptions = {}): CheckedBackend {
-  const store = new MemoryStore(
-    options.pageSize ?? 1000,
-    Math.max(1, options.seriesChunkPoints ?? DEFAULT_SERIES_CHUNK_POINTS),
-  );
-  return checkBackend({
+  const store = options.sameStoreAs
+    ? sharedStore(options.sameStoreAs)
+    : new MemoryStore(
+        options.pageSize ?? 1000,
+        Math.max(1, options.seriesChunkPoints ?? DEFAULT_SERIES_CHUNK_POINTS),
+      );
+  const backend = checkBackend({
     name: MEMORY_BACKEND_NAME,
     capabilities: MEMORY_CAPABILITIES,
     ...experimentMethods(store),
@@ -47,4 +59,16 @@ export function createMemoryBackend(options: MemoryBackendOptions = {}): Checked
     ...seriesMethods(store),
     ...resourceMethods(store),
   });
+  storeOf.set(backend, store);
+  return backend;
+}
+
+function sharedStore(other: CheckedBackend): MemoryStore {
+  const store = storeOf.get(other);
+  if (!store) {
+    throw new ValidationError("sameStoreAs must be a backend made by createMemoryBackend().", {
+      backend: MEMORY_BACKEND_NAME,
+    });
+  }
+  return store;
 }

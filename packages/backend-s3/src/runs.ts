@@ -335,7 +335,6 @@ export function runMethods(store: S3Store): RunMethods {
           tag: ref.run,
           deletion: true,
           check: (data) => {
-            if (!experimentIncarnation(data)) throw experimentNotFound(ref.experiment);
             store.liveRun(ref, data, "write");
           },
         },

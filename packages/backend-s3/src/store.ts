@@ -149,6 +149,8 @@ export class S3Store {
     const live = runIncarnation(data, ref.run);
     const given = (ref as { incarnation?: string }).incarnation;
     const expected = given ?? (access === "write" ? this.incarnations.get(runKey(ref)) : undefined);
+    // A run this call knows is gone with its experiment (which may exist again): the run is missing.
+    if (!experimentIncarnation(data) && expected === undefined) throw experimentNotFound(ref.experiment);
     if (!live || (expected !== undefined && live.v !== expected)) throw runNotFound(ref);
     if (given === undefined) this.incarnations.set(runKey(ref), live.v);
     return live;
@@ -189,7 +191,6 @@ export class S3Store {
         return known !== undefined && knowsRun(data, ref.run, known) ? "list" : "read";
       },
       check: (data) => {
-        if (!experimentIncarnation(data)) throw experimentNotFound(ref.experiment);
         inc = this.liveRun(ref, data, "write").v;
       },
     });

@@ -1,8 +1,8 @@
-import { expect, it } from "vitest";
+import { expect } from "vitest";
 import { expectCode, type SuiteContext } from "./context.js";
 
 export function classificationMetricsTests(ctx: SuiteContext): void {
-  it("a confusion matrix and ROC curve round-trip with their display name", async () => {
+  ctx.it("a confusion matrix and ROC curve round-trip with their display name", async () => {
     const run = await ctx.run();
     const logged = await run.logClassificationMetrics({
       labels: ["cat", "dog"],
@@ -31,7 +31,7 @@ export function classificationMetricsTests(ctx: SuiteContext): void {
     });
   });
 
-  it("only the parts given are stored", async () => {
+  ctx.it("only the parts given are stored", async () => {
     const run = await ctx.run();
     await run.logClassificationMetrics({
       labels: ["a", "b"],
@@ -53,7 +53,7 @@ export function classificationMetricsTests(ctx: SuiteContext): void {
     expect(read).not.toHaveProperty("thresholds");
   });
 
-  it("several logs are listed in order and are run artifacts", async () => {
+  ctx.it("several logs are listed in order and are run artifacts", async () => {
     const run = await ctx.run();
     for (const name of ["first", "second", "third"]) {
       await run.logClassificationMetrics({ fpr: [0, 1], tpr: [0, 1], threshold: [1, 0], displayName: name });
@@ -67,7 +67,7 @@ export function classificationMetricsTests(ctx: SuiteContext): void {
     expect(artifacts.filter((a) => a.schemaTitle === "google.ClassificationMetrics")).toHaveLength(3);
   });
 
-  it("runs do not see each other's classification metrics", async () => {
+  ctx.it("runs do not see each other's classification metrics", async () => {
     const exp = await ctx.experiment();
     const a = await ctx.run(exp);
     const b = await ctx.run(exp);
@@ -75,7 +75,7 @@ export function classificationMetricsTests(ctx: SuiteContext): void {
     expect(await b.getClassificationMetrics()).toEqual([]);
   });
 
-  it("rejects inconsistent input with Python's messages", async () => {
+  ctx.it("rejects inconsistent input with Python's messages", async () => {
     const run = await ctx.run();
     await expectCode(
       run.logClassificationMetrics({ labels: ["a"] }),

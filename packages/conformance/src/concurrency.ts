@@ -1,9 +1,9 @@
 import { ExperimentRun } from "@exprun/core";
-import { expect, it } from "vitest";
+import { expect } from "vitest";
 import type { SuiteContext } from "./context.js";
 
 export function concurrencyTests(ctx: SuiteContext): void {
-  it(
+  ctx.it(
     "200 concurrent logParams and 200 concurrent logMetrics with distinct keys on one run all survive",
     async () => {
       const run = await ctx.run();
@@ -34,14 +34,14 @@ export function concurrencyTests(ctx: SuiteContext): void {
     ctx.heavyTimeout,
   );
 
-  it("concurrent state updates and params do not undo each other", async () => {
+  ctx.it("concurrent state updates and params do not undo each other", async () => {
     const run = await ctx.run();
     await Promise.all([run.logParams({ a: 1 }), run.updateState("FAILED"), run.logParams({ b: 2 })]);
     expect(await run.getParams()).toEqual({ a: 1, b: 2 });
     expect(await run.getState()).toBe("FAILED");
   });
 
-  it("concurrent time-series writers to one run lose no point", async () => {
+  ctx.it("concurrent time-series writers to one run lose no point", async () => {
     const run = await ctx.run();
     const handles = await Promise.all(
       Array.from({ length: 4 }, () =>
@@ -58,7 +58,7 @@ export function concurrencyTests(ctx: SuiteContext): void {
     for (let w = 0; w < 4; w++) expect(rows.filter((r) => r[`w${w}`] !== undefined)).toHaveLength(250);
   });
 
-  it("concurrent run creation in one experiment keeps every run", async () => {
+  ctx.it("concurrent run creation in one experiment keeps every run", async () => {
     const exp = await ctx.experiment();
     await Promise.all(Array.from({ length: 50 }, (_, i) => ctx.run(exp, `c-${i}`)));
     expect(await ExperimentRun.list({ experiment: exp.name, backend: ctx.backend })).toHaveLength(50);

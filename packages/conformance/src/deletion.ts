@@ -1,9 +1,9 @@
 import { Experiment, ExperimentRun } from "@exprun/core";
-import { expect, it } from "vitest";
+import { expect } from "vitest";
 import { expectCode, type SuiteContext } from "./context.js";
 
 export function deletionTests(ctx: SuiteContext): void {
-  it("deleting one run leaves its siblings whole", async () => {
+  ctx.it("deleting one run leaves its siblings whole", async () => {
     const exp = await ctx.experiment();
     const doomed = await ctx.run(exp, "doomed");
     const kept = await ctx.run(exp, "kept");
@@ -23,7 +23,7 @@ export function deletionTests(ctx: SuiteContext): void {
     expect(await kept.getTimeSeriesDataFrame()).toHaveLength(1);
   });
 
-  it("a deleted run's name can be used again, starting empty", async () => {
+  ctx.it("a deleted run's name can be used again, starting empty", async () => {
     const exp = await ctx.experiment();
     const first = await ctx.run(exp, "again");
     await first.logParams({ old: true });
@@ -34,7 +34,7 @@ export function deletionTests(ctx: SuiteContext): void {
     expect(await second.getTimeSeriesDataFrame()).toEqual([]);
   });
 
-  it("deleting an experiment deletes its runs", async () => {
+  ctx.it("deleting an experiment deletes its runs", async () => {
     const exp = await ctx.experiment();
     await ctx.run(exp, "one");
     await ctx.run(exp, "two");
@@ -44,7 +44,7 @@ export function deletionTests(ctx: SuiteContext): void {
     expect((await Experiment.list({ backend: ctx.backend })).map((e) => e.name)).not.toContain(exp.name);
   });
 
-  it("deleting one experiment leaves the others", async () => {
+  ctx.it("deleting one experiment leaves the others", async () => {
     const a = await ctx.experiment();
     const b = await ctx.experiment();
     const run = await ctx.run(b, "stays");
@@ -57,7 +57,7 @@ export function deletionTests(ctx: SuiteContext): void {
     });
   });
 
-  it("a deleted experiment's name can be created again, empty", async () => {
+  ctx.it("a deleted experiment's name can be created again, empty", async () => {
     const exp = await ctx.experiment();
     await ctx.run(exp, "r");
     await exp.delete();

@@ -1,9 +1,9 @@
 import { Artifact, Execution, PipelineJob } from "@exprun/core";
-import { expect, it } from "vitest";
+import { expect } from "vitest";
 import { expectCode, type SuiteContext } from "./context.js";
 
 export function linkTests(ctx: SuiteContext): void {
-  it("an execution associated with a run is listed by getExecutions", async () => {
+  ctx.it("an execution associated with a run is listed by getExecutions", async () => {
     const run = await ctx.run();
     const execution = await Execution.create({
       backend: ctx.backend,
@@ -19,7 +19,7 @@ export function linkTests(ctx: SuiteContext): void {
     expect(listed[0]!.metadata).toEqual({ image: "trainer:1", epochs: 3 });
   });
 
-  it("executions keep state, merged metadata, and input/output artifacts", async () => {
+  ctx.it("executions keep state, merged metadata, and input/output artifacts", async () => {
     const execution = await Execution.create({
       backend: ctx.backend,
       schemaTitle: "system.Run",
@@ -45,7 +45,7 @@ export function linkTests(ctx: SuiteContext): void {
     expect((await again.getOutputArtifacts()).map((a) => a.id)).toEqual([model.id]);
   });
 
-  it("artifacts associated with a run are listed by getArtifacts, once each", async () => {
+  ctx.it("artifacts associated with a run are listed by getArtifacts, once each", async () => {
     const run = await ctx.run();
     const artifact = await Artifact.create({
       backend: ctx.backend,
@@ -61,18 +61,21 @@ export function linkTests(ctx: SuiteContext): void {
     expect(listed[0]!.metadata).toEqual({ framework: "tf", nested: { layers: [1, 2] } });
   });
 
-  it("an artifact with an explicit id is found by it; a taken id rejects with ALREADY_EXISTS", async () => {
-    const id = ctx.unique("artifact");
-    await Artifact.create({ backend: ctx.backend, id, schemaTitle: "system.Artifact" });
-    expect((await Artifact.get(id, { backend: ctx.backend })).id).toBe(id);
-    await expectCode(
-      Artifact.create({ backend: ctx.backend, id, schemaTitle: "system.Artifact" }),
-      "ALREADY_EXISTS",
-    );
-    await expectCode(Artifact.get(ctx.unique("nothing"), { backend: ctx.backend }), "NOT_FOUND");
-  });
+  ctx.it(
+    "an artifact with an explicit id is found by it; a taken id rejects with ALREADY_EXISTS",
+    async () => {
+      const id = ctx.unique("artifact");
+      await Artifact.create({ backend: ctx.backend, id, schemaTitle: "system.Artifact" });
+      expect((await Artifact.get(id, { backend: ctx.backend })).id).toBe(id);
+      await expectCode(
+        Artifact.create({ backend: ctx.backend, id, schemaTitle: "system.Artifact" }),
+        "ALREADY_EXISTS",
+      );
+      await expectCode(Artifact.get(ctx.unique("nothing"), { backend: ctx.backend }), "NOT_FOUND");
+    },
+  );
 
-  it("Artifact.list filters by schema title", async () => {
+  ctx.it("Artifact.list filters by schema title", async () => {
     const title = `test.Kind${ctx.unique("k").replace(/-/g, "")}`;
     const a = await Artifact.create({ backend: ctx.backend, schemaTitle: title });
     await Artifact.create({ backend: ctx.backend, schemaTitle: "system.Other" });
@@ -81,13 +84,13 @@ export function linkTests(ctx: SuiteContext): void {
     ]);
   });
 
-  it("associating a missing execution or artifact rejects with NOT_FOUND", async () => {
+  ctx.it("associating a missing execution or artifact rejects with NOT_FOUND", async () => {
     const run = await ctx.run();
     await expectCode(run.associateExecution(ctx.unique("missing")), "NOT_FOUND");
     await expectCode(run.associateArtifacts([ctx.unique("missing")]), "NOT_FOUND");
   });
 
-  it("a pipeline job logged to a run is read back, once", async () => {
+  ctx.it("a pipeline job logged to a run is read back, once", async () => {
     const run = await ctx.run();
     const job = new PipelineJob({
       resourceName: `projects/p/locations/l/pipelineJobs/${ctx.unique("job")}`,
@@ -101,7 +104,7 @@ export function linkTests(ctx: SuiteContext): void {
     expect(jobs[0]).toBeInstanceOf(PipelineJob);
   });
 
-  it("links of one run are invisible from another", async () => {
+  ctx.it("links of one run are invisible from another", async () => {
     const exp = await ctx.experiment();
     const a = await ctx.run(exp);
     const b = await ctx.run(exp);

@@ -1,9 +1,9 @@
 import { ExperimentRun } from "@exprun/core";
-import { expect, it } from "vitest";
+import { expect } from "vitest";
 import { inBatches, type SuiteContext } from "./context.js";
 
 export function listingTests(ctx: SuiteContext): void {
-  it(
+  ctx.it(
     "1,000 runs are listed exactly once across pages, in creation order, with params and metrics",
     async () => {
       const exp = await ctx.experiment();
@@ -56,7 +56,7 @@ export function listingTests(ctx: SuiteContext): void {
     ctx.heavyTimeout * 2,
   );
 
-  it("the experiment DataFrame has Python's columns in Python's order", async () => {
+  ctx.it("the experiment DataFrame has Python's columns in Python's order", async () => {
     const exp = await ctx.experiment();
     const a = await ctx.run(exp, "a");
     const b = await ctx.run(exp, "b");
@@ -83,7 +83,7 @@ export function listingTests(ctx: SuiteContext): void {
     expect(rowA["time_series_metric.curve"]).toBeNull();
   });
 
-  it("an empty experiment has an empty DataFrame and no runs", async () => {
+  ctx.it("an empty experiment has an empty DataFrame and no runs", async () => {
     const exp = await ctx.experiment();
     expect(await exp.getDataFrame()).toEqual([]);
     expect(await ExperimentRun.list({ experiment: exp.name, backend: ctx.backend })).toEqual([]);

@@ -1,5 +1,5 @@
 import { type LoggableSchema, registerLoggableSchema } from "@exprun/core";
-import { expect, it } from "vitest";
+import { expect } from "vitest";
 import { expectCode, type SuiteContext } from "./context.js";
 
 interface CustomJob {
@@ -15,7 +15,7 @@ const customJob: LoggableSchema<CustomJob> = {
 };
 
 export function loggableSchemaTests(ctx: SuiteContext): void {
-  it("a registered kind is logged and listed, apart from pipeline jobs", async () => {
+  ctx.it("a registered kind is logged and listed, apart from pipeline jobs", async () => {
     registerLoggableSchema(customJob);
     const run = await ctx.run();
     const job = { name: `customJobs/${ctx.unique("cj")}`, label: "tuning" };
@@ -24,7 +24,7 @@ export function loggableSchemaTests(ctx: SuiteContext): void {
     expect(await run.getLoggedPipelineJobs()).toEqual([]);
   });
 
-  it("several kinds logged in one call each land under their kind", async () => {
+  ctx.it("several kinds logged in one call each land under their kind", async () => {
     registerLoggableSchema(customJob);
     const run = await ctx.run();
     const { PipelineJob } = await import("@exprun/core");
@@ -36,7 +36,7 @@ export function loggableSchemaTests(ctx: SuiteContext): void {
     expect(await run.getLoggedPipelineJobs()).toHaveLength(1);
   });
 
-  it("logging an unregistered kind is a VALIDATION error and writes nothing", async () => {
+  ctx.it("logging an unregistered kind is a VALIDATION error and writes nothing", async () => {
     const run = await ctx.run();
     await expectCode(run.log({ unknownThing: { id: 1 } }), "VALIDATION", /unknownThing/);
     expect(await run.getLoggedPipelineJobs()).toEqual([]);

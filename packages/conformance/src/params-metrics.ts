@@ -1,4 +1,4 @@
-import { expect, it } from "vitest";
+import { expect } from "vitest";
 import { requireCapability, type SuiteContext } from "./context.js";
 
 export function paramsMetricsTests(ctx: SuiteContext): void {
@@ -6,14 +6,14 @@ export function paramsMetricsTests(ctx: SuiteContext): void {
     const log = kind === "params" ? "logParams" : "logMetrics";
     const get = kind === "params" ? "getParams" : "getMetrics";
 
-    it(`${log} overwrites an existing key and keeps the others`, async () => {
+    ctx.it(`${log} overwrites an existing key and keeps the others`, async () => {
       const run = await ctx.run();
       await run[log]({ a: 1, b: "two" });
       await run[log]({ b: "deux", c: 3.5 });
       expect(await run[get]()).toEqual({ a: 1, b: "deux", c: 3.5 });
     });
 
-    it(`${log} round-trips ints, floats, strings, booleans and unicode keys exactly`, async () => {
+    ctx.it(`${log} round-trips ints, floats, strings, booleans and unicode keys exactly`, async () => {
       const run = await ctx.run();
       const values = {
         int: 42,
@@ -41,14 +41,14 @@ export function paramsMetricsTests(ctx: SuiteContext): void {
       expect(Object.is(back.zero, 0)).toBe(true);
     });
 
-    it(`${log} with an empty object changes nothing`, async () => {
+    ctx.it(`${log} with an empty object changes nothing`, async () => {
       const run = await ctx.run();
       await run[log]({ k: 1 });
       await run[log]({});
       expect(await run[get]()).toEqual({ k: 1 });
     });
 
-    it(`${log} keeps NaN and ±Infinity (capability nonFiniteValues)`, async (test) => {
+    ctx.it(`${log} keeps NaN and ±Infinity (capability nonFiniteValues)`, async (test) => {
       requireCapability(test, ctx, "nonFiniteValues", true);
       const run = await ctx.run();
       await run[log]({ nan: Number.NaN, inf: Number.POSITIVE_INFINITY, ninf: Number.NEGATIVE_INFINITY });
@@ -59,7 +59,7 @@ export function paramsMetricsTests(ctx: SuiteContext): void {
     });
   }
 
-  it("params and metrics are separate namespaces", async () => {
+  ctx.it("params and metrics are separate namespaces", async () => {
     const run = await ctx.run();
     await run.logParams({ x: 1 });
     await run.logMetrics({ x: 2 });
@@ -67,7 +67,7 @@ export function paramsMetricsTests(ctx: SuiteContext): void {
     expect(await run.getMetrics()).toEqual({ x: 2 });
   });
 
-  it("two runs do not share params or metrics", async () => {
+  ctx.it("two runs do not share params or metrics", async () => {
     const exp = await ctx.experiment();
     const a = await ctx.run(exp);
     const b = await ctx.run(exp);

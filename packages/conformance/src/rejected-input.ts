@@ -1,9 +1,9 @@
 import { Experiment, ExperimentRun, type Value } from "@exprun/core";
-import { expect, it } from "vitest";
+import { expect } from "vitest";
 import { expectCode, requireCapability, type SuiteContext } from "./context.js";
 
 export function rejectedInputTests(ctx: SuiteContext): void {
-  it("logParams with one bad value is a TypeError and writes no key", async () => {
+  ctx.it("logParams with one bad value is a TypeError and writes no key", async () => {
     const run = await ctx.run();
     const bad = { good: 1, bad: { nested: true } } as unknown as Record<string, Value>;
     const error = await run.logParams(bad).catch((e: unknown) => e);
@@ -13,7 +13,7 @@ export function rejectedInputTests(ctx: SuiteContext): void {
     expect(await run.getParams()).toEqual({});
   });
 
-  it("logMetrics rejects null, arrays and undefined values, writing nothing", async () => {
+  ctx.it("logMetrics rejects null, arrays and undefined values, writing nothing", async () => {
     const run = await ctx.run();
     for (const value of [null, [1], undefined]) {
       await expectCode(
@@ -24,7 +24,7 @@ export function rejectedInputTests(ctx: SuiteContext): void {
     expect(await run.getMetrics()).toEqual({});
   });
 
-  it("non-finite params are refused before writing where the backend cannot keep them", async (test) => {
+  ctx.it("non-finite params are refused before writing where the backend cannot keep them", async (test) => {
     requireCapability(test, ctx, "nonFiniteValues", false);
     const run = await ctx.run();
     await expectCode(run.logParams({ ok: 1, bad: Number.NaN }), "VALIDATION", /NaN/);
@@ -33,7 +33,7 @@ export function rejectedInputTests(ctx: SuiteContext): void {
     expect(await run.getMetrics()).toEqual({});
   });
 
-  it("invalid names are refused before an experiment or run is created", async () => {
+  ctx.it("invalid names are refused before an experiment or run is created", async () => {
     for (const name of [
       "Upper",
       "-lead",
@@ -56,20 +56,20 @@ export function rejectedInputTests(ctx: SuiteContext): void {
     expect(all.some((n) => n.includes("escape") || n.includes("dot"))).toBe(false);
   });
 
-  it("{experiment}-{run} longer than 121 characters is refused with Python's message", async () => {
+  ctx.it("{experiment}-{run} longer than 121 characters is refused with Python's message", async () => {
     const exp = await ctx.experiment();
     const name = "r".repeat(121 - exp.name.length);
     await expectCode(ctx.run(exp, name), "VALIDATION", /cannot be greater than 121/);
     expect(await ExperimentRun.list({ experiment: exp.name, backend: ctx.backend })).toEqual([]);
   });
 
-  it("an unknown state is refused and the state is unchanged", async () => {
+  ctx.it("an unknown state is refused and the state is unchanged", async () => {
     const run = await ctx.run();
     await expectCode(run.updateState("DONE" as never), "VALIDATION", /RUNNING/);
     expect(await run.getState()).toBe("RUNNING");
   });
 
-  it("bad time-series input writes no point", async () => {
+  ctx.it("bad time-series input writes no point", async () => {
     const run = await ctx.run();
     await expectCode(run.logTimeSeriesMetrics({ ok: 1, bad: "x" as unknown as number }), "INVALID_TYPE");
     await expectCode(run.logTimeSeriesMetrics({ ok: 1 }, { step: -1 }), "VALIDATION");
@@ -78,7 +78,7 @@ export function rejectedInputTests(ctx: SuiteContext): void {
     expect(await run.getTimeSeriesDataFrame()).toEqual([]);
   });
 
-  it("invalid classification metrics create no artifact", async () => {
+  ctx.it("invalid classification metrics create no artifact", async () => {
     const run = await ctx.run();
     await expectCode(run.logClassificationMetrics({ labels: ["a", "b"], matrix: [[1]] }), "VALIDATION");
     expect(await run.getArtifacts()).toEqual([]);

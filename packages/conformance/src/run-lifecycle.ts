@@ -1,9 +1,9 @@
 import { ExperimentRun, RUN_STATES } from "@exprun/core";
-import { expect, it } from "vitest";
+import { expect } from "vitest";
 import { expectCode, type SuiteContext } from "./context.js";
 
 export function runLifecycleTests(ctx: SuiteContext): void {
-  it("a new run is RUNNING with empty params and metrics", async () => {
+  ctx.it("a new run is RUNNING with empty params and metrics", async () => {
     const run = await ctx.run();
     expect(run.state).toBe("RUNNING");
     const again = await ExperimentRun.get(run.name, { experiment: run.experiment, backend: ctx.backend });
@@ -12,12 +12,12 @@ export function runLifecycleTests(ctx: SuiteContext): void {
     expect(await again.getMetrics()).toEqual({});
   });
 
-  it("create accepts an initial state", async () => {
+  ctx.it("create accepts an initial state", async () => {
     const run = await ctx.run(undefined, undefined, { state: "NEW" });
     expect(await run.getState()).toBe("NEW");
   });
 
-  it("a run names itself like Vertex: resourceId is {experiment}-{run}", async () => {
+  ctx.it("a run names itself like Vertex: resourceId is {experiment}-{run}", async () => {
     const exp = await ctx.experiment();
     const run = await ctx.run(exp, "my-run-1");
     expect(run.name).toBe("my-run-1");
@@ -30,12 +30,12 @@ export function runLifecycleTests(ctx: SuiteContext): void {
     expect(typeof run.location).toBe("string");
   });
 
-  it("creating a run that exists rejects with ALREADY_EXISTS", async () => {
+  ctx.it("creating a run that exists rejects with ALREADY_EXISTS", async () => {
     const run = await ctx.run();
     await expectCode(ctx.run(run.experiment, run.name), "ALREADY_EXISTS");
   });
 
-  it("of racing creators of one run exactly one wins", async () => {
+  ctx.it("of racing creators of one run exactly one wins", async () => {
     const exp = await ctx.experiment();
     const name = ctx.unique("race");
     const results = await Promise.allSettled(Array.from({ length: 8 }, () => ctx.run(exp, name)));
@@ -45,19 +45,19 @@ export function runLifecycleTests(ctx: SuiteContext): void {
     }
   });
 
-  it("getting a missing run rejects with NOT_FOUND", async () => {
+  ctx.it("getting a missing run rejects with NOT_FOUND", async () => {
     const exp = await ctx.experiment();
     await expectCode(ExperimentRun.get("nope", { experiment: exp.name, backend: ctx.backend }), "NOT_FOUND");
   });
 
-  it("creating a run creates its experiment on first use", async () => {
+  ctx.it("creating a run creates its experiment on first use", async () => {
     const name = ctx.unique("auto");
     const run = await ctx.run(name);
     expect(run.experiment).toBe(name);
     expect(await ExperimentRun.list({ experiment: name, backend: ctx.backend })).toHaveLength(1);
   });
 
-  it("any state may follow any state", async () => {
+  ctx.it("any state may follow any state", async () => {
     const run = await ctx.run();
     for (const state of [...RUN_STATES, ...[...RUN_STATES].reverse()]) {
       await run.updateState(state);
@@ -66,7 +66,7 @@ export function runLifecycleTests(ctx: SuiteContext): void {
     }
   });
 
-  it("endRun sets COMPLETE by default, or the state given", async () => {
+  ctx.it("endRun sets COMPLETE by default, or the state given", async () => {
     const a = await ctx.run();
     await a.endRun();
     expect(await a.getState()).toBe("COMPLETE");
@@ -75,7 +75,7 @@ export function runLifecycleTests(ctx: SuiteContext): void {
     expect(await b.getState()).toBe("FAILED");
   });
 
-  it("logging to an ended run is allowed", async () => {
+  ctx.it("logging to an ended run is allowed", async () => {
     const run = await ctx.run();
     await run.endRun();
     await run.logParams({ late: 1 });
@@ -84,7 +84,7 @@ export function runLifecycleTests(ctx: SuiteContext): void {
     expect(await run.getMetrics()).toEqual({ late: 2 });
   });
 
-  it("another object for the same run sees this one's writes", async () => {
+  ctx.it("another object for the same run sees this one's writes", async () => {
     const run = await ctx.run();
     const other = await ExperimentRun.get(run.name, { experiment: run.experiment, backend: ctx.backend });
     await run.logParams({ lr: 0.1 });
@@ -93,7 +93,7 @@ export function runLifecycleTests(ctx: SuiteContext): void {
     expect(await other.getState()).toBe("FAILED");
   });
 
-  it("await using ends a still-running run COMPLETE", async () => {
+  ctx.it("await using ends a still-running run COMPLETE", async () => {
     let name = "";
     let experiment = "";
     {
@@ -106,7 +106,7 @@ export function runLifecycleTests(ctx: SuiteContext): void {
     expect(run.state).toBe("COMPLETE");
   });
 
-  it("await using leaves an already-ended run's state alone", async () => {
+  ctx.it("await using leaves an already-ended run's state alone", async () => {
     let name = "";
     let experiment = "";
     {

@@ -1,9 +1,9 @@
 import { ExperimentRun } from "@exprun/core";
-import { expect, it } from "vitest";
+import { expect } from "vitest";
 import { expectCode, type SuiteContext } from "./context.js";
 
 export function timeSeriesTests(ctx: SuiteContext): void {
-  it("an explicit step is used as given and rows are sorted by step", async () => {
+  ctx.it("an explicit step is used as given and rows are sorted by step", async () => {
     const run = await ctx.run();
     const t = Date.UTC(2024, 0, 1);
     await run.logTimeSeriesMetrics({ loss: 0.5 }, { step: 5, wallTime: t });
@@ -14,7 +14,7 @@ export function timeSeriesTests(ctx: SuiteContext): void {
     expect(rows.map((r) => r.loss)).toEqual([0.7, 0.5, 0.2]);
   });
 
-  it("step 0 is a step, not a missing one", async () => {
+  ctx.it("step 0 is a step, not a missing one", async () => {
     const run = await ctx.run();
     await run.logTimeSeriesMetrics({ loss: 1 }, { step: 0 });
     await run.logTimeSeriesMetrics({ loss: 0.9 });
@@ -25,7 +25,7 @@ export function timeSeriesTests(ctx: SuiteContext): void {
     ]);
   });
 
-  it("a missing step is 1 on a new run, then the largest step so far + 1", async () => {
+  ctx.it("a missing step is 1 on a new run, then the largest step so far + 1", async () => {
     const run = await ctx.run();
     await run.logTimeSeriesMetrics({ a: 1 });
     await run.logTimeSeriesMetrics({ a: 2 });
@@ -34,7 +34,7 @@ export function timeSeriesTests(ctx: SuiteContext): void {
     expect((await run.getTimeSeriesDataFrame()).map((r) => r.step)).toEqual([1, 2, 10, 11]);
   });
 
-  it("a missing step continues from what the store holds, for a run opened again", async () => {
+  ctx.it("a missing step continues from what the store holds, for a run opened again", async () => {
     const run = await ctx.run();
     await run.logTimeSeriesMetrics({ a: 1 }, { step: 7 });
     await run.flush();
@@ -43,7 +43,7 @@ export function timeSeriesTests(ctx: SuiteContext): void {
     expect((await again.getTimeSeriesDataFrame()).map((r) => r.step)).toEqual([7, 8]);
   });
 
-  it("a run obtained from ExperimentRun.list logs time series like the one that created it", async () => {
+  ctx.it("a run obtained from ExperimentRun.list logs time series like the one that created it", async () => {
     const exp = await ctx.experiment();
     await ctx.run(exp, "listed");
     const [listed] = await ExperimentRun.list({ experiment: exp.name, backend: ctx.backend });
@@ -51,7 +51,7 @@ export function timeSeriesTests(ctx: SuiteContext): void {
     expect(await listed!.getTimeSeriesDataFrame()).toEqual([{ step: 1, wall_time: new Date(7), loss: 0.5 }]);
   });
 
-  it("metrics logged in one call share a row with step and wall_time", async () => {
+  ctx.it("metrics logged in one call share a row with step and wall_time", async () => {
     const run = await ctx.run();
     const wallTime = new Date(Date.UTC(2024, 5, 1, 12, 0, 0, 123));
     await run.logTimeSeriesMetrics({ loss: 0.25, acc: 0.75 }, { step: 1, wallTime });
@@ -61,7 +61,7 @@ export function timeSeriesTests(ctx: SuiteContext): void {
     expect(rows[0]!.wall_time).toBeInstanceOf(Date);
   });
 
-  it("the default wall time is now, UTC, in milliseconds", async () => {
+  ctx.it("the default wall time is now, UTC, in milliseconds", async () => {
     const run = await ctx.run();
     const before = Date.now();
     await run.logTimeSeriesMetrics({ x: 1 });
@@ -73,7 +73,7 @@ export function timeSeriesTests(ctx: SuiteContext): void {
     expect(Number.isInteger(ms)).toBe(true);
   });
 
-  it("a (metric, step) logged again keeps the last value", async () => {
+  ctx.it("a (metric, step) logged again keeps the last value", async () => {
     const run = await ctx.run();
     await run.logTimeSeriesMetrics({ loss: 1 }, { step: 2, wallTime: 1000 });
     await run.logTimeSeriesMetrics({ loss: 2 }, { step: 2, wallTime: 1000 });
@@ -81,7 +81,7 @@ export function timeSeriesTests(ctx: SuiteContext): void {
     expect(rows).toEqual([{ step: 2, wall_time: new Date(1000), loss: 2 }]);
   });
 
-  it("NaN and ±Infinity round-trip in time series", async () => {
+  ctx.it("NaN and ±Infinity round-trip in time series", async () => {
     const run = await ctx.run();
     await run.logTimeSeriesMetrics(
       { nan: Number.NaN, inf: Number.POSITIVE_INFINITY, ninf: Number.NEGATIVE_INFINITY },
@@ -93,12 +93,12 @@ export function timeSeriesTests(ctx: SuiteContext): void {
     expect(row!.ninf).toBe(Number.NEGATIVE_INFINITY);
   });
 
-  it("a run with no time series has an empty DataFrame", async () => {
+  ctx.it("a run with no time series has an empty DataFrame", async () => {
     const run = await ctx.run();
     expect(await run.getTimeSeriesDataFrame()).toEqual([]);
   });
 
-  it("the experiment DataFrame holds each series' latest value", async () => {
+  ctx.it("the experiment DataFrame holds each series' latest value", async () => {
     const exp = await ctx.experiment();
     const run = await ctx.run(exp);
     await run.logTimeSeriesMetrics({ loss: 0.9 }, { step: 1 });
@@ -111,7 +111,7 @@ export function timeSeriesTests(ctx: SuiteContext): void {
     expect(withoutSeries).not.toHaveProperty("time_series_metric.loss");
   });
 
-  it("time series without a TensorBoard are refused exactly where the backend needs one", async () => {
+  ctx.it("time series without a TensorBoard are refused exactly where the backend needs one", async () => {
     const run = await ctx.run(undefined, undefined, { tensorboard: undefined });
     if (ctx.backend.capabilities.requiresTensorboard && !run.tensorboardRun) {
       await expectCode(run.logTimeSeriesMetrics({ x: 1 }), "VALIDATION", /TensorBoard/);
@@ -121,7 +121,7 @@ export function timeSeriesTests(ctx: SuiteContext): void {
     }
   });
 
-  it(
+  ctx.it(
     "100,000 points of 2 metrics read back complete and in step order",
     async () => {
       const run = await ctx.run();

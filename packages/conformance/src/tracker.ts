@@ -12,7 +12,7 @@ import {
   startRun,
   withRun,
 } from "@exprun/core";
-import { afterEach, beforeEach, expect, it } from "vitest";
+import { afterEach, beforeEach, expect } from "vitest";
 import { expectCode, type SuiteContext } from "./context.js";
 
 export function trackerTests(ctx: SuiteContext): void {
@@ -30,24 +30,27 @@ export function trackerTests(ctx: SuiteContext): void {
 
   const reopen = (name: string) => ExperimentRun.get(name, { experiment, backend: ctx.backend });
 
-  it("init's experiment is created on first use, and the module functions log to the current run", async () => {
-    const run = await startRun("first");
-    expect(getCurrentRun()).toBe(run);
-    await logParams({ lr: 0.01 });
-    await logMetrics({ acc: 0.5 });
-    await logTimeSeriesMetrics({ loss: 1 });
-    await logClassificationMetrics({ labels: ["a"], matrix: [[1]] });
-    await endRun();
-    expect(getCurrentRun()).toBeUndefined();
-    const back = await reopen("first");
-    expect(back.state).toBe("COMPLETE");
-    expect(await back.getParams()).toEqual({ lr: 0.01 });
-    expect((await back.getTimeSeriesDataFrame()).map((r) => r.step)).toEqual([1]);
-    const rows = await getExperimentDataFrame();
-    expect(rows.map((r) => r.run_name)).toEqual(["first"]);
-  });
+  ctx.it(
+    "init's experiment is created on first use, and the module functions log to the current run",
+    async () => {
+      const run = await startRun("first");
+      expect(getCurrentRun()).toBe(run);
+      await logParams({ lr: 0.01 });
+      await logMetrics({ acc: 0.5 });
+      await logTimeSeriesMetrics({ loss: 1 });
+      await logClassificationMetrics({ labels: ["a"], matrix: [[1]] });
+      await endRun();
+      expect(getCurrentRun()).toBeUndefined();
+      const back = await reopen("first");
+      expect(back.state).toBe("COMPLETE");
+      expect(await back.getParams()).toEqual({ lr: 0.01 });
+      expect((await back.getTimeSeriesDataFrame()).map((r) => r.step)).toEqual([1]);
+      const rows = await getExperimentDataFrame();
+      expect(rows.map((r) => r.run_name)).toEqual(["first"]);
+    },
+  );
 
-  it("starting a run ends the current one COMPLETE", async () => {
+  ctx.it("starting a run ends the current one COMPLETE", async () => {
     await startRun("one");
     await startRun("two");
     expect((await reopen("one")).state).toBe("COMPLETE");
@@ -55,7 +58,7 @@ export function trackerTests(ctx: SuiteContext): void {
     await endRun();
   });
 
-  it("resume continues a run: params kept, state RUNNING; it never creates", async () => {
+  ctx.it("resume continues a run: params kept, state RUNNING; it never creates", async () => {
     await startRun("resumable");
     await logParams({ kept: 1 });
     await endRun({ state: "FAILED" });
@@ -66,7 +69,7 @@ export function trackerTests(ctx: SuiteContext): void {
     await expectCode(startRun("never-created", { resume: true }), "NOT_FOUND");
   });
 
-  it("withRun ends the run FAILED and rethrows when the callback throws", async () => {
+  ctx.it("withRun ends the run FAILED and rethrows when the callback throws", async () => {
     const boom = new Error("boom");
     await expect(
       withRun("fails", async () => {
@@ -78,7 +81,7 @@ export function trackerTests(ctx: SuiteContext): void {
     expect(getCurrentRun()).toBeUndefined();
   });
 
-  it("withRun ends the run COMPLETE and returns the callback's value", async () => {
+  ctx.it("withRun ends the run COMPLETE and returns the callback's value", async () => {
     const value = await withRun("works", async (run) => {
       await run.logMetrics({ m: 1 });
       return 42;
@@ -87,14 +90,14 @@ export function trackerTests(ctx: SuiteContext): void {
     expect((await reopen("works")).state).toBe("COMPLETE");
   });
 
-  it("logging without a current run names the fix", async () => {
+  ctx.it("logging without a current run names the fix", async () => {
     await expectCode(logParams({ a: 1 }), "VALIDATION", /startRun/);
     resetDefaults();
     await expectCode(logMetrics({ a: 1 }), "VALIDATION", /init/);
     await expectCode(startRun("x", { backend: ctx.backend }), "VALIDATION", /No experiment set/);
   });
 
-  it("a per-call experiment overrides init's", async () => {
+  ctx.it("a per-call experiment overrides init's", async () => {
     const other = ctx.unique("other");
     const run = await startRun("elsewhere", { experiment: other });
     expect(run.experiment).toBe(other);

@@ -10,10 +10,31 @@ import { eastAsianWidth } from "get-east-asian-width";
 export function displayWidth(text: string): number {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI sequences start with ESC.
   const plain = text.includes("\u001b") ? text.replace(/\u001b\[[0-9;]*[A-Za-z]/g, "") : text;
+  // Most non-ASCII cells (accents, CJK, Cyrillic) have one character per column group: no marks,
+  // joiners, variation selectors, surrogate pairs or Hangul jamo, so no grapheme has two parts.
+  if (!CLUSTERED.test(plain)) {
+    let width = 0;
+    for (let i = 0; i < plain.length; i++) {
+      const code = plain.charCodeAt(i);
+      width +=
+        code >= 0x20 && code < 0x7f
+          ? 1
+          : code < 0x20 || (code >= 0x7f && code < 0xa0)
+            ? 0
+            : eastAsianWidth(code);
+    }
+    return width;
+  }
   let width = 0;
   for (const { segment } of graphemes().segment(plain)) width += clusterWidth(segment);
   return width;
 }
+
+/**
+ * Characters that combine with their neighbours into one grapheme (marks, variation selectors, ZWJ,
+ * Hangul jamo) or take two code units (astral characters, emoji among them; a lone surrogate too).
+ */
+const CLUSTERED = /[\p{M}\p{Cf}\u1100-\u11ff\u{10000}-\u{10ffff}\ud800-\udfff]/u;
 
 let segmenter: Intl.Segmenter | undefined;
 /** The shared grapheme segmenter, built on first use. */
