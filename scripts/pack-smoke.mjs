@@ -72,7 +72,11 @@ try {
     path.join(project, "package.json"),
     `${JSON.stringify({ name: "exprun-user", private: true, type: "module" }, null, 2)}\n`,
   );
-  run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", ...packed, ...extraDeps], project);
+  run(
+    "npm",
+    ["install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error", ...packed, ...extraDeps],
+    project,
+  );
   console.log(
     `installed with npm into ${project}${extraDeps.size ? ` (plus ${[...extraDeps].join(", ")})` : ""}`,
   );

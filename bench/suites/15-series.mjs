@@ -403,7 +403,14 @@ function filesUnder(dir) {
   return out;
 }
 
-const runDir = (root) => path.join(root, "experiments", "series", "runs", "run");
+/** The run's data directory: `runs/run` in the file store's layout 1, `runs/run.<incarnation>` in layout 2. */
+const runDir = (root) => {
+  const runs = path.join(root, "experiments", "series", "runs");
+  return path.join(
+    runs,
+    readdirSync(runs).find((name) => name === "run" || name.startsWith("run.")),
+  );
+};
 
 const tasks = {
   async "setup-file"(root, steps) {

@@ -20,11 +20,13 @@ const MODULE_LOG = new URL("./helpers/module-log.mjs", import.meta.url).href;
 const tarball = (name: string) =>
   path.join(tarballs, readdirSync(tarballs).find((f) => f.startsWith(`exprun-${name}-`))!);
 const npm = (args: string[], cwd: string) =>
-  execFileSync("npm", [...args, "--no-audit", "--no-fund", "--loglevel=error"], {
+  // A fresh CI machine downloads the SDKs (AWS, Google) once; --prefer-offline reuses npm's cache
+  // without asking the registry again for what it already holds.
+  execFileSync("npm", [...args, "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error"], {
     cwd,
     encoding: "utf8",
     env: { ...process.env, NODE_PATH: "" },
-    timeout: 240_000,
+    timeout: 900_000,
   });
 
 /** The globally installed CLI, run from the project folder. */
@@ -93,7 +95,7 @@ registerBackendScheme("scratch", () => createMemoryBackend());
     ],
     project,
   );
-}, 600_000);
+}, 1_200_000);
 afterAll(() => tmp.remove());
 
 describe("a global exprun installed from its tarball", () => {

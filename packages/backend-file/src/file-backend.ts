@@ -1,10 +1,18 @@
 import path from "node:path";
-import type { Backend, BackendCapabilities, CheckedBackend, RunRef } from "@exprun/core";
-import { checkBackend, chunksFromPoints, latestPoints } from "@exprun/core";
+import type {
+  Backend,
+  BackendCapabilities,
+  Checked,
+  RunRef,
+  SeriesChunk,
+  SeriesPoint,
+  SeriesQuery,
+} from "@exprun/core";
+import { checkBackend, isLaterPoint } from "@exprun/core";
 import { Experiments } from "./experiments.js";
 import { Resources } from "./resources.js";
 import { Runs } from "./runs.js";
-import { readSeriesFile } from "./series.js";
+
 import { SeriesStore } from "./series-store.js";
 import { FileStore } from "./store.js";
 
@@ -39,19 +47,21 @@ export interface FileBackendOptions {
   timeSeriesFlushIntervalMs?: number;
 }
 
-/** A file backend: a checked `Backend`, plus the resolved store path. */
-export interface FileBackend extends CheckedBackend {
+/** The store before core's gateway: the contract, plus the store path. */
+interface FileStoreBackend extends Backend {
   /** Absolute path of the store directory. */
   readonly root: string;
 }
+
+/** A file backend: a checked `Backend` (core's gateway), plus the resolved store path. */
+export type FileBackend = Checked<FileStoreBackend>;
 
 const CAPABILITIES: BackendCapabilities = Object.freeze({
   nonFiniteValues: true,
   requiresTensorboard: false,
   bufferedTimeSeries: true,
   multiProcess: true,
-  // adapter: replaced by issue 10/11/13 — given create/update times are not stored yet.
-  keepsTimes: false,
+  keepsTimes: true,
   tagsAsLabels: false,
 });
 
@@ -70,13 +80,24 @@ export function createFileBackend(options: FileBackendOptions = {}): FileBackend
   const experiments = new Experiments(store, series);
   const runs = new Runs(store, series, resources);
 
-  async function readPoints(ref: RunRef, metrics?: readonly string[]) {
-    await store.requireRun(ref);
-    await series.flushRun(ref, false);
-    return readSeriesFile(store.paths.seriesFile(ref.experiment, ref.run), metrics);
+  async function* readSeries(ref: RunRef, query?: SeriesQuery): AsyncGenerator<SeriesChunk> {
+    const run = await store.requireRun(ref);
+    yield* series.read(ref, run.uid, query);
   }
 
-  const backend: Backend & { root: string } = {
+  /** From the run's `latest` records and this backend's unrecorded points: no series read. */
+  async function latest(ref: RunRef): Promise<Record<string, SeriesPoint>> {
+    const run = await store.requireRun(ref);
+    const out: Record<string, SeriesPoint> = {};
+    for (const metric in run.latest) out[metric] = { ...run.latest[metric]! };
+    const pending = series.pendingLatest(ref.experiment, ref.run, run.uid);
+    for (const metric in pending) {
+      if (isLaterPoint(out[metric], pending[metric]!)) out[metric] = { ...pending[metric]! };
+    }
+    return out;
+  }
+
+  const backend: FileStoreBackend = {
     name: FILE_BACKEND_NAME,
     capabilities: CAPABILITIES,
     root,
@@ -95,11 +116,8 @@ export function createFileBackend(options: FileBackendOptions = {}): FileBackend
     assignRunTensorboard: (ref, tensorboard) => runs.assignTensorboard(ref, tensorboard),
 
     appendTimeSeries: (ref, writes) => series.append(ref, writes),
-    // adapter: replaced by issue 10
-    readSeries: async function* (ref, query) {
-      yield* chunksFromPoints(await readPoints(ref, query?.metrics));
-    },
-    latestTimeSeries: async (ref) => latestPoints(await readPoints(ref)),
+    readSeries,
+    latestTimeSeries: latest,
 
     createArtifact: (artifact) => resources.createArtifact(artifact),
     getArtifact: (id) => resources.getArtifact(id),

@@ -1,59 +1,173 @@
 import { randomBytes } from "node:crypto";
-import { closeSync, constants, fdatasync, openSync, readFileSync, writeSync } from "node:fs";
-import { type FileHandle, link, mkdir, open, readFile, rename, rm, unlink } from "node:fs/promises";
+import {
+  closeSync,
+  constants,
+  fdatasync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  statfsSync,
+  writeSync,
+  writevSync,
+} from "node:fs";
+import { type FileHandle, link, open, rename, rm, unlink } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { BackendError } from "@exprun/core";
+import { codedError, errorCode, fsError, linkRefused, notADirectory } from "./fs-errors.js";
+
+export { BACKEND, errorCode, fsError, isMissing } from "./fs-errors.js";
 
 const fdatasyncAsync = promisify(fdatasync);
+const { O_APPEND, O_CREAT, O_NOFOLLOW, O_RDONLY, O_WRONLY } = constants;
 
-/** The backend name used in every message. */
-export const BACKEND = "file";
-
-/** A short random id: unique names for temp files, run incarnations and artifacts. */
+/** A short random id: unique names for temp files, run incarnations, chunks and artifacts. */
 export function uid(): string {
   return randomBytes(9).toString("base64url");
 }
 
-export function errorCode(error: unknown): string | undefined {
-  return typeof error === "object" && error !== null ? (error as { code?: string }).code : undefined;
+// ── no-follow checks ─────────────────────────────────────────────────────────────────────────────
+// exprun never follows a symbolic link inside its store. Directories are checked with lstat before
+// anything is created, written or removed in them; files are opened with O_NOFOLLOW. (A process that
+// swaps a directory for a link between the check and the use could still win; the rule protects
+// against links that are already there, such as ones committed to a repository.)
+
+/** What is at `file`, without following a link. */
+export function entryKind(file: string): "missing" | "directory" | "file" | "link" | "other" {
+  let info: ReturnType<typeof lstatSync> | undefined;
+  try {
+    info = lstatSync(file, { throwIfNoEntry: false }); // no exception to build for a missing file
+  } catch (error) {
+    if (errorCode(error) === "ENOTDIR") return "missing";
+    throw fsError("inspect", file, error);
+  }
+  if (info === undefined) return "missing";
+  if (info.isSymbolicLink()) return "link";
+  if (info.isDirectory()) return "directory";
+  return info.isFile() ? "file" : "other";
+}
+
+/** Whether `dir` is a real directory (false: it does not exist); a link or a file is an error. */
+export function isRealDir(dir: string): boolean {
+  const kind = entryKind(dir);
+  if (kind === "link") throw linkRefused(dir);
+  if (kind !== "missing" && kind !== "directory") throw notADirectory(dir);
+  return kind === "directory";
 }
 
 /**
- * True when `error` (or the filesystem error it wraps) says a path does not exist: for this store that
- * means its experiment or run directory was deleted meanwhile.
+ * Creates `dir` (mode 0777 minus the umask) unless it is already a real directory; its parent must
+ * exist. Returns whether it created it (the caller makes a created name durable with `syncDir`).
  */
-export function isMissing(error: unknown): boolean {
-  const code = errorCode(error);
-  if (code === "ENOENT" || code === "ENOTDIR") return true;
-  const cause = error instanceof Error ? error.cause : undefined;
-  return cause !== undefined && cause !== error && isMissing(cause);
+export function makeRealDir(dir: string): boolean {
+  if (isRealDir(dir)) return false;
+  try {
+    mkdirSync(dir, 0o777);
+  } catch (error) {
+    if (errorCode(error) !== "EEXIST") throw fsError("create the directory", dir, error);
+    isRealDir(dir); // created meanwhile by another process, or a link: refused
+    return false;
+  }
+  return true;
 }
 
-/** Wraps a filesystem failure in a `BackendError` that names the path and the fix. */
-export function fsError(action: string, file: string, error: unknown): BackendError {
-  const reason = error instanceof Error ? error.message : String(error);
-  return new BackendError(
-    `Cannot ${action} ${file}: ${reason}. Check that the store directory exists, is writable and has free space.`,
-    { backend: BACKEND, cause: error },
-  );
+/** `makeRealDir`, and with `sync` a directory it creates is made durable in its parent. */
+export async function ensureRealDir(dir: string, sync: boolean): Promise<void> {
+  if (makeRealDir(dir) && sync) await syncDir(path.dirname(dir));
 }
 
-/** Writes all of `data` with one `write(2)`; a short write is an error (a record must never be split). */
-async function writeWhole(handle: FileHandle, data: Buffer, file: string, position?: number): Promise<void> {
-  const { bytesWritten } = await handle.write(data, 0, data.length, position);
-  if (bytesWritten !== data.length) {
-    throw fsError("write", file, new Error(`short write (${bytesWritten} of ${data.length} bytes)`));
+/**
+ * Creates `dir` and its missing parents one at a time, so that a failure names its real cause (a
+ * recursive mkdir reports ENOENT on a read-only filesystem).
+ */
+export async function ensureDirs(dir: string, sync: boolean): Promise<void> {
+  const missing: string[] = [];
+  for (let at = dir; ; at = path.dirname(at)) {
+    let exists: boolean;
+    try {
+      lstatSync(at);
+      exists = true;
+    } catch {
+      exists = false;
+    }
+    if (exists || path.dirname(at) === at) break;
+    missing.unshift(at);
+  }
+  for (const at of missing) {
+    try {
+      mkdirSync(at, 0o777);
+    } catch (error) {
+      if (errorCode(error) !== "EEXIST") throw fsError("create the store directory", at, error);
+    }
+    if (sync) await syncDir(path.dirname(at));
+  }
+}
+
+// ── appends ──────────────────────────────────────────────────────────────────────────────────────
+
+function openAppend(file: string, create: boolean): number {
+  try {
+    return openSync(file, O_WRONLY | O_APPEND | O_NOFOLLOW | (create ? O_CREAT : 0), 0o666);
+  } catch (error) {
+    if (errorCode(error) === "ELOOP") throw linkRefused(file);
+    throw fsError("open", file, error);
   }
 }
 
 /**
- * Appends whole records with one `write(2)` on an `O_APPEND` descriptor: on a local Linux filesystem the
- * kernel serialises appends, so records of concurrent processes never interleave. With `sync`, the data
- * is on disk (fdatasync) before this resolves. `create: false` refuses to create the file.
+ * A short write leaves part of the data behind and says nothing about why. On a full disk the next
+ * write would fail with ENOSPC; the data must not be continued (another writer may append in between),
+ * so the free space tells the cause instead.
  */
-export async function appendData(file: string, data: Buffer, sync: boolean, create = true): Promise<void> {
-  await appendNow(file, data, sync, create);
+function shortWrite(file: string, written: number, length: number): Error {
+  let full = false;
+  try {
+    const fs = statfsSync(path.dirname(file));
+    full = fs.bavail * fs.bsize < length - written + 65536;
+  } catch {
+    full = false;
+  }
+  const what = `short write (${written} of ${length} bytes)`;
+  return full ? codedError("ENOSPC", `no space left on device, ${what}`) : codedError("EIO", what);
+}
+
+function writeAll(fd: number, file: string, data: Buffer | readonly Buffer[]): void {
+  const length = Buffer.isBuffer(data) ? data.length : data.reduce((n, b) => n + b.length, 0);
+  if (length === 0) return;
+  let written: number;
+  try {
+    written = Buffer.isBuffer(data) ? writeSync(fd, data, 0, data.length) : writevSync(fd, data as Buffer[]);
+  } catch (error) {
+    throw fsError("append to", file, error);
+  }
+  if (written !== length) throw fsError("append to", file, shortWrite(file, written, length));
+}
+
+/**
+ * Appends whole records with one `write(2)` (or `writev(2)`) on an `O_APPEND | O_NOFOLLOW` descriptor:
+ * on a local Linux filesystem the kernel serialises appends, so records of concurrent processes never
+ * interleave. With `sync`, the data is on disk (fdatasync) before this resolves. `create: false`
+ * refuses to create the file. A failed write may leave a prefix of `data` behind: every log of this
+ * store is read so that a cut record never hides the records after it.
+ */
+export async function appendData(
+  file: string,
+  data: Buffer | readonly Buffer[],
+  sync: boolean,
+  create = true,
+): Promise<void> {
+  // open/write/close are synchronous (microseconds on a local disk); only fdatasync, which waits for
+  // the device, goes to the threadpool so that concurrent writers' syncs overlap.
+  const fd = openAppend(file, create);
+  try {
+    writeAll(fd, file, data);
+    if (sync) await fdatasyncAsync(fd);
+  } catch (error) {
+    throw error instanceof BackendError ? error : fsError("sync", file, error);
+  } finally {
+    closeSync(fd);
+  }
   // The first synced append to a file in this process also makes its directory entry durable (the file
   // may just have been created by O_CREAT); later ones need not.
   if (sync && !durableNames.has(file)) {
@@ -63,48 +177,60 @@ export async function appendData(file: string, data: Buffer, sync: boolean, crea
   }
 }
 
-/** Files whose directory entry this process has already fsynced. */
-const durableNames = new Set<string>();
-
-async function appendNow(file: string, data: Buffer, sync: boolean, create: boolean): Promise<void> {
-  // open/write/close are synchronous (microseconds on a local disk); only fdatasync, which waits for
-  // the device, goes to the threadpool so that concurrent writers' syncs overlap.
-  let fd: number;
+/** `appendData` without fsync, synchronously (for the exit hook, where nothing async runs). */
+export function appendDataSync(file: string, data: Buffer | readonly Buffer[], create = true): void {
+  const fd = openAppend(file, create);
   try {
-    fd = openSync(file, constants.O_WRONLY | constants.O_APPEND | (create ? constants.O_CREAT : 0), 0o666);
-  } catch (error) {
-    throw fsError("open", file, error);
-  }
-  try {
-    const written = writeSync(fd, data, 0, data.length);
-    if (written !== data.length) {
-      throw fsError("write", file, new Error(`short write (${written} of ${data.length} bytes)`));
-    }
-    if (sync) await fdatasyncAsync(fd);
-  } catch (error) {
-    throw error instanceof BackendError ? error : fsError("append to", file, error);
+    writeAll(fd, file, data);
   } finally {
     closeSync(fd);
   }
 }
 
-/** The temp name used for atomic replacement; readers skip names starting with a dot. */
+/** Files whose directory entry this process has already fsynced. */
+const durableNames = new Set<string>();
+
+/** Makes what was appended to `file` durable. */
+export async function syncFile(file: string): Promise<void> {
+  let fd: number;
+  try {
+    fd = openSync(file, O_RDONLY | O_NOFOLLOW);
+  } catch (error) {
+    if (errorCode(error) === "ELOOP") throw linkRefused(file);
+    throw fsError("open", file, error);
+  }
+  try {
+    await fdatasyncAsync(fd);
+  } catch (error) {
+    throw fsError("sync", file, error);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+// ── whole files ──────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * The temp name used for atomic replacement: `.<name>.<pid>.<id>.tmp`. Readers skip names starting with
+ * a dot; the pid lets a later process tell a dead writer's leftover from a live writer's temp.
+ */
 export function tempName(file: string): string {
-  return path.join(path.dirname(file), `.${path.basename(file)}.${uid()}.tmp`);
+  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${uid()}.tmp`);
 }
 
 /** Writes `data` to a temp file in the same directory and fsyncs it; resolves the temp path. */
-export async function writeTemp(file: string, data: Buffer, sync: boolean): Promise<string> {
+async function writeTemp(file: string, data: Buffer, sync: boolean): Promise<string> {
   const temp = tempName(file);
   let handle: FileHandle | undefined;
   try {
-    handle = await open(temp, "wx", 0o666);
-    await writeWhole(handle, data, temp, 0);
+    handle = await open(temp, "wx", 0o666); // O_EXCL: never opens through a link
+    const { bytesWritten } = await handle.write(data, 0, data.length, 0);
+    if (bytesWritten !== data.length) throw shortWrite(temp, bytesWritten, data.length);
     if (sync) await handle.sync();
   } catch (error) {
     await handle?.close();
     await unlink(temp).catch(() => {});
-    throw error instanceof BackendError ? error : fsError("write", temp, error);
+    throw error instanceof BackendError ? error : fsError("write", file, error);
   }
   await handle.close();
   return temp;
@@ -114,7 +240,7 @@ export async function writeTemp(file: string, data: Buffer, sync: boolean): Prom
 export async function replaceFile(file: string, data: Buffer, sync: boolean): Promise<void> {
   const temp = await writeTemp(file, data, sync);
   try {
-    await rename(temp, file);
+    await rename(temp, file); // replaces a link at `file` itself, never its target
   } catch (error) {
     await unlink(temp).catch(() => {});
     throw fsError("replace", file, error);
@@ -153,47 +279,50 @@ export async function syncDir(dir: string): Promise<void> {
   }
 }
 
-/**
- * Creates a directory (mode 0777 minus the umask); an existing one is fine. The parent must exist. With
- * `sync`, a directory it creates is made durable in its parent.
- */
-export async function ensureDir(dir: string, sync = false): Promise<void> {
-  try {
-    await mkdir(dir, 0o777);
-    if (sync) await syncDir(path.dirname(dir));
-  } catch (error) {
-    if (errorCode(error) === "EEXIST") return;
-    throw fsError("create the directory", dir, error);
-  }
-}
-
-/** Reads a whole file; `undefined` when it does not exist. */
-export async function readIfExists(file: string): Promise<Buffer | undefined> {
-  try {
-    return await readFile(file);
-  } catch (error) {
-    const code = errorCode(error);
-    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
-    throw fsError("read", file, error);
-  }
-}
-
-/** Reads a small file synchronously; `undefined` when it does not exist. */
+/** Reads a whole file (never through a link); `undefined` when it does not exist. */
 export function readIfExistsSync(file: string): Buffer | undefined {
+  let fd: number;
   try {
-    return readFileSync(file);
+    fd = openSync(file, O_RDONLY | O_NOFOLLOW);
   } catch (error) {
     const code = errorCode(error);
     if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+    if (code === "ELOOP") throw linkRefused(file);
+    throw fsError("open", file, error);
+  }
+  try {
+    return readFileSync(fd);
+  } catch (error) {
+    if (errorCode(error) === "EISDIR") throw notAFile(file);
     throw fsError("read", file, error);
+  } finally {
+    closeSync(fd);
   }
 }
 
-/** Removes a directory tree; missing is fine. */
-export async function removeTree(dir: string): Promise<void> {
+export function notAFile(file: string): BackendError {
+  return new BackendError(`${file} is not a regular file, where this store keeps one. Move it away.`, {
+    backend: "file",
+  });
+}
+
+/**
+ * Removes a directory tree this store created; missing is fine. A link in its place is left alone
+ * (removing it would not free the data, and exprun never deletes what it did not create); links inside
+ * the tree are removed as links, never followed. Resolves whether a tree was removed.
+ */
+export async function removeTree(dir: string): Promise<boolean> {
+  let real: boolean;
+  try {
+    real = isRealDir(dir);
+  } catch {
+    return false;
+  }
+  if (!real) return false;
   try {
     await rm(dir, { recursive: true, force: true, maxRetries: 3 });
   } catch (error) {
     throw fsError("remove", dir, error);
   }
+  return true;
 }

@@ -35,42 +35,69 @@ function recoverAfterTorn(line: string): LogRecord | undefined {
   return undefined;
 }
 
+/** A complete line that is not a record this store writes: where it is, why, and what it parsed to. */
+export interface BadLine {
+  offset: number;
+  reason: string;
+  /** The parsed object, when the line was JSON but not a valid record. */
+  record?: LogRecord;
+}
+
+/** Parses one line: the record, a record recovered after a torn one, or `undefined`. */
+export function parseLine(line: string): LogRecord | undefined {
+  let record: unknown;
+  try {
+    record = JSON.parse(line);
+  } catch {
+    return recoverAfterTorn(line);
+  }
+  return isObject(record) ? record : undefined;
+}
+
 /**
  * Parses the complete lines of `text` (which ends with a newline, or is empty) and hands each record
  * to `onRecord`. `baseOffset` is the byte offset of `text` in `file`, for messages. An incomplete
- * trailing record is never passed here (the caller keeps it for the next read); a complete line that is
- * not a JSON object, and is not a torn record followed by a complete one, is a `BackendError`.
+ * trailing record is never passed here (the caller keeps it for the next read). A complete line that is
+ * not a JSON object (and is not a torn record followed by a complete one), or that `onRecord` rejects,
+ * goes to `onBadLine` when given; without it, it is a `BackendError` naming the file and byte offset.
  */
 export function parseLines(
   text: string,
   file: string,
   baseOffset: number,
   onRecord: (record: LogRecord) => void,
+  onBadLine?: (bad: BadLine) => void,
 ): void {
   let start = 0;
+  let startBytes = baseOffset;
+  const ascii = Buffer.byteLength(text) === text.length;
   while (start < text.length) {
     let end = text.indexOf("\n", start);
     if (end < 0) end = text.length;
     if (end > start) {
       const line = text.slice(start, end);
-      let record: unknown;
-      try {
-        record = JSON.parse(line);
-      } catch {
-        record = recoverAfterTorn(line);
+      const record = parseLine(line);
+      let bad: BadLine | undefined;
+      if (record === undefined) {
+        bad = { offset: startBytes, reason: "the line is not a JSON object" };
+      } else {
+        try {
+          onRecord(record);
+        } catch (error) {
+          if (error instanceof BackendError) throw error;
+          bad = {
+            offset: startBytes,
+            reason: error instanceof Error ? error.message : String(error),
+            record,
+          };
+        }
       }
-      if (!isObject(record)) {
-        const offset = baseOffset + Buffer.byteLength(text.slice(0, start));
-        throw corruptRecord(file, offset, "the line is not a JSON object");
-      }
-      try {
-        onRecord(record);
-      } catch (error) {
-        if (error instanceof BackendError) throw error;
-        const offset = baseOffset + Buffer.byteLength(text.slice(0, start));
-        throw corruptRecord(file, offset, error instanceof Error ? error.message : String(error));
+      if (bad) {
+        if (!onBadLine) throw corruptRecord(file, bad.offset, bad.reason);
+        onBadLine(bad);
       }
     }
+    startBytes += ascii ? end + 1 - start : Buffer.byteLength(text.slice(start, end + 1));
     start = end + 1;
   }
 }

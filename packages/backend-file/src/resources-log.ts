@@ -21,11 +21,20 @@ function expectObject(record: LogRecord, field: string): Record<string, unknown>
   return value;
 }
 
+function checkMetadata(raw: Record<string, unknown>): void {
+  const m = raw.metadata;
+  if (m !== undefined && (typeof m !== "object" || m === null || Array.isArray(m))) {
+    throw new Error(`field "metadata" must be an object`);
+  }
+}
+
 function decodeArtifact(raw: Record<string, unknown>): ArtifactRecord {
+  checkMetadata(raw);
   return { ...(raw as unknown as ArtifactRecord), metadata: decodeMetadata(raw.metadata) };
 }
 
 function decodeExecution(raw: Record<string, unknown>): ExecutionRecord {
+  checkMetadata(raw);
   return {
     ...(raw as unknown as ExecutionRecord),
     metadata: decodeMetadata(raw.metadata),
@@ -72,9 +81,19 @@ function snapshotCodec<T>(
   };
 }
 
+/** The resource id a record names, where it names one that can be trusted (for bad lines). */
+function resourceKey(field: string): (record: LogRecord | undefined) => string | undefined {
+  return (record) => {
+    if (typeof record?.id === "string") return record.id;
+    const created = record?.[field] as { id?: unknown } | undefined;
+    return typeof created?.id === "string" ? created.id : undefined;
+  };
+}
+
 /** `resources/artifacts.jsonl`: `create` records only (artifacts are immutable here). */
 export const artifactsReducer: Reducer<ResourcesState<ArtifactRecord>> = {
   empty: () => ({ byId: new Map() }),
+  problemKey: resourceKey("artifact"),
   apply(state, record, seq) {
     const op = expectString(record, "op");
     if (op !== "create") throw new Error(`unknown operation "${op}"`);
@@ -86,6 +105,7 @@ export const artifactsReducer: Reducer<ResourcesState<ArtifactRecord>> = {
 /** `resources/executions.jsonl`: `create`, `update` (state, metadata merge) and `events`. */
 export const executionsReducer: Reducer<ResourcesState<ExecutionRecord>> = {
   empty: () => ({ byId: new Map() }),
+  problemKey: resourceKey("execution"),
   apply(state, record, seq) {
     const op = expectString(record, "op");
     if (op === "create") {
@@ -95,19 +115,23 @@ export const executionsReducer: Reducer<ResourcesState<ExecutionRecord>> = {
     const id = expectString(record, "id");
     const time = expectNumber(record, "t");
     const entry = state.byId.get(id);
+    // Every field is checked before anything changes: a bad record leaves the entry as it was.
     if (op === "update") {
+      const metadata = optionalObject(record, "metadata");
+      if (record.state !== undefined && typeof record.state !== "string") {
+        throw new Error(`field "state" must be a string`);
+      }
       if (!entry) return;
       if (typeof record.state === "string") entry.record.state = record.state as RunState;
-      const metadata = optionalObject(record, "metadata");
       if (metadata) Object.assign(entry.record.metadata, decodeMetadata(metadata));
     } else if (op === "events") {
+      const inputs = optionalStrings(record, "inputs");
+      const outputs = optionalStrings(record, "outputs");
       if (!entry) return;
-      for (const a of optionalStrings(record, "inputs")) {
+      for (const a of inputs)
         if (!entry.record.inputArtifacts.includes(a)) entry.record.inputArtifacts.push(a);
-      }
-      for (const a of optionalStrings(record, "outputs")) {
+      for (const a of outputs)
         if (!entry.record.outputArtifacts.includes(a)) entry.record.outputArtifacts.push(a);
-      }
     } else {
       throw new Error(`unknown operation "${op}"`);
     }

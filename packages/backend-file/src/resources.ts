@@ -16,7 +16,7 @@ import {
   newExecutionRecord,
   ValidationError,
 } from "@exprun/core";
-import { BACKEND, ensureDir, uid } from "./fsio.js";
+import { BACKEND, uid } from "./fsio.js";
 import type { LogView } from "./log-view.js";
 import {
   copyArtifact,
@@ -72,6 +72,25 @@ function notFound(kind: "Artifact" | "Execution", id: string): NotFoundError {
 export class Resources {
   constructor(private readonly store: FileStore) {}
 
+  /**
+   * The view's state, up to date. A bad line in the log is reported by reads of what it names (the
+   * id), and by listings that could include what it may have been; everything else reads and writes.
+   */
+  private async read<T>(
+    view: LogView<ResourcesState<T>>,
+    ids?: Iterable<string>,
+  ): Promise<ResourcesState<T>> {
+    const state = await this.store.resources(view);
+    if (view.problems.length > 0) {
+      const named = ids === undefined ? undefined : new Set(ids);
+      const problem = view.problemError(
+        (p) => named === undefined || (p.key !== undefined && named.has(p.key)),
+      );
+      if (problem) throw problem;
+    }
+    return state;
+  }
+
   private async createIn<T extends { id: string; createTime: number }>(
     view: LogView<ResourcesState<T>>,
     kind: "Artifact" | "Execution",
@@ -79,24 +98,18 @@ export class Resources {
     record: T,
     encode: (record: T) => unknown,
   ): Promise<Entry<T>> {
-    await this.store.open();
-    const state = await view.refresh();
-    if (state.byId.has(record.id)) {
-      throw new AlreadyExistsError(`${kind} "${record.id}" already exists. Choose another id.`, {
+    await this.store.openForWrite();
+    const taken = () =>
+      new AlreadyExistsError(`${kind} "${record.id}" already exists. Choose another id.`, {
         backend: BACKEND,
       });
-    }
+    if ((await this.read(view, [record.id])).byId.has(record.id)) throw taken();
     const id = uid();
-    await ensureDir(this.store.paths.resources, this.store.sync);
-    await this.store.append(view.file, [
+    await this.store.appendResources(view.file, [
       { op: "create", uid: id, t: record.createTime, [field]: encode(record) },
     ]);
-    const entry = (await view.refresh()).byId.get(record.id);
-    if (!entry || entry.uid !== id) {
-      throw new AlreadyExistsError(`${kind} "${record.id}" already exists. Choose another id.`, {
-        backend: BACKEND,
-      });
-    }
+    const entry = (await this.read(view, [record.id])).byId.get(record.id);
+    if (!entry || entry.uid !== id) throw taken();
     return entry;
   }
 
@@ -107,22 +120,19 @@ export class Resources {
   }
 
   async getArtifact(id: string): Promise<ArtifactRecord | undefined> {
-    await this.store.open();
-    const entry = (await this.store.artifacts.refresh()).byId.get(id);
+    const entry = (await this.read(this.store.artifacts, [id])).byId.get(id);
     return entry ? copyArtifact(entry.record) : undefined;
   }
 
   async requireArtifacts(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.store.open();
-    const state = await this.store.artifacts.refresh();
+    const state = await this.read(this.store.artifacts, ids);
     for (const id of ids) if (!state.byId.has(id)) throw notFound("Artifact", id);
   }
 
   async requireExecutions(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.store.open();
-    const state = await this.store.executions.refresh();
+    const state = await this.read(this.store.executions, ids);
     for (const id of ids) if (!state.byId.has(id)) throw notFound("Execution", id);
   }
 
@@ -132,10 +142,10 @@ export class Resources {
     attributed: (run: { artifacts: string[]; executions: string[] }) => string[],
     copy: (record: T) => T,
   ): Promise<Page<T>> {
-    await this.store.open();
     let only: Set<string> | undefined;
     if (query?.run) only = new Set(attributed(await this.store.requireRun(query.run)));
-    const state = await view.refresh();
+    // A listing of a run's resources can only hold ids it names; one of every resource could hold anything.
+    const state = await this.read(view, only);
     const entries = function* () {
       for (const [id, entry] of state.byId) {
         if (only && !only.has(id)) continue;
@@ -164,8 +174,7 @@ export class Resources {
   }
 
   async getExecution(id: string): Promise<ExecutionRecord | undefined> {
-    await this.store.open();
-    const entry = (await this.store.executions.refresh()).byId.get(id);
+    const entry = (await this.read(this.store.executions, [id])).byId.get(id);
     return entry ? copyExecution(entry.record) : undefined;
   }
 
@@ -174,9 +183,10 @@ export class Resources {
   }
 
   private async appendExecution(id: string, record: Record<string, unknown>): Promise<ExecutionRecord> {
+    await this.store.openForWrite();
     await this.requireExecutions([id]);
-    await this.store.append(this.store.paths.executionsLog(), [{ ...record, id, t: Date.now() }]);
-    const entry = (await this.store.executions.refresh()).byId.get(id);
+    await this.store.appendResources(this.store.paths.executionsLog(), [{ ...record, id, t: Date.now() }]);
+    const entry = (await this.read(this.store.executions, [id])).byId.get(id);
     if (!entry) throw notFound("Execution", id);
     return copyExecution(entry.record);
   }

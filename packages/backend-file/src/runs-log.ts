@@ -1,5 +1,5 @@
 import type { RunChild, RunRecord, RunState, SeriesPoint, Value } from "@exprun/core";
-import { isLaterPoint, SCHEMA } from "@exprun/core";
+import { applyTags, isLaterPoint, SCHEMA } from "@exprun/core";
 import { expectNumber, expectString, type LogRecord, optionalObject, optionalStrings } from "./jsonl.js";
 import type { Reducer } from "./log-view.js";
 import {
@@ -23,6 +23,8 @@ export interface RunEntry {
   state: RunState;
   params: Record<string, Value>;
   metrics: Record<string, Value>;
+  tags: Record<string, string>;
+  description: string;
   tensorboardRun?: string;
   createTime: number;
   updateTime: number;
@@ -35,6 +37,11 @@ export interface RunEntry {
 export interface RunsState {
   /** In creation order (a re-created run moves to the end). */
   runs: Map<string, RunEntry>;
+  /**
+   * Deleted incarnations per run name: their data directories (`runs/<run>.<uid>/`) may still exist
+   * where a deleting process was killed before removing them, and are removed by later deletes.
+   */
+  dead: Map<string, string[]>;
 }
 
 function pushUnique(list: string[], items: readonly string[]): void {
@@ -83,6 +90,24 @@ export function encodeChildren(children: readonly RunChild[]): unknown[] {
   );
 }
 
+/** A `tags` field: string values set a tag, `null` deletes it. */
+function optionalTags(record: LogRecord): Record<string, string | null> | undefined {
+  const tags = optionalObject(record, "tags");
+  if (tags === undefined) return undefined;
+  for (const key in tags) {
+    const value = tags[key];
+    if (value !== null && typeof value !== "string") throw new Error(`tag "${key}" must be a string or null`);
+  }
+  return tags as Record<string, string | null>;
+}
+
+function optionalTime(record: LogRecord, field: string): number | undefined {
+  const value = record[field];
+  if (value === undefined) return undefined;
+  if (typeof value !== "number") throw new Error(`field "${field}" must be a number`);
+  return value;
+}
+
 function applyRecord(state: RunsState, record: LogRecord, seq: number): void {
   const op = expectString(record, "op");
   const name = expectString(record, "run");
@@ -90,17 +115,23 @@ function applyRecord(state: RunsState, record: LogRecord, seq: number): void {
   const time = expectNumber(record, "t");
   const current = state.runs.get(name);
   if (op === "create") {
+    const runState = expectString(record, "state") as RunState;
+    // Kept times (importers, copies) when the creator gave them; else the record's time.
+    const createTime = optionalTime(record, "createTime") ?? time;
+    const updateTime = optionalTime(record, "updateTime") ?? createTime;
     if (current) return; // a racing creator that lost
     state.runs.set(name, {
       name,
       uid: id,
       seq,
       runType: typeof record.runType === "string" ? record.runType : SCHEMA.experimentRun,
-      state: expectString(record, "state") as RunState,
+      state: runState,
       params: {},
       metrics: {},
-      createTime: time,
-      updateTime: time,
+      tags: {},
+      description: "",
+      createTime,
+      updateTime,
       latest: {},
       artifacts: [],
       executions: [],
@@ -116,16 +147,30 @@ function applyRecord(state: RunsState, record: LogRecord, seq: number): void {
   }
   switch (op) {
     case "update": {
+      // Every field is checked before anything changes: a bad record leaves the run as it was.
       const params = optionalObject(record, "params");
       const metrics = optionalObject(record, "metrics");
+      const tags = optionalTags(record);
+      const description = record.description;
+      if (description !== undefined && typeof description !== "string") {
+        throw new Error(`field "description" must be a string`);
+      }
+      const updateTime = optionalTime(record, "updateTime");
       if (params) Object.assign(current.params, decodeValues(params));
       if (metrics) Object.assign(current.metrics, decodeValues(metrics));
       if (typeof record.state === "string") current.state = record.state as RunState;
-      break;
-    }
-    case "delete":
-      state.runs.delete(name);
+      if (tags) current.tags = applyTags(current.tags, tags);
+      if (description !== undefined) current.description = description;
+      current.updateTime = updateTime ?? time;
       return;
+    }
+    case "delete": {
+      state.runs.delete(name);
+      const dead = state.dead.get(name);
+      if (dead) dead.push(id);
+      else state.dead.set(name, [id]);
+      return;
+    }
     case "tensorboard":
       current.tensorboardRun = expectString(record, "tensorboardRun");
       break;
@@ -154,29 +199,35 @@ function applyRecord(state: RunsState, record: LogRecord, seq: number): void {
 }
 
 export const runsReducer: Reducer<RunsState> = {
-  empty: () => ({ runs: new Map() }),
+  empty: () => ({ runs: new Map(), dead: new Map() }),
   apply: applyRecord,
+  problemKey: (record) => (typeof record?.run === "string" ? record.run : undefined),
   snapshot: {
-    encode: (state) =>
-      [...state.runs.values()].map((r) => ({
+    encode: (state) => ({
+      runs: [...state.runs.values()].map((r) => ({
         ...r,
         params: encodeValues(r.params),
         metrics: encodeValues(r.metrics),
         latest: encodeLatest(r.latest),
         children: encodeChildren(r.children),
       })),
+      dead: Object.fromEntries(state.dead),
+    }),
     decode: (json, tagged) => {
+      const { runs: list, dead } = json as { runs: RunEntry[]; dead: Record<string, string[]> };
       const runs = new Map<string, RunEntry>();
-      for (const r of json as RunEntry[]) {
+      for (const r of list) {
         if (tagged) {
           decodeValues(r.params);
           decodeValues(r.metrics);
         }
         r.latest = decodeLatest(r.latest);
+        r.tags ??= {};
+        r.description ??= "";
         if (r.children.length > 0) r.children = decodeChildren(r.children);
         runs.set(r.name, r);
       }
-      return { runs };
+      return { runs, dead: new Map(Object.entries(dead)) };
     },
   },
 };
@@ -186,11 +237,9 @@ export function toRunRecord(experiment: string, entry: RunEntry, withLatest: boo
   const record: RunRecord = {
     experiment,
     name: entry.name,
-    // adapter: replaced by issue 10/11/13 — the run's uid is its incarnation; tags and the note are
-    // not persisted yet, and refs' incarnations are not checked yet.
     incarnation: entry.uid,
-    tags: {},
-    description: "",
+    tags: { ...entry.tags },
+    description: entry.description,
     runType: entry.runType,
     state: entry.state,
     params: { ...entry.params },

@@ -1,5 +1,5 @@
 import type { NewRun, Page, PageRequest, RunChild, RunPatch, RunRecord, RunRef } from "@exprun/core";
-import { AlreadyExistsError, SCHEMA } from "@exprun/core";
+import { AlreadyExistsError, isLaterPoint, SCHEMA } from "@exprun/core";
 import { BACKEND, isMissing, removeTree, uid } from "./fsio.js";
 import { paginate, type Resources } from "./resources.js";
 import { copyChildren, encodeChildren, toRunRecord } from "./runs-log.js";
@@ -22,39 +22,42 @@ export class Runs {
 
   async create(experiment: string, input: NewRun): Promise<RunRecord> {
     const ref = { experiment, run: input.name };
-    this.store.paths.runDir(experiment, input.name); // checks both names before anything is written
-    const { state } = await this.store.runs(experiment);
+    this.store.paths.checkRun(experiment, input.name); // checks both names before anything is written
+    await this.store.openForWrite();
+    const { state, view } = await this.store.runs(experiment);
     const exists = () =>
       new AlreadyExistsError(
         `Run "${input.name}" already exists in experiment "${experiment}". Use another name.`,
-        {
-          backend: BACKEND,
-        },
+        { backend: BACKEND },
       );
+    const problem = view.problemError((p) => p.key === input.name);
+    if (problem) throw problem;
     if (state.runs.has(input.name)) throw exists();
     const id = uid();
-    const record = {
+    const record: Record<string, unknown> = {
       op: "create",
       run: input.name,
       uid: id,
       t: Date.now(),
-      runType: SCHEMA.experimentRun,
+      runType: input.runType ?? SCHEMA.experimentRun,
       state: input.state,
     };
+    if (input.createTime !== undefined) record.createTime = input.createTime;
+    if (input.updateTime !== undefined) record.updateTime = input.updateTime;
     try {
-      await this.store.append(this.store.paths.runsLog(experiment), [record]);
+      await this.store.appendRuns(experiment, [record]);
     } catch (error) {
       if (isMissing(error)) await this.store.requireExperiment(experiment);
       throw error;
     }
-    const run = (await this.store.runs(experiment)).state.runs.get(input.name);
+    const run = (await this.store.runsAfterAppend(experiment)).runs.get(input.name);
     if (!run) throw runNotFound(ref);
     if (run.uid !== id) throw exists();
+    this.series.created(ref);
     return toRunRecord(experiment, run, false);
   }
 
   async get(ref: RunRef): Promise<RunRecord | undefined> {
-    this.store.paths.runDir(ref.experiment, ref.run);
     const run = await this.store.findRun(ref);
     return run ? toRunRecord(ref.experiment, run, false) : undefined;
   }
@@ -64,37 +67,62 @@ export class Runs {
     page?: PageRequest & { withLatestTimeSeries?: boolean },
   ): Promise<Page<RunRecord>> {
     const withLatest = page?.withLatestTimeSeries === true;
-    if (withLatest) await this.series.flushExperiment(experiment, false);
-    const { state } = await this.store.runs(experiment);
+    const { state, view } = await this.store.runs(experiment);
+    const problem = view.problemError(() => true);
+    if (problem) throw problem;
     const entries = function* () {
       for (const run of state.runs.values()) yield { seq: run.seq, value: run };
     };
     const result = paginate(entries(), page);
-    return { ...result, items: result.items.map((run) => toRunRecord(experiment, run, withLatest)) };
+    const items = result.items.map((run) => {
+      const record = toRunRecord(experiment, run, withLatest);
+      // This backend's own points not yet recorded count too ("read your writes").
+      const pending = withLatest ? this.series.pendingLatest(experiment, run.name, run.uid) : undefined;
+      for (const metric in pending) {
+        const point = pending[metric]!;
+        if (isLaterPoint(record.latestTimeSeries![metric], point))
+          record.latestTimeSeries![metric] = { ...point };
+      }
+      return record;
+    });
+    return { ...result, items };
   }
 
   async update(ref: RunRef, patch: RunPatch): Promise<RunRecord> {
-    // A state change ends (or restarts) a run: make its buffered time series durable first.
-    if (patch.state !== undefined) await this.series.flushRun(ref, true);
     const current = await this.store.requireRun(ref);
+    // A state change ends (or restarts) a run: make its buffered time series durable first.
+    if (patch.state !== undefined) await this.series.flushIncarnation(ref, current.uid, true);
     const record: Record<string, unknown> = { op: "update", run: ref.run, uid: current.uid, t: Date.now() };
     if (patch.params !== undefined) record.params = encodeValues(patch.params);
     if (patch.metrics !== undefined) record.metrics = encodeValues(patch.metrics);
     if (patch.state !== undefined) record.state = patch.state;
+    if (patch.tags !== undefined) record.tags = patch.tags;
+    if (patch.description !== undefined) record.description = patch.description;
+    if (patch.updateTime !== undefined) record.updateTime = patch.updateTime;
     return toRunRecord(ref.experiment, await this.store.appendRun(ref, record), false);
   }
 
+  /**
+   * Appends the `delete` record, then removes the incarnation's directory, and only that: a re-created
+   * run (another incarnation) is never touched, whatever the timing. Directories of earlier
+   * incarnations that a killed deleter left behind go too.
+   */
   async delete(ref: RunRef): Promise<void> {
+    await this.store.openForWrite();
     const current = await this.store.requireRun(ref);
-    this.series.drop(ref);
+    this.series.deleted(ref, current.uid);
     const record = { op: "delete", run: ref.run, uid: current.uid, t: Date.now() };
     try {
-      await this.store.append(this.store.paths.runsLog(ref.experiment), [record]);
+      await this.store.appendRuns(ref.experiment, [record]);
     } catch (error) {
       if (isMissing(error)) throw runNotFound(ref);
       throw error;
     }
-    await removeTree(this.store.paths.runDir(ref.experiment, ref.run));
+    const paths = this.store.paths;
+    await removeTree(paths.runDir(ref.experiment, ref.run, current.uid));
+    for (const dead of this.store.runView(ref.experiment).state.dead.get(ref.run) ?? []) {
+      await removeTree(paths.runDir(ref.experiment, ref.run, dead)).catch(() => false);
+    }
   }
 
   async assignTensorboard(ref: RunRef, tensorboard: string): Promise<string> {

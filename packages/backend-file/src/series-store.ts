@@ -1,16 +1,18 @@
-import { appendFileSync, mkdirSync } from "node:fs";
 import type { RunRef, SeriesPoint, TimeSeriesWrite } from "@exprun/core";
-import { appendData, ensureDir, errorCode, isMissing } from "./fsio.js";
-import { toLines } from "./jsonl.js";
+import { NotFoundError } from "@exprun/core";
+import { appendData, appendDataSync, isMissing, syncFile, uid } from "./fsio.js";
 import { encodeLatestRecord } from "./runs-log.js";
-import { bufferWrites, newBuffer, type RunBuffer } from "./series.js";
-import type { FileStore } from "./store.js";
+import { type ChunkIds, RunBuffer } from "./series.js";
+import { type SeriesChunk, type SeriesQuery, SeriesReader } from "./series-read.js";
+import { type FileStore, incarnationOf, runNotFound } from "./store.js";
 
 export interface SeriesOptions {
   bufferBytes: number;
   flushIntervalMs: number;
 }
 
+/** Readers hold a chunk whole: chunks stay this small whatever the buffer size. */
+const MAX_CHUNK_BYTES = 16 << 20;
 const DONE: Promise<void> = Promise.resolve();
 const live = new Set<SeriesStore>();
 let exitHooked = false;
@@ -20,166 +22,282 @@ function flushAllOnExit(): void {
   for (const store of live) store.flushOnExit();
 }
 
-function key(ref: RunRef): string {
-  return `${ref.experiment}\u0000${ref.run}`;
-}
+const runKey = (experiment: string, run: string) => `${experiment}\u0000${run}`;
+const incarnationKey = (experiment: string, run: string, incarnation: string) =>
+  `${experiment}\u0000${run}\u0000${incarnation}`;
 
 /**
- * Buffers time-series points per run and appends them in big chunks: one `write(2)` per chunk on the
- * run's `timeseries.jsonl`, then one `latest` record on the experiment's `runs.jsonl` so listings get
- * each series' latest point without opening per-run files. Chunks are appended when a buffer passes
- * `bufferBytes`, every `flushIntervalMs`, before reads, and (fsynced) at `flush()`, at a run's state
- * change (`endRun`) and at `close()`.
+ * Buffers time-series points per run incarnation and appends them in framed chunks: one `writev(2)`
+ * per chunk on the incarnation's `timeseries.jsonl`, then one `latest` record on the experiment's
+ * `runs.jsonl` so listings get each series' latest point without opening per-run files. Chunks are
+ * appended when a buffer passes `bufferBytes`, every `flushIntervalMs`, before reads, and (fsynced) at
+ * `flush()`, at a run's state change (`endRun`) and at `close()`.
+ *
+ * A failed append keeps its chunk (and every later one) for the next flush, so a flush never resolves
+ * with points missing and every flush fails while the cause lasts; the timer's failures are retried,
+ * never swallowed with the points. Points of an incarnation deleted meanwhile are never written
+ * anywhere: the flush that finds it gone rejects with `NotFoundError`, and they are dropped.
  */
 export class SeriesStore {
   private readonly buffers = new Map<string, RunBuffer>();
-  private chars = 0;
+  /** For refs without an incarnation: the buffer of the incarnation this backend resolved last. */
+  private readonly current = new Map<string, RunBuffer>();
+  /** Deleted incarnations the timer found, reported by the next `flush()`/`close()`. */
+  private deaths: NotFoundError[] = [];
+  private readonly ids: ChunkIds = { writer: uid(), next: 0 };
+  /** The buffer the last append went to, and how it was addressed; cleared whenever buffers change. */
+  private last:
+    | { experiment: string; run: string; incarnation: string | undefined; buffer: RunBuffer }
+    | undefined;
+  private readonly chunkBytes: number;
   private timer: NodeJS.Timeout | undefined;
-  private failure: unknown;
 
   constructor(
     private readonly store: FileStore,
     private readonly options: SeriesOptions,
   ) {
+    this.chunkBytes = Math.max(1, Math.min(options.bufferBytes, MAX_CHUNK_BYTES));
     live.add(this);
     if (!exitHooked) {
       exitHooked = true;
       process.on("exit", flushAllOnExit);
     }
     if (options.flushIntervalMs > 0) {
-      this.timer = setInterval(() => {
-        if (this.chars > 0) this.flushAll(false).catch((error: unknown) => (this.failure = error));
-      }, options.flushIntervalMs);
+      this.timer = setInterval(() => this.flushInBackground(), options.flushIntervalMs);
       this.timer.unref();
     }
   }
 
-  private takeFailure(): unknown {
-    const error = this.failure;
-    this.failure = undefined;
-    return error;
-  }
-
-  /** Reports a failed background flush to the next caller. */
-  private rethrow(): void {
-    if (this.failure !== undefined) throw this.takeFailure();
+  private flushInBackground(): void {
+    for (const buffer of this.buffers.values()) {
+      if (!buffer.pending) continue;
+      this.flushBuffer(buffer, false).catch((error: unknown) => {
+        // The points stay buffered (or, for a deleted run, the next flush() reports it).
+        if (error instanceof NotFoundError) this.deaths.push(error);
+      });
+    }
   }
 
   /** Not `async`: the common case (the run's buffer exists, no flush due) allocates no extra promise. */
   append(ref: RunRef, writes: readonly TimeSeriesWrite[]): Promise<void> {
-    if (this.failure !== undefined) return Promise.reject(this.takeFailure());
-    const buffer = this.buffers.get(key(ref));
-    if (buffer === undefined) return this.appendFirst(ref, writes);
-    this.chars += bufferWrites(buffer, writes);
-    if (buffer.chars >= this.options.bufferBytes) return this.flushBuffer(buffer, false);
+    const incarnation = incarnationOf(ref);
+    const last = this.last;
+    let buffer: RunBuffer | undefined;
+    if (
+      last &&
+      last.run === ref.run &&
+      last.experiment === ref.experiment &&
+      last.incarnation === incarnation
+    ) {
+      buffer = last.buffer; // a loop logging to one run: no key to build, no map to search
+    } else {
+      buffer =
+        incarnation === undefined
+          ? this.current.get(runKey(ref.experiment, ref.run))
+          : this.buffers.get(incarnationKey(ref.experiment, ref.run, incarnation));
+      if (buffer === undefined) return this.appendFirst(ref, writes);
+      this.last = { experiment: ref.experiment, run: ref.run, incarnation, buffer };
+    }
+    buffer.add(writes);
+    if (buffer.bytes >= this.options.bufferBytes) return this.flushBuffer(buffer, false);
     return DONE;
   }
 
-  /** The first append to a run in this backend checks that the run exists. */
+  /** The first append to an incarnation in this backend checks that it exists. */
   private async appendFirst(ref: RunRef, writes: readonly TimeSeriesWrite[]): Promise<void> {
     const run = await this.store.requireRun(ref);
-    const buffer = this.buffers.get(key(ref)) ?? newBuffer(ref, run.uid);
-    this.buffers.set(key(ref), buffer);
-    this.chars += bufferWrites(buffer, writes);
-    if (buffer.chars >= this.options.bufferBytes) await this.flushBuffer(buffer, false);
+    const buffer = this.bufferOf(ref, run.uid);
+    buffer.add(writes);
+    if (buffer.bytes >= this.options.bufferBytes) await this.flushBuffer(buffer, false);
   }
 
-  /** Appends one run's buffered points; with `sync`, also makes earlier appends durable. */
+  private bufferOf(ref: RunRef, incarnation: string): RunBuffer {
+    this.last = undefined;
+    const key = incarnationKey(ref.experiment, ref.run, incarnation);
+    let buffer = this.buffers.get(key);
+    if (!buffer) {
+      buffer = new RunBuffer(
+        { experiment: ref.experiment, run: ref.run },
+        incarnation,
+        this.ids,
+        this.chunkBytes,
+      );
+      this.buffers.set(key, buffer);
+    }
+    this.current.set(runKey(ref.experiment, ref.run), buffer);
+    return buffer;
+  }
+
+  private forget(buffer: RunBuffer): void {
+    this.last = undefined;
+    const { experiment, run } = buffer.ref;
+    this.buffers.delete(incarnationKey(experiment, run, buffer.incarnation));
+    if (this.current.get(runKey(experiment, run)) === buffer) this.current.delete(runKey(experiment, run));
+  }
+
+  /** The incarnation is gone: its points go with it, and the caller reports it. */
+  private bury(buffer: RunBuffer): NotFoundError {
+    buffer.discard();
+    this.forget(buffer);
+    return runNotFound(buffer.ref);
+  }
+
+  /** Appends one incarnation's buffered points; with `sync`, also makes earlier appends durable. */
   flushBuffer(buffer: RunBuffer, sync: boolean): Promise<void> {
-    if (buffer.parts.length === 0 && !(sync && buffer.unsynced)) return buffer.chain;
-    const data = Buffer.from(buffer.parts.join(""));
-    const latest = buffer.latest;
-    this.chars -= buffer.chars;
-    buffer.parts = [];
-    buffer.chars = 0;
-    buffer.latest = {};
-    buffer.unsynced = !sync;
-    const done = buffer.chain.then(() => this.write(buffer, data, latest, sync));
+    const done = buffer.chain.then(() => this.write(buffer, sync));
     buffer.chain = done.catch(() => {});
     return done;
   }
 
-  private async write(buffer: RunBuffer, data: Buffer, latest: Record<string, SeriesPoint>, sync: boolean) {
-    const { ref, uid } = buffer;
-    const run = await this.store.findRun(ref);
-    if (!run || run.uid !== uid) return; // deleted meanwhile: its points go with it
-    const paths = this.store.paths;
+  private async write(buffer: RunBuffer, flushSync: boolean): Promise<void> {
+    const sync = flushSync && this.store.sync; // with fsync: false, nothing waits for the device
+    buffer.seal();
+    const needed =
+      buffer.queue.length > 0 || buffer.hasWritten || (sync && (buffer.unsynced || buffer.latestUnsynced));
+    const { ref, incarnation } = buffer;
+    if (!needed) {
+      // An empty buffer of an incarnation this backend no longer addresses by name is dropped.
+      const idle = !buffer.unsynced && !buffer.latestUnsynced;
+      if (idle && this.current.get(runKey(ref.experiment, ref.run)) !== buffer) this.forget(buffer);
+      return;
+    }
+    await this.store.openForWrite();
+    const alive = async () => (await this.store.findRun(ref))?.uid === incarnation;
+    if (!(await alive())) {
+      if (buffer.queue.length > 0 || buffer.hasWritten) throw this.bury(buffer);
+      this.forget(buffer); // nothing of it left to write
+      return;
+    }
     try {
-      await ensureDir(paths.runsDir(ref.experiment), this.store.sync);
-      await ensureDir(paths.runDir(ref.experiment, ref.run), this.store.sync);
-      await appendData(paths.seriesFile(ref.experiment, ref.run), data, sync);
-      const hasLatest = Object.keys(latest).length > 0;
-      if (hasLatest || sync) {
-        const record = hasLatest ? toLines([encodeLatestRecord(ref.run, uid, latest)]) : Buffer.alloc(0);
-        await appendData(paths.runsLog(ref.experiment), record, sync);
+      const file = await this.store.seriesFileForWrite(ref, incarnation);
+      while (buffer.queue.length > 0) {
+        const chunk = buffer.queue[0]!;
+        const durable = sync && buffer.queue.length === 1;
+        await appendData(file, [chunk.header, chunk.body], durable);
+        buffer.appended();
+        buffer.unsynced = !durable;
+      }
+      if (sync && buffer.unsynced) {
+        await syncFile(file);
+        buffer.unsynced = false;
+      }
+      const log = this.store.paths.runsLog(ref.experiment);
+      if (buffer.hasWritten) {
+        await this.store.appendRuns(
+          ref.experiment,
+          [encodeLatestRecord(ref.run, incarnation, buffer.written)],
+          sync,
+        );
+        buffer.written = {};
+        buffer.hasWritten = false;
+        buffer.latestUnsynced = !sync;
+      } else if (sync && buffer.latestUnsynced) {
+        await syncFile(log);
+        buffer.latestUnsynced = false;
       }
     } catch (error) {
-      if (isMissing(error)) return; // the experiment was deleted meanwhile
+      if ((isMissing(error) || error instanceof NotFoundError) && !(await alive().catch(() => true))) {
+        throw this.bury(buffer);
+      }
       throw error;
     }
   }
 
-  async flushRun(ref: RunRef, sync: boolean): Promise<void> {
-    const buffer = this.buffers.get(key(ref));
+  /** Flushes the buffer of one incarnation, if this backend has one. */
+  async flushIncarnation(ref: RunRef, incarnation: string, sync: boolean): Promise<void> {
+    const buffer = this.buffers.get(incarnationKey(ref.experiment, ref.run, incarnation));
     if (buffer) await this.flushBuffer(buffer, sync);
-    this.rethrow();
   }
 
-  async flushExperiment(experiment: string, sync: boolean): Promise<void> {
-    await Promise.all(
-      [...this.buffers.values()]
-        .filter((b) => b.ref.experiment === experiment)
-        .map((b) => this.flushBuffer(b, sync)),
-    );
-    this.rethrow();
-  }
-
+  /** Flushes every buffer; rejects with the first failure (a deleted run after any other failure). */
   async flushAll(sync: boolean): Promise<void> {
-    await Promise.all([...this.buffers.values()].map((b) => this.flushBuffer(b, sync)));
-    this.rethrow();
+    const results = await Promise.allSettled(
+      [...this.buffers.values()].map((b) => this.flushBuffer(b, sync)),
+    );
+    const failures = results.flatMap((r) => (r.status === "rejected" ? [r.reason as unknown] : []));
+    const deaths = [...this.deaths.splice(0), ...failures.filter((f) => f instanceof NotFoundError)];
+    const other = failures.find((f) => !(f instanceof NotFoundError));
+    if (other !== undefined) {
+      this.deaths.push(...deaths); // still owed to a later flush
+      throw other;
+    }
+    if (deaths.length > 0) throw deaths[0];
   }
 
-  /** Forgets a run's buffer (the run is being deleted). */
-  drop(ref: RunRef): void {
-    const buffer = this.buffers.get(key(ref));
+  /**
+   * The points of one incarnation: the file's, streaming, after this backend's own buffered points were
+   * appended (or, when that append fails, with them read from memory after the file's).
+   */
+  async *read(ref: RunRef, incarnation: string, query?: SeriesQuery): AsyncGenerator<SeriesChunk> {
+    const buffer = this.buffers.get(incarnationKey(ref.experiment, ref.run, incarnation));
+    let unappended: Buffer[] = [];
+    if (buffer?.pending) {
+      try {
+        await this.flushBuffer(buffer, false);
+      } catch (error) {
+        if (error instanceof NotFoundError) throw error;
+        unappended = buffer.unappended();
+      }
+    }
+    const file = this.store.seriesFileForRead(ref, incarnation);
+    yield* new SeriesReader(query).read(file, unappended);
+  }
+
+  /** The latest points this backend holds for an incarnation and has not recorded yet. */
+  pendingLatest(
+    experiment: string,
+    run: string,
+    incarnation: string,
+  ): Record<string, SeriesPoint> | undefined {
+    const buffer = this.buffers.get(incarnationKey(experiment, run, incarnation));
+    return buffer?.pending ? buffer.pendingLatest() : undefined;
+  }
+
+  /** This backend created the incarnation: refs without one now mean it. */
+  created(ref: RunRef): void {
+    this.last = undefined;
+    this.current.delete(runKey(ref.experiment, ref.run));
+  }
+
+  /** This backend deleted the incarnation: its buffered points go with it. */
+  deleted(ref: RunRef, incarnation: string): void {
+    const buffer = this.buffers.get(incarnationKey(ref.experiment, ref.run, incarnation));
     if (!buffer) return;
-    this.chars -= buffer.chars;
-    this.buffers.delete(key(ref));
+    buffer.discard();
+    this.forget(buffer);
   }
 
   dropExperiment(experiment: string): void {
-    for (const buffer of [...this.buffers.values()])
-      if (buffer.ref.experiment === experiment) this.drop(buffer.ref);
-  }
-
-  async close(): Promise<void> {
-    clearInterval(this.timer);
-    try {
-      await this.flushAll(true);
-    } finally {
-      live.delete(this);
+    for (const buffer of [...this.buffers.values()]) {
+      if (buffer.ref.experiment !== experiment) continue;
+      buffer.discard();
+      this.forget(buffer);
     }
   }
 
+  /** Flushes durably, then stops the timer; a failed close keeps everything for a later flush/close. */
+  async close(): Promise<void> {
+    await this.flushAll(true);
+    clearInterval(this.timer);
+    live.delete(this);
+  }
+
+  /** The exit hook: appends (without fsync) what is buffered for incarnations that still exist. */
   flushOnExit(): void {
-    const paths = this.store.paths;
     for (const buffer of this.buffers.values()) {
-      if (buffer.parts.length === 0) continue;
-      const { ref, uid } = buffer;
+      const { ref, incarnation } = buffer;
       try {
-        for (const dir of [paths.runsDir(ref.experiment), paths.runDir(ref.experiment, ref.run)]) {
-          try {
-            mkdirSync(dir, 0o777);
-          } catch (error) {
-            if (errorCode(error) !== "EEXIST") throw error;
-          }
+        buffer.seal();
+        if (buffer.queue.length === 0 && !buffer.hasWritten) continue;
+        if (this.store.findRunSync(ref)?.uid !== incarnation) continue; // deleted: never written anywhere
+        const file = this.store.seriesFileForWriteSync(ref, incarnation);
+        while (buffer.queue.length > 0) {
+          const chunk = buffer.queue[0]!;
+          appendDataSync(file, [chunk.header, chunk.body]);
+          buffer.appended();
         }
-        appendFileSync(paths.seriesFile(ref.experiment, ref.run), buffer.parts.join(""));
-        appendFileSync(
-          paths.runsLog(ref.experiment),
-          toLines([encodeLatestRecord(ref.run, uid, buffer.latest)]),
-        );
-        buffer.parts = [];
+        this.store.appendRunsSync(ref.experiment, [encodeLatestRecord(ref.run, incarnation, buffer.written)]);
+        buffer.hasWritten = false;
       } catch {
         // exiting: nothing left to report to
       }

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { createFileBackend } from "../src/index.js";
 import { dist, requireBuilt } from "./children.js";
 import { tempDir } from "./helpers.js";
+import { seriesFile } from "./layout.js";
 
 async function rejection(promise: Promise<unknown>): Promise<{ code?: string; message: string }> {
   return promise.then(
@@ -73,7 +74,7 @@ describe("corrupt and foreign files", () => {
     const ref = { experiment: "bad", run: "r" };
     await backend.appendTimeSeries(ref, [{ step: 1, wallTime: 1, values: { loss: 1 } }]);
     await backend.flush();
-    const file = path.join(root, "experiments", "bad", "runs", "r", "timeseries.jsonl");
+    const file = seriesFile(root, "bad", "r");
     await appendFile(file, "[1,2,3]\n");
     const error = await rejection(readSeriesPoints(backend, ref));
     expect(error.message).toContain(file);
@@ -104,7 +105,7 @@ describe("leftovers of crashed processes", () => {
   it("a deletion cut short in .trash/ and stray temp files do not show, and the trash is emptied on open", async () => {
     const root = await tempDir();
     const backend = await twoExperiments(root);
-    await mkdir(path.join(root, ".trash", "old.abc", "runs"), { recursive: true });
+    await mkdir(path.join(root, ".trash", "old.AbCdEfGh-_12", "runs"), { recursive: true });
     await writeFile(path.join(root, "experiments", "good", ".runs.jsonl.x1.tmp"), "partial");
     const fresh = createFileBackend({ root });
     expect((await fresh.listExperiments()).items.map((e) => e.name)).toEqual(["bad", "good"]);

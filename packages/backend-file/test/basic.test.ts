@@ -22,6 +22,7 @@ describe("file backend basics", () => {
     expect(run?.params).toEqual({ lr: 0.1, opt: "sgd" });
     expect(run?.metrics).toEqual({ acc: Number.NaN, flag: true });
     const points = await readSeriesPoints(again, { experiment: "exp", run: "r1" });
+    // per metric in write order, metrics in the order their series were created
     expect(points).toEqual([
       { metric: "loss", step: 1, wallTime: 10, value: 1 },
       { metric: "loss", step: 2, wallTime: 20, value: Number.POSITIVE_INFINITY },

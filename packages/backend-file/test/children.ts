@@ -32,3 +32,45 @@ export function finished(
     child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
 }
+
+/** A child that talks in lines: wait for a line it prints, send it a line on stdin. */
+export interface Conversation {
+  child: ChildProcess;
+  /** Resolves once the child has printed `line` (a whole line of stdout). */
+  waitFor(line: string): Promise<void>;
+  send(line: string): void;
+  done: ReturnType<typeof finished>;
+}
+
+export function startConversation(script: string, args: string[]): Conversation {
+  const child = spawn(process.execPath, [script, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+  const done = finished(child);
+  let seen = "";
+  const waiters: { line: string; resolve: () => void }[] = [];
+  const check = () => {
+    const lines = seen.split("\n");
+    for (const waiter of [...waiters]) {
+      if (lines.includes(waiter.line)) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve();
+      }
+    }
+  };
+  child.stdout!.on("data", (d: Buffer) => {
+    seen += d.toString("utf8");
+    check();
+  });
+  return {
+    child,
+    done,
+    waitFor: (line) =>
+      new Promise<void>((resolve, reject) => {
+        waiters.push({ line, resolve });
+        check();
+        done.then((r) =>
+          reject(new Error(`child exited (${r.code ?? r.signal}) before "${line}": ${r.stderr}`)),
+        );
+      }),
+    send: (line) => child.stdin!.write(`${line}\n`),
+  };
+}

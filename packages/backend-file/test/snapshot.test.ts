@@ -2,6 +2,7 @@ import { readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { createFileBackend } from "../src/index.js";
+import { SNAPSHOT_VERSION } from "../src/log-view.js";
 import { tempDir } from "./helpers.js";
 
 async function bigExperiment(root: string, runs: number) {
@@ -27,7 +28,7 @@ describe("the runs snapshot", () => {
     const snapshot = path.join(root, "experiments", "big", "runs.snapshot.json");
     const log = path.join(root, "experiments", "big", "runs.jsonl");
     const json = JSON.parse(await readFile(snapshot, "utf8"));
-    expect(json).toMatchObject({ format: "exprun-file-snapshot", version: 1 });
+    expect(json).toMatchObject({ format: "exprun-file-snapshot", version: SNAPSHOT_VERSION });
     expect(json.logBytes).toBeLessThanOrEqual((await stat(log)).size);
 
     const fromSnapshot = (await createFileBackend({ root }).listRuns("big", { withLatestTimeSeries: true }))

@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { createFileBackend } from "../src/index.js";
 import { parseLines } from "../src/jsonl.js";
 import { tempDir } from "./helpers.js";
+import { seriesFile } from "./layout.js";
 
 describe("records torn by a crash", () => {
   it("an incomplete last line (a writer killed mid-write) is ignored and the store reads", async () => {
@@ -48,7 +49,7 @@ describe("records torn by a crash", () => {
     const ref = { experiment: "e", run: "r" };
     await backend.appendTimeSeries(ref, [{ step: 1, wallTime: 1, values: { loss: 1 } }]);
     await backend.flush();
-    const file = path.join(root, "experiments", "e", "runs", "r", "timeseries.jsonl");
+    const file = seriesFile(root, "e", "r");
     await appendFile(file, '{"step":2,"wallTime":2,"values":{"lo');
     await backend.appendTimeSeries(ref, [{ step: 3, wallTime: 3, values: { loss: 3 } }]);
     await backend.flush();
