@@ -35,18 +35,3 @@ export function summariseSeries(read: DownsampledTimeSeries): Record<string, Ser
 function extreme(values: Float64Array): number {
   return values.length ? values[0]! : Number.NaN;
 }
-
-/**
- * Area under a ROC curve by the trapezoid rule over its points sorted by false-positive rate: the
- * number `runs show` prints next to a logged curve, and the AUC the demo logs for the curve it logs.
- */
-export function rocAuc(fpr: readonly number[], tpr: readonly number[]): number {
-  const points = fpr.map((x, i) => [x, tpr[i]!] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  let area = 0;
-  for (let i = 1; i < points.length; i++) {
-    const [x0, y0] = points[i - 1]!;
-    const [x1, y1] = points[i]!;
-    area += ((x1 - x0) * (y0 + y1)) / 2;
-  }
-  return area;
-}

@@ -240,6 +240,25 @@ describe("runs show", () => {
     expect(shown.classificationMetrics[0]?.areaUnderLoggedPoints).toBeCloseTo(0.85, 12);
   });
 
+  // Guards against a curve of one point shown with an area of 0: there is no area under it.
+  it("says a ROC curve of one point has no area, and gives none in --json", async () => {
+    expect((await cli(["runs", "create", "r", "-e", "roc-one-point"])).code).toBe(0);
+    const line = { run: "roc-one-point/r", classification: { fpr: [0.5], tpr: [0.5], threshold: [0.5] } };
+    expect((await cli(["log", "--jsonl"], `${JSON.stringify(line)}\n`)).code).toBe(0);
+    const text = await cli(["runs", "show", "roc-one-point/r"]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain(
+      "ROC curve: 1 logged point; no area under them (it takes two points or more, with finite rates)",
+    );
+    const shown = await json<{ classificationMetrics: Record<string, unknown>[] }>([
+      "runs",
+      "show",
+      "roc-one-point/r",
+    ]);
+    expect(shown.classificationMetrics[0]).toMatchObject({ fpr: [0.5], tpr: [0.5] });
+    expect(shown.classificationMetrics[0]).not.toHaveProperty("areaUnderLoggedPoints");
+  });
+
   it("says which run is unknown, with exit code 1", async () => {
     const result = await cli(["runs", "show", "nope"]);
     expect(result.code).toBe(1);

@@ -1,22 +1,38 @@
 /**
  * A custom exprun store written only against the public `Backend` interface: the whole store is one
- * JSON document on disk, rewritten atomically (temp file + rename) after every acknowledged write.
- * Time series are buffered and written at `flush()`/`close()` (declared in `capabilities`).
+ * JSON document on disk, rewritten atomically (temp file + rename) by every acknowledged write. Time
+ * series are kept in memory until `flush()`/`close()` (declared in `capabilities`). Copy it as the
+ * starting point for yours; besides the methods, three things here are what a store author must get
+ * right, and what the conformance suite's backend-direct groups check:
  *
- * One process at a time: it declares `multiProcess: false`. Copy it as a starting point for yours.
+ * 1. Every backend object on a store acts on the store's current state, never on a private copy that
+ *    it writes back whole (that is how two objects overwrite each other's acknowledged writes). Here
+ *    every object opened on one path in this process shares one in-memory document (`openDocuments`),
+ *    read from disk when the first object opens it and again after the last one closed. A store on a
+ *    database or a service gets this from the service; a store of files that several processes write
+ *    must re-read and merge instead (under a lock file, or append-only logs folded on read as
+ *    `@exprun/backend-file` does).
+ * 2. One process at a time (`capabilities.multiProcess: false`): a document changed on disk by
+ *    anyone else is refused with a `BackendError` naming the file, never overwritten.
+ * 3. A failed save fails the writes that waited for it and leaves the document marked unsaved, so the
+ *    next save writes everything again: a full disk never poisons later saves, `flush()` rejects for
+ *    as long as it lasts, and nothing acknowledged is lost when it ends.
  */
 import { randomUUID } from "node:crypto";
-import { readFile, rename, writeFile } from "node:fs/promises";
+import { readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
 import {
   AlreadyExistsError,
   type ArtifactRecord,
   applyTags,
+  BackendError,
   type CheckedBackend,
   checkBackend,
   chunksFromPoints,
   type ExecutionRecord,
   type ExperimentRecord,
   experimentNotFound,
+  isExprunError,
   latestPoints,
   newArtifactRecord,
   newExecutionRecord,
@@ -47,27 +63,113 @@ interface Document {
   executions: Record<string, ExecutionRecord>;
 }
 
+/** The document file and its one in-memory copy in this process, shared by every backend object on it. */
+class DocumentFile {
+  #saving: Promise<void> = Promise.resolve();
+  #queued: Promise<void> | undefined;
+  #unsaved = false;
+
+  private constructor(
+    readonly file: string,
+    readonly doc: Document,
+    /** The file as this process last read or wrote it, to notice anyone else writing it. */
+    private stamp: string | undefined,
+  ) {}
+
+  static async load(file: string): Promise<DocumentFile> {
+    const stamp = await stampOf(file);
+    if (stamp === undefined)
+      return new DocumentFile(
+        file,
+        { experiments: {}, runs: {}, points: {}, artifacts: {}, executions: {} },
+        stamp,
+      );
+    const text = await readFile(file, "utf8");
+    try {
+      return new DocumentFile(file, parseJson<Document>(text), stamp);
+    } catch (error) {
+      throw new BackendError(
+        `${file} is not a readable store document (${(error as Error).message}). Restore it from a backup, or move it away to start an empty store.`,
+        { backend: NAME, cause: error },
+      );
+    }
+  }
+
+  /** Time series changed: the next `save()` or `flush()` writes them. */
+  touch(): void {
+    this.#unsaved = true;
+  }
+
+  /**
+   * Resolves after a save that started after this call. Saves run one at a time, and the writes made
+   * while one runs share the next. A failed save does not fail the next one (`catch`).
+   */
+  save(): Promise<void> {
+    this.#queued ??= this.#saving
+      .catch(() => undefined)
+      .then(() => {
+        this.#queued = undefined;
+        return this.#write();
+      });
+    this.#saving = this.#queued;
+    return this.#queued;
+  }
+
+  /** Writes what is unsaved (points, or writes whose save failed), else waits for the save under way. */
+  flush(): Promise<void> {
+    return this.#unsaved ? this.save() : this.#saving;
+  }
+
+  async #write(): Promise<void> {
+    this.#unsaved = false;
+    const temp = `${this.file}.${randomUUID()}.tmp`;
+    try {
+      if ((await stampOf(this.file)) !== this.stamp)
+        throw new BackendError(
+          `${this.file} was changed by another process since this one read it. The ${NAME} store is for one process at a time (capabilities.multiProcess is false), so nothing was written over it: close the other process, then open the store again.`,
+          { backend: NAME },
+        );
+      await writeFile(temp, stringifyJson(this.doc));
+      await rename(temp, this.file);
+      this.stamp = await stampOf(this.file);
+    } catch (error) {
+      this.#unsaved = true;
+      await rm(temp, { force: true });
+      if (isExprunError(error)) throw error;
+      throw new BackendError(
+        `Saving ${this.file} failed (${(error as Error).message}). The writes are kept in memory: the next flush() saves them again once the disk accepts writes.`,
+        { backend: NAME, cause: error },
+      );
+    }
+  }
+}
+
+/** Inode, modification time and size: a rewrite by anyone else (temp file + rename, or in place) changes it. */
+async function stampOf(file: string): Promise<string | undefined> {
+  const stats = await stat(file).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return undefined;
+    throw error;
+  });
+  return stats && `${stats.ino}:${stats.mtimeMs}:${stats.size}`;
+}
+
+/** The documents open in this process, by absolute path, with how many backend objects use each. */
+const openDocuments = new Map<string, { users: number; document: Promise<DocumentFile> }>();
+
 export async function createJsonDocumentBackend(options: { path: string }): Promise<CheckedBackend> {
-  const doc: Document = await readFile(options.path, "utf8").then(
-    (text) => parseJson<Document>(text),
-    () => ({ experiments: {}, runs: {}, points: {}, artifacts: {}, executions: {} }),
-  );
-  let dirty = false;
-  let saving: Promise<void> = Promise.resolve();
-  let queued: Promise<void> | undefined;
-  // Saves are serialised, and writes made while one is running share the next save: each write's
-  // promise resolves only after a save that started after the write.
-  const save = (): Promise<void> => {
-    queued ??= saving.then(async () => {
-      queued = undefined;
-      dirty = false;
-      const temp = `${options.path}.${randomUUID()}.tmp`;
-      await writeFile(temp, stringifyJson(doc));
-      await rename(temp, options.path);
-    });
-    saving = queued;
-    return queued;
+  const file = path.resolve(options.path);
+  const entry = openDocuments.get(file) ?? { users: 0, document: DocumentFile.load(file) };
+  openDocuments.set(file, entry);
+  entry.users++; // counted before awaiting, so a close meanwhile cannot drop the entry under us
+  const release = () => {
+    if (--entry.users === 0) openDocuments.delete(file);
   };
+  const store = await entry.document.catch((error: unknown) => {
+    release();
+    throw error;
+  });
+  const { doc } = store;
+  const save = () => store.save();
   const key = (ref: RunRef) => `${ref.experiment}/${ref.run}`;
   // A ref with an incarnation addresses that creation only: a run deleted and re-created is another run.
   const findRun = (ref: RunRef) => {
@@ -107,7 +209,7 @@ export async function createJsonDocumentBackend(options: { path: string }): Prom
     capabilities: {
       nonFiniteValues: true,
       requiresTensorboard: false,
-      bufferedTimeSeries: true,
+      bufferedTimeSeries: true, // points reach the file at the next save or flush()
       multiProcess: false,
       keepsTimes: true,
       tagsAsLabels: false,
@@ -166,7 +268,7 @@ export async function createJsonDocumentBackend(options: { path: string }): Prom
         items: result.items.map((run) => ({
           ...publicRun(run),
           ...(request?.withLatestTimeSeries
-            ? { latestTimeSeries: latestPoints(doc.points[pointsKey(run)] ?? []) }
+            ? { latestTimeSeries: copy(latestPoints(doc.points[pointsKey(run)] ?? [])) }
             : {}),
         })),
       };
@@ -201,7 +303,7 @@ export async function createJsonDocumentBackend(options: { path: string }): Prom
       for (const { step, wallTime, values } of writes) {
         for (const [metric, value] of Object.entries(values)) points.push({ metric, step, wallTime, value });
       }
-      dirty = true;
+      store.touch(); // kept in memory; written by the next save or flush()
     },
     // No latestTimeSeries: core derives it from this stream.
     async *readSeries(ref, query) {
@@ -284,14 +386,15 @@ export async function createJsonDocumentBackend(options: { path: string }): Prom
       );
     },
 
-    flush,
-    close: flush,
+    flush: () => store.flush(),
+    // Releases this object's share of the document only once everything is saved: a close() that
+    // fails leaves the backend open (core's gateway), and a later one retries.
+    async close() {
+      await store.flush();
+      release();
+    },
   });
 
-  async function flush(): Promise<void> {
-    if (dirty) await save();
-    await saving;
-  }
   function artifactOf(id: string): ArtifactRecord {
     const artifact = doc.artifacts[id];
     if (!artifact) throw resourceNotFound("Artifact", id, { backend: NAME });

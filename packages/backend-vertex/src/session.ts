@@ -1,13 +1,15 @@
+import { BackendError } from "@exprun/core";
 import { v1 } from "@google-cloud/aiplatform";
 import { type AuthClient, GoogleAuth } from "google-auth-library";
 import { VertexCredentials } from "./inspect.js";
-import type {
-  GapicClientOptions,
-  MetadataServiceClient,
-  TensorboardServiceClient,
-  VertexBackendOptions,
+import {
+  type GapicClientOptions,
+  type MetadataServiceClient,
+  type TensorboardServiceClient,
+  VERTEX_BACKEND_NAME,
+  type VertexBackendOptions,
 } from "./options.js";
-import { type ResolvedRetry, resolveRetry, withRetry } from "./rpc.js";
+import { type ResolvedRetry, resolveRetry, toBackendError, withRetry } from "./rpc.js";
 
 const CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform";
 
@@ -64,6 +66,23 @@ export function openSession(options: VertexBackendOptions): Session {
   const md = options.metadataClient ?? new v1.MetadataServiceClient(clientOptions);
   const tb = options.tensorboardClient ?? new v1.TensorboardServiceClient(clientOptions);
   const retry = resolveRetry(options.retry);
+  // google-gax creates a client's stub on its first RPC, and the generated clients rethrow a failure
+  // there in a promise nothing handles (`this.initialize().catch((err) => { throw err; })`): an
+  // unreadable credential file ended the process with an unhandled rejection. So before the first RPC
+  // the credentials are resolved here (a failure is a BackendError naming the file and the fix; the
+  // next call tries again), then our own clients' stubs are created with their failure handled (a
+  // stub that failed stays failed in gax, so every later call is refused with that error).
+  let stubs: Promise<unknown> | undefined;
+  const connect = async (): Promise<void> => {
+    if (!stubs && auth && clientsAuthenticate)
+      await auth.getClient().catch((error: unknown) => {
+        throw credentialsError(error, options.keyFilename);
+      });
+    stubs ??= Promise.all([ownMd ? md.initialize() : undefined, ownTb ? tb.initialize() : undefined]);
+    await stubs.catch((error: unknown) => {
+      throw toBackendError("Connecting to Vertex AI", error);
+    });
+  };
   return {
     project,
     location,
@@ -75,11 +94,52 @@ export function openSession(options: VertexBackendOptions): Session {
     concurrency: Math.max(1, options.concurrency ?? 8),
     // Printable without the key (`console.log(run)` reaches `run.credentials`).
     credentials: credentialsOf(options.authClient ?? auth),
-    call: (fn, idempotent = true) => withRetry(retry, fn, idempotent),
+    call: async (fn, idempotent = true) => {
+      await connect();
+      return withRetry(retry, fn, idempotent);
+    },
     async close() {
+      // A stub that never came up has no channel, and its client's close() rejects with its failure.
+      const up = await (stubs ?? Promise.resolve()).then(
+        () => true,
+        () => false,
+      );
+      if (!up) return;
       await Promise.all([ownMd ? md.close() : undefined, ownTb ? tb.close() : undefined]);
     },
   };
+}
+
+/**
+ * Why the credentials could not be read, naming the file (from `keyFilename` or
+ * GOOGLE_APPLICATION_CREDENTIALS) and the fix. A file that is not JSON is not quoted: the parser's
+ * message would show part of its text, which may be key material.
+ */
+function credentialsError(error: unknown, keyFilename: string | undefined): BackendError {
+  const envFile = process.env.GOOGLE_APPLICATION_CREDENTIALS;
+  const file = keyFilename ?? envFile;
+  const syntax = error instanceof SyntaxError;
+  const options = { backend: VERTEX_BACKEND_NAME, ...(syntax ? {} : { cause: error }) };
+  if (!file) {
+    return new BackendError(
+      `No Google Cloud credentials were found (${String((error as Error).message).replace(/\.+$/, "")}). Run \`gcloud auth application-default login\`, ` +
+        "set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file, or pass keyFilename, credentials or authClient.",
+      options,
+    );
+  }
+  const missing = (error as { code?: unknown }).code === "ENOENT";
+  const why = missing
+    ? "it does not exist"
+    : syntax
+      ? "it is not a JSON key file"
+      : String((error as Error).message)
+          .replace(/^Unable to read the credential file specified by [^:]*: /, "")
+          .replace(/\.+$/, "");
+  const named = keyFilename ? "the keyFilename option" : "the file GOOGLE_APPLICATION_CREDENTIALS names";
+  const fix = keyFilename
+    ? "Give the path of a service-account key file, or pass credentials or authClient instead."
+    : "Point GOOGLE_APPLICATION_CREDENTIALS at a service-account key file, or unset it to use the credentials of `gcloud auth application-default login`.";
+  return new BackendError(`Could not read the credentials in ${file}, ${named}: ${why}. ${fix}`, options);
 }
 
 function credentialsOf(auth: GoogleAuth | VertexBackendOptions["authClient"]): VertexCredentials | undefined {

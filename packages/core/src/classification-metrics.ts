@@ -133,3 +133,25 @@ export function decodeClassificationMetrics(artifact: {
   }
   return result;
 }
+
+/**
+ * The area under a ROC curve given as its points (`fpr[i]`, `tpr[i]`), by the trapezoid rule over the
+ * points in order of false-positive rate, and points of one false-positive rate in order of
+ * true-positive rate (the curve rises there, as every ROC curve does), so the points may come in any
+ * order: Python logs them by threshold. It is the area under the points as logged; no (0, 0) or (1, 1)
+ * is added. `undefined` when there is no area: fewer than two points, arrays of different lengths, or
+ * a rate that is not a finite number. The CLI, the UI and the demo all use this one.
+ */
+export function rocAuc(fpr: readonly number[], tpr: readonly number[]): number | undefined {
+  if (fpr.length !== tpr.length || fpr.length < 2) return undefined;
+  const points = fpr.map((x, i) => [x, tpr[i]!] as const);
+  if (!points.every(([x, y]) => Number.isFinite(x) && Number.isFinite(y))) return undefined;
+  points.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let area = 0;
+  for (let i = 1; i < points.length; i++) {
+    const [x0, y0] = points[i - 1]!;
+    const [x1, y1] = points[i]!;
+    area += ((x1 - x0) * (y0 + y1)) / 2;
+  }
+  return area;
+}

@@ -10,6 +10,7 @@ export {
   type ClassificationMetricsInput,
   decodeClassificationMetrics,
   encodeClassificationMetrics,
+  rocAuc,
 } from "./classification-metrics.js";
 export { numberToJson, parseJson, stringifyJson } from "./codec.js";
 export { mapLimit } from "./concurrency.js";

@@ -118,6 +118,7 @@ export async function syncRun(
       ...times,
     };
     current = dryRun ? planned(experiment, source) : await target.createRun(experiment, created);
+    if (keepsTimes && (source.createTime !== undefined || source.updateTime !== undefined)) result.times++;
   } else if (source.runType && current.runType !== source.runType) {
     result.warnings.push(
       `${experiment}/${source.name} is a ${current.runType} in the target and a ${source.runType} in the source; its type was kept.`,
@@ -185,11 +186,15 @@ export async function syncRun(
     }
   }
 
-  if (keepsTimes && source.updateTime !== undefined) {
+  // A run created for this sync got its times when it was created (and was counted then); setting the
+  // update time back after later writes is part of that, so a dry run — which cannot know whether a
+  // store moves the update time on a write — counts the same as a real one.
+  const newRun = result.created || options.fresh === true;
+  if (keepsTimes && source.updateTime !== undefined && !(dryRun && newRun)) {
     const now = touched && !dryRun ? ((await target.getRun(ref)) ?? current) : current;
-    if (now.updateTime !== source.updateTime && !(dryRun && result.created)) {
+    if (now.updateTime !== source.updateTime) {
       if (!dryRun) current = await target.updateRun(ref, { updateTime: source.updateTime });
-      result.times++;
+      if (!newRun) result.times++;
       result.wrote = true;
     }
   }

@@ -6,6 +6,7 @@ import {
   ExperimentRun,
   type Expr,
   evaluate,
+  rocAuc,
   type Value,
 } from "@exprun/core";
 import { ApiError } from "./query.js";
@@ -146,18 +147,6 @@ function artifactJson(a: Artifact) {
   };
 }
 
-/** Area under a ROC curve by the trapezoid rule over the points sorted by false-positive rate. */
-export function rocAuc(fpr: readonly number[], tpr: readonly number[]): number {
-  const points = fpr.map((x, i) => [x, tpr[i]!] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  let area = 0;
-  for (let i = 1; i < points.length; i++) {
-    const [x0, y0] = points[i - 1]!;
-    const [x1, y1] = points[i]!;
-    area += ((x1 - x0) * (y0 + y1)) / 2;
-  }
-  return area;
-}
-
 /** Everything the run page shows, in one response (the series themselves come per chart). */
 export async function readRunDetail(backend: Backend, experiment: string, name: string) {
   const run = await getRun(backend, experiment, name);
@@ -200,10 +189,10 @@ export async function readRunDetail(backend: Backend, experiment: string, name: 
       description: record.description ?? "",
     },
     series,
-    classification: classification.map((c) => ({
-      ...c,
-      ...(c.fpr && c.tpr ? { auc: rocAuc(c.fpr, c.tpr) } : {}),
-    })),
+    classification: classification.map((c) => {
+      const auc = c.fpr && c.tpr ? rocAuc(c.fpr, c.tpr) : undefined;
+      return auc === undefined ? c : { ...c, auc };
+    }),
     executions: executionsJson,
     artifacts: artifacts.map(artifactJson),
     pipelineJobs: pipelineJobs.map((p) => ({ resourceName: p.resourceName, displayName: p.displayName })),

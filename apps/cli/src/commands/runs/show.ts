@@ -1,4 +1,4 @@
-import { type ClassificationMetrics, ExperimentRun } from "@exprun/core";
+import { type ClassificationMetrics, ExperimentRun, rocAuc } from "@exprun/core";
 import type { Command } from "commander";
 import type { CliIo, Context } from "../../context.js";
 import type { Colors } from "../../format/colors.js";
@@ -8,7 +8,7 @@ import { renderPairs, renderTable } from "../../format/table.js";
 import { formatNumber, formatTime, formatValue } from "../../format/value.js";
 import { resolveRun } from "../../resolve.js";
 import { runJson } from "../../runs-data.js";
-import { rocAuc, summariseSeries } from "../../summary.js";
+import { summariseSeries } from "../../summary.js";
 import { action, examples } from "../action.js";
 
 /** Cells of `runs show` are cut wider than `runs list`'s; `--json` shows them whole. */
@@ -202,9 +202,12 @@ export function renderClassification(cm: ClassificationMetrics, c: Colors): stri
   }
   if (cm.fpr && cm.tpr && cm.thresholds) {
     const area = rocAuc(cm.fpr, cm.tpr);
+    const logged = `ROC curve: ${cm.fpr.length} logged point${cm.fpr.length === 1 ? "" : "s"}`;
     lines.push(
-      `ROC curve: ${cm.fpr.length} logged points; area under these points ${formatNumber(area, true)} ` +
-        c.dim("(trapezoid rule, computed here; not a logged metric)"),
+      area === undefined
+        ? `${logged}; no area under them ${c.dim("(it takes two points or more, with finite rates)")}`
+        : `${logged}; area under these points ${formatNumber(area, true)} ` +
+            c.dim("(trapezoid rule, computed here; not a logged metric)"),
     );
     const step = Math.max(1, Math.ceil(cm.fpr.length / 8));
     const rows: string[][] = [];
