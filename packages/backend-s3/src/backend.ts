@@ -2,8 +2,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import {
   type Backend,
   type BackendCapabilities,
-  BackendError,
-  type CheckedBackend,
+  type Checked,
   checkBackend,
   ValidationError,
 } from "@exprun/core";
@@ -21,26 +20,26 @@ export const S3_CAPABILITIES: BackendCapabilities = Object.freeze({
   requiresTensorboard: false,
   bufferedTimeSeries: true,
   multiProcess: true,
-  // adapter: replaced by issue 10/11/13 — given create/update times are not stored yet.
-  keepsTimes: false,
+  keepsTimes: true,
   tagsAsLabels: false,
 });
 
-/** A checked {@link Backend} on S3, plus `compact()` to fold every log this instance wrote to. */
-export interface S3Backend extends CheckedBackend {
+/** The store behind core's gateway: the contract plus the S3 backend's own members. */
+interface RawS3Backend extends Backend {
   readonly bucket: string;
   readonly prefix: string;
   /** Folds the logs this backend wrote to into snapshots (what `close()` does when `compactOnClose`). */
   compact(): Promise<void>;
+  /** Whether creations use conditional writes (as configured, or as the one-time probe found). */
+  conditionalWrites(): Promise<boolean>;
 }
 
-function buildClient(options: S3BackendOptions): S3Client {
-  return new S3Client({ retryMode: "standard", maxAttempts: 5, ...options.clientConfig });
-}
+/** A checked {@link Backend} on S3 (see `createS3Backend`), with `bucket`, `prefix`, `compact()` and `conditionalWrites()`. */
+export type S3Backend = Checked<RawS3Backend>;
 
 /**
- * Creates a store in `bucket` under `prefix`. Many processes and machines may share one store;
- * see the README for the layout, the concurrency guarantees and the request costs.
+ * Creates a store in `bucket` under `prefix`, behind core's checked gateway. Many processes and
+ * machines may share one store; see the README for the layout, the guarantees and the request costs.
  *
  * ```ts
  * const backend = createS3Backend({ bucket: "my-bucket", prefix: "exprun" });
@@ -58,64 +57,47 @@ export function createS3Backend(options: S3BackendOptions): S3Backend {
   const prefix = normalizePrefix(options.prefix);
   const resolved = resolveOptions(options, prefix);
   const ownsClient = options.client === undefined;
-  const client = options.client ?? buildClient(options);
+  // One retry layer: the backend's own, bounded by maxAttempts and retryBudgetMs (the SDK's standard
+  // mode multiplied with it into dozens of requests per failing call).
+  const client = options.client ?? new S3Client({ maxAttempts: 1, ...options.clientConfig });
   const store = new S3Store(client, resolved);
-  const { readSeries, ...methods } = {
-    ...experimentMethods(store),
-    ...runMethods(store),
-    ...resourceMethods(store),
-  };
 
-  let closed = false;
   const timer =
     resolved.flushIntervalMs > 0
       ? setInterval(() => {
-          if (store.series.hasBuffered()) store.series.flushAll().catch(() => undefined);
+          if (!store.series.hasBuffered()) return;
+          store.series.flushAll().catch((error: unknown) => {
+            resolved.onWarning(
+              `[exprun] [s3] A timed flush of buffered time series failed; the points stay buffered for the next flush: ${error instanceof Error ? error.message : String(error)}`,
+              error,
+            );
+          });
         }, resolved.flushIntervalMs)
       : undefined;
   timer?.unref();
 
-  const guard =
-    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
-    async (...args: A): Promise<R> => {
-      if (closed) {
-        throw new BackendError("This S3 backend is closed. Create a new one with createS3Backend().", {
-          backend,
-        });
-      }
-      return fn(...args);
-    };
-  const guarded = Object.fromEntries(
-    Object.entries(methods).map(([key, fn]) => [key, guard(fn as (...args: unknown[]) => Promise<unknown>)]),
-  ) as typeof methods;
-
-  const s3: Backend & { bucket: string; prefix: string; compact(): Promise<void> } = {
+  const s3: RawS3Backend = {
     name: S3_BACKEND_NAME,
     capabilities: S3_CAPABILITIES,
     bucket: resolved.bucket,
     prefix,
-    ...guarded,
-    // A stream, not a promise: checked for `closed` when iteration starts.
-    async *readSeries(ref, query) {
-      await guard(async () => undefined)();
-      yield* readSeries(ref, query);
-    },
-    flush: guard(() => store.series.flushAll()),
-    compact: guard(async () => {
+    ...experimentMethods(store),
+    ...runMethods(store),
+    ...resourceMethods(store),
+    conditionalWrites: () => store.conditionalWrites(),
+    flush: () => store.series.flushAll(),
+    async compact() {
       await store.series.flushAll();
       await store.compactDirty();
       await store.resources.compact();
-    }),
+    },
+    // Resolves only once every buffered point is durable. If a flush fails, the points stay
+    // buffered and the gateway keeps the backend open, so a later flush() or close() retries them.
     async close() {
-      if (closed) return;
-      try {
-        await store.series.flushAll();
-        if (resolved.compactOnClose) await store.compactDirty();
-      } finally {
-        closed = true;
-        if (timer) clearInterval(timer);
-        if (ownsClient) client.destroy();
-      }
+      await store.series.flushAll();
+      if (resolved.compactOnClose) await store.compactDirty();
+      if (timer) clearInterval(timer);
+      if (ownsClient) client.destroy();
     },
   };
   return checkBackend(s3);

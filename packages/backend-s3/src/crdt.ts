@@ -46,33 +46,34 @@ export function joinFirstStampedDict<T>(into: Dict<Stamped<T>>, from: Dict<Stamp
   }
 }
 
-/** Union of claims keyed by version. */
+/** Union of claims keyed by version (one version, one content). */
 export function joinClaims<T>(into: Dict<T>, from: Dict<T> | undefined): void {
   if (!from) return;
   for (const [v, claim] of Object.entries(from)) if (!(v in into)) into[v] = claim;
 }
 
-export function maxVersion(a: string | undefined, b: string | undefined): string | undefined {
-  if (a === undefined) return b;
-  if (b === undefined) return a;
-  return b > a ? b : a;
-}
-
-/** The winning claim: the smallest version above `floor` (a deletion or the parent's creation). */
-export function winningClaim<T>(
-  claims: Dict<T> | undefined,
-  ...floors: (string | undefined)[]
-): [string, T] | undefined {
+/**
+ * The creation a set of claims stands for: the highest generation (each creation after a deletion
+ * claims the next one), and within it the smallest version (the claim protocol's racers; with
+ * conditional writes a generation has exactly one claim). `alive` unless that creation was deleted.
+ */
+export function currentClaim<C extends { g: number }>(
+  claims: Dict<C> | undefined,
+  deleted: Dict<string> | undefined,
+  accept: (claim: C) => boolean = () => true,
+): { v: string; claim: C; alive: boolean } | undefined {
   if (!claims) return undefined;
-  let best: [string, T] | undefined;
+  let best: [string, C] | undefined;
   for (const [v, claim] of Object.entries(claims)) {
-    if (floors.some((floor) => floor !== undefined && v <= floor)) continue;
-    if (best === undefined || v < best[0]) best = [v, claim];
+    if (!accept(claim)) continue;
+    if (best === undefined || claim.g > best[1].g || (claim.g === best[1].g && v < best[0]))
+      best = [v, claim];
   }
-  return best;
+  if (!best) return undefined;
+  return { v: best[0], claim: best[1], alive: deleted?.[best[0]] === undefined };
 }
 
-/** Entries of a stamped dict written after `floor` (the current incarnation's creation). */
-export function liveEntries<T>(source: Dict<Stamped<T>> | undefined, floor: string): [string, Stamped<T>][] {
-  return source ? Object.entries(source).filter(([, s]) => s.v > floor) : [];
+/** Entries of a stamped dict, values only, as a plain object (what users receive). */
+export function stampedValues<T>(source: Dict<Stamped<T>> | undefined): [string, T][] {
+  return source ? Object.entries(source).map(([key, stamp]) => [key, stamp.x]) : [];
 }

@@ -1,70 +1,125 @@
-import { BackendError } from "@exprun/core";
+import { BackendError, mapLimit } from "@exprun/core";
 import type { VersionClock } from "./clock.js";
 import { decode, encode } from "./codec.js";
-import { deltaKey, parseMetaKey } from "./keys.js";
+import { deltaKey, parseMetaKey, snapshotKey, tombstoneKey } from "./keys.js";
 import { type ResolvedOptions, S3_BACKEND_NAME } from "./options.js";
-import { mapLimit, type S3Transport } from "./transport.js";
+import { snapshotCheck } from "./shape.js";
+import type { S3Transport } from "./transport.js";
 
-/** How a kind of state joins and shrinks; see `crdt.ts`. */
+/** How a kind of state joins, shrinks and is recognised; see `crdt.ts` and `shape.ts`. */
 export interface StateKind<D> {
   empty(): D;
   join(into: D, from: D): void;
   /** What a snapshot keeps of the joined state. */
   prune(data: D): D;
+  /** Throws when a parsed object is not of this kind. */
+  check(value: unknown, path: string): void;
+  /** Whether a state holds a creation (every snapshot does). */
+  holdsCreation(data: unknown): boolean;
 }
 
 export interface LogRead<D> {
   /** The join of every object this backend has read from the log (a superset of the listed ones). */
   data: D;
-  deltas: string[];
-  snapshots: string[];
+  /** Listed objects that a compaction may fold: deltas, snapshots, and corrupt ones a snapshot covers. */
+  foldable: string[];
   /** Whether every listed object has been joined (a scoped read skips other runs' deltas). */
   complete: boolean;
+  /** How many listed objects this backend has not joined (other runs' deltas a scoped read skipped). */
+  unread: number;
+}
+
+/** Which deltas a read needs: every object, or untagged ones plus those of the named runs. */
+export type Scope = ReadonlySet<string> | "all";
+
+/**
+ * How a write learns what was acknowledged before it started: `"read"` reads the log (scoped to
+ * its run or to the experiment) like a read call; `"list"` only lists it (every version it shows
+ * moves the clock) and reads the objects that can end a creation, tombstones and run deletions,
+ * for writes whose target this backend already knows; `false` skips it (summaries, and claims
+ * written right after a read).
+ */
+export type Barrier = "read" | "list" | false;
+
+export interface AppendOptions<D> {
+  /** The run a delta only touches: in its key, so reads of other runs skip it. */
+  tag?: string | undefined;
+  /**
+   * The barrier before the delta's version is chosen, so that it orders after every write
+   * acknowledged before this one started (see {@link Barrier}); a function decides from the state
+   * this backend holds. Default `"read"`.
+   */
+  barrier?: Barrier | ((data: D) => Barrier);
+  /** Runs against the state the barrier read; a throw rejects this append and writes nothing of it. */
+  check?: (data: D) => void;
+  /** A tombstone (`t/`), kept by deletions and never folded by compaction. */
+  tombstone?: boolean;
+  /** A run deletion (`x/`): a kind of its own, never folded, which the list barrier reads. */
+  deletion?: boolean;
+}
+
+interface PendingAppend<D> {
+  build: (version: string, data: D) => D;
+  options: AppendOptions<D>;
+  resolve: (version: string) => void;
+  reject: (error: unknown) => void;
+}
+
+interface SharedRead<D> {
+  scope: Scope;
+  /** Only list, and read what can end a creation (the list barrier). */
+  light: boolean;
+  promise: Promise<LogRead<D>>;
 }
 
 const MAX_READ_ATTEMPTS = 6;
 /** Most deltas joined into one PUT. */
 const MAX_BATCH = 256;
+/** PUTs of one log in flight at once while the next batch is prepared. */
+const MAX_PUTS_IN_FLIGHT = 4;
 
-/** Which deltas a read needs: all, or only untagged ones and those of the named runs. */
-type Scope = Set<string> | "all";
-
-interface PlannedRead<D> {
-  scope: Scope;
-  promise: Promise<LogRead<D>>;
+function union(a: Scope, b: Scope): Scope {
+  if (a === "all" || b === "all") return "all";
+  return new Set([...a, ...b]);
 }
 
-interface PendingAppend<D> {
-  version: string;
-  tag: string | undefined;
-  data: D;
-  resolve: (version: string) => void;
-  reject: (error: unknown) => void;
+function scopeOf(run: string | undefined): Scope {
+  if (run === undefined) return "all";
+  return new Set(run === "" ? [] : [run]);
 }
+
+const byKey = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * One replicated state kept as immutable objects under a `meta/` folder: `d/<version>.json` deltas
- * (one per write) and `s/<version>.json` snapshots (deltas folded by compaction). Nothing is ever
- * overwritten, so the log needs no conditional writes:
+ * (one per write), `s/<version>.json` snapshots (deltas folded by compaction) and `t/<version>.json`
+ * tombstones. Nothing is ever overwritten:
  *
- * - A write PUTs a new delta with a unique version; concurrent writers cannot clobber each other.
- * - A read LISTs the folder (deltas sort before snapshots) and GETs only objects it has not seen:
- *   objects are immutable, and the joined state is kept, because joins are idempotent.
- * - Compaction PUTs a snapshot of the joined state under a version above everything it read, then
- *   deletes exactly the objects it read. An object is only deleted after a snapshot holding its
- *   content exists, and that snapshot sorts after it, so a reader listing in key order meets the
- *   content either in the object or in the snapshot. A listed object gone by the time it is read
- *   makes the reader list again.
+ * - A write reads the log first (the barrier, which also checks what the write needs, e.g. that
+ *   its run still exists), then PUTs a new delta whose version is above everything read.
+ * - A read LISTs the folder and GETs only objects it has not seen (objects are immutable and joins
+ *   idempotent, so the joined state is kept). Every object is parsed and shape-checked: one that
+ *   is not what its key says fails the read with an error naming it, unless a snapshot lists it as
+ *   folded (then nothing is lost, and compaction removes it).
+ * - Compaction PUTs a snapshot of the joined state under a version above everything it read, with
+ *   the list of keys it folds, then deletes exactly those. An object is only deleted after a
+ *   snapshot holding its content exists; a listed object gone by the time it is read (folded
+ *   meanwhile) makes the reader list again, and the next listing shows the snapshot.
  */
 export class MergedLog<D> {
   private data: D;
   private readonly applied = new Set<string>();
-  private readonly corrupt = new Set<string>();
-  /** Reads are single-flight: callers arriving while one runs share the next one, which starts after them. */
+  /** Keys that did not parse, with why; reported once each. */
+  private readonly corrupt = new Map<string, unknown>();
+  /** Relative keys some snapshot read by this backend folded. */
+  private readonly covered = new Set<string>();
   private inflight: Promise<LogRead<D>> | undefined;
-  private queued: PlannedRead<D> | undefined;
+  private queued: SharedRead<D> | undefined;
   private readonly pending: PendingAppend<D>[] = [];
   private writing = false;
+  /** The largest delta version this backend has listed or written: where the list barrier starts. */
+  private maxDelta = "";
+  private readonly puts = new Set<Promise<void>>();
   private readonly compactAt: number;
 
   constructor(
@@ -73,6 +128,8 @@ export class MergedLog<D> {
     private readonly clock: VersionClock,
     readonly metaPrefix: string,
     private readonly kind: StateKind<D>,
+    /** What the log holds, for messages: `experiment "e"`. */
+    private readonly label: string,
   ) {
     this.data = kind.empty();
     // Writers sharing a log start compacting at different counts, so that one of them usually
@@ -84,184 +141,299 @@ export class MergedLog<D> {
   /**
    * Lists the log and joins what the caller needs; compacts it when it has grown past the threshold.
    * `run` limits the GETs to deltas that may touch that run (`""`: the experiment only); without it,
-   * every object is read.
+   * every object is read. Reads are single-flight: callers arriving while one runs share the next.
    */
   read(run?: string): Promise<LogRead<D>> {
-    return this.sharedRead(run);
+    return this.sharedRead(scopeOf(run), false);
   }
 
-  private async readAndCompact(scope: Scope): Promise<LogRead<D>> {
-    let listed = await this.readListed(scope);
-    const objects = listed.deltas.length + listed.snapshots.length;
-    // A read that has everything compacts at the threshold. A read of one run would first have to
-    // GET every other run's deltas, so it only compacts when the log grows 16 times past it (about
-    // one GET per delta written, and the log stays within one LIST page).
-    const shouldCompact = objects >= this.compactAt * (listed.complete ? 1 : 16);
-    if (shouldCompact) {
-      try {
-        if (scope !== "all") listed = await this.readListed("all");
-        await this.compact(listed);
-      } catch {
-        // Compaction only saves later readers requests; the read itself succeeded.
-      }
-    }
-    return listed;
+  /** The list barrier: lists the log, and reads the tombstones and run deletions it has not seen. */
+  sync(): Promise<LogRead<D>> {
+    return this.sharedRead(new Set(), true);
   }
 
-  /** A read that starts after this call: joins the queued read (widening its scope), or starts one. */
-  private sharedRead(run: string | undefined): Promise<LogRead<D>> {
-    const widen = (scope: Scope): Scope => {
-      if (scope === "all" || run === undefined) return "all";
-      scope.add(run);
-      return scope;
-    };
+  private sharedRead(scope: Scope, light: boolean): Promise<LogRead<D>> {
     if (this.queued) {
-      this.queued.scope = widen(this.queued.scope);
+      this.queued.scope = union(this.queued.scope, scope);
+      this.queued.light &&= light;
       return this.queued.promise;
     }
-    const start = (scope: Scope) => {
-      const promise = this.readAndCompact(scope).finally(() => {
+    const start = (wanted: Scope, onlyList: boolean) => {
+      const promise = this.readAndCompact(wanted, onlyList).finally(() => {
         if (this.inflight === promise) this.inflight = undefined;
       });
       this.inflight = promise;
       return promise;
     };
-    if (!this.inflight) return start(widen(new Set()));
-    const planned: PlannedRead<D> = { scope: widen(new Set()), promise: Promise.resolve() as never };
+    if (!this.inflight) return start(scope, light);
+    const planned: SharedRead<D> = { scope, light, promise: Promise.resolve() as never };
     planned.promise = this.inflight
       .catch(() => undefined)
       .then(() => {
         this.queued = undefined;
-        return start(planned.scope);
+        return start(planned.scope, planned.light);
       });
     this.queued = planned;
     return planned.promise;
+  }
+
+  private async readAndCompact(scope: Scope, light: boolean): Promise<LogRead<D>> {
+    if (light) return this.readEnds();
+    let listed = await this.readListed(scope);
+    // A log past the threshold is compacted when what this backend has not read of it yet is small
+    // (a read of one run skips other runs' deltas, and would first have to GET them); otherwise only
+    // when it grows 16 times past it (about one GET per delta written, within one LIST page). Every
+    // write lists the log first, so keeping it short keeps writes cheap.
+    const objects = listed.foldable.length;
+    const shouldCompact =
+      objects >= this.compactAt && (listed.unread <= this.compactAt / 8 || objects >= this.compactAt * 16);
+    if (shouldCompact) {
+      try {
+        if (!listed.complete) listed = await this.readListed("all");
+        await this.compact(listed);
+      } catch (error) {
+        // Compaction only saves later readers requests; the read itself succeeded.
+        this.options.onWarning(
+          `[exprun] [s3] Compacting the log of ${this.label} failed; later reads try again: ${error instanceof Error ? error.message : String(error)}`,
+          error,
+        );
+      }
+    }
+    // Compaction replaces the joined state by its pruned form: hand out the one later writes join into.
+    return { ...listed, data: this.data };
+  }
+
+  /**
+   * The list barrier. Deltas below the largest version this backend has seen cannot move its clock,
+   * and deltas never end a creation, so one LIST starting after that version suffices: it returns
+   * the newer deltas (whose versions move the clock), then every snapshot, tombstone and run deletion
+   * (they sort after deltas), and the tombstones and deletions not seen yet are read.
+   */
+  private async readEnds(): Promise<LogRead<D>> {
+    const startAfter = this.maxDelta === "" ? undefined : `${this.metaPrefix}d/${this.maxDelta}`;
+    const { keys } = await this.transport.list(this.metaPrefix, { startAfter });
+    const needed: string[] = [];
+    for (const key of keys) {
+      const parsed = parseMetaKey(this.metaPrefix, key);
+      if (!parsed) continue;
+      this.clock.observe(parsed.version);
+      if (parsed.kind === "d" && parsed.version > this.maxDelta) this.maxDelta = parsed.version;
+      if ((parsed.kind === "t" || parsed.kind === "x") && !this.applied.has(key)) needed.push(key);
+    }
+    const bodies = await mapLimit(needed, this.options.concurrency, (key) => this.transport.get(key));
+    needed.forEach((key, index) => {
+      const body = bodies[index];
+      // Never folded; gone only with its whole experiment, which a tombstone then ends anyway.
+      if (body !== undefined && !this.apply(key, body)) throw this.corruptError(key, this.corrupt.get(key));
+    });
+    for (const key of needed) {
+      if (this.corrupt.has(key)) throw this.corruptError(key, this.corrupt.get(key));
+    }
+    return { data: this.data, foldable: [], complete: false, unread: 0 };
   }
 
   private async readListed(scope: Scope): Promise<LogRead<D>> {
     for (let attempt = 0; attempt < MAX_READ_ATTEMPTS; attempt++) {
       const appliedBefore = [...this.applied];
       const { keys } = await this.transport.list(this.metaPrefix);
-      const deltas: string[] = [];
-      const snapshots: string[] = [];
+      const foldable: string[] = [];
       const needed: string[] = [];
-      let complete = true;
+      const relevantCorrupt: string[] = [];
+      let unread = 0;
       for (const key of keys) {
         const parsed = parseMetaKey(this.metaPrefix, key);
         if (!parsed) continue;
         this.clock.observe(parsed.version);
-        (parsed.kind === "d" ? deltas : snapshots).push(key);
-        if (this.applied.has(key)) continue;
-        if (scope === "all" || parsed.tag === undefined || scope.has(parsed.tag)) needed.push(key);
-        else complete = false;
+        if (parsed.kind === "d" && parsed.version > this.maxDelta) this.maxDelta = parsed.version;
+        // Tombstones and run deletions are never folded: they stay as objects of their own, so a
+        // write's list barrier finds every deletion by listing, and reads only those it has not seen.
+        const ends = parsed.kind === "t" || parsed.kind === "x";
+        if (!ends) foldable.push(key);
+        // Snapshots, tombstones and run deletions are always read (few); deltas as the scope says.
+        const inScope =
+          ends || parsed.kind === "s" || scope === "all" || parsed.tag === undefined || scope.has(parsed.tag);
+        if (!inScope && !this.applied.has(key) && !this.corrupt.has(key)) unread++;
+        if (this.corrupt.has(key)) {
+          if (inScope) relevantCorrupt.push(key);
+        } else if (!this.applied.has(key) && inScope) needed.push(key);
       }
-      // Deltas first, then snapshots: the order compaction's guarantee is stated in.
-      needed.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      needed.sort(byKey);
       const bodies = await mapLimit(needed, this.options.concurrency, (key) => this.transport.get(key));
       let missing = false;
       needed.forEach((key, index) => {
         const body = bodies[index];
-        if (body === undefined) {
-          missing = true;
-          return;
-        }
-        this.apply(key, body);
+        if (body === undefined) missing = true;
+        else if (!this.apply(key, body)) relevantCorrupt.push(key);
       });
       if (missing) continue;
       // Forget keys that were folded away; keys written after the listing began stay known.
       const live = new Set(keys);
       for (const key of appliedBefore) if (!live.has(key)) this.applied.delete(key);
-      return { data: this.data, deltas, snapshots, complete };
+      for (const key of [...this.corrupt.keys()]) if (!live.has(key)) this.corrupt.delete(key);
+      const lost = relevantCorrupt.find((key) => !this.covered.has(this.relative(key)));
+      if (lost !== undefined) throw this.corruptError(lost, this.corrupt.get(lost));
+      return {
+        data: this.data,
+        foldable: foldable.filter((key) => !this.corrupt.has(key) || this.covered.has(this.relative(key))),
+        complete: unread === 0,
+        unread,
+      };
     }
     throw new BackendError(
-      `The log at ${this.metaPrefix} kept changing while it was read (objects vanished ${MAX_READ_ATTEMPTS} times). Retry the call.`,
+      `The log of ${this.label} at s3://${this.options.bucket}/${this.metaPrefix} kept changing while it was read (objects vanished ${MAX_READ_ATTEMPTS} times). Retry the call.`,
       { backend: S3_BACKEND_NAME },
     );
   }
 
-  private apply(key: string, body: string): void {
+  private relative(key: string): string {
+    return key.slice(this.metaPrefix.length);
+  }
+
+  /** Parses, checks and joins one object; false (and reported) when it is not one of the store's. */
+  private apply(key: string, body: string): boolean {
     this.applied.add(key);
+    const isSnapshot = parseMetaKey(this.metaPrefix, key)?.kind === "s";
     try {
-      this.kind.join(this.data, decode<D>(body));
+      const parsed = decode<unknown>(body);
+      if (isSnapshot) {
+        snapshotCheck(this.kind.check, this.kind.holdsCreation)(parsed, "snapshot");
+        const snapshot = parsed as { folded: string[]; data: D };
+        this.kind.join(this.data, snapshot.data);
+        for (const folded of snapshot.folded) this.covered.add(folded);
+      } else {
+        this.kind.check(parsed, "delta");
+        this.kind.join(this.data, parsed as D);
+      }
+      return true;
     } catch (error) {
-      this.corrupt.add(key);
+      this.corrupt.set(key, error);
       this.options.onCorruptObject(key, error);
+      return false;
     }
   }
 
-  /**
-   * Writes one delta; `build` receives the delta's version. Resolves with the version once the
-   * delta is stored. Deltas appended while a PUT is in flight are joined into the next PUT (each
-   * keeps its own version inside it), so many concurrent writers in one process cost few requests.
-   */
-  append(build: (version: string) => D, tag?: string): Promise<string> {
-    return new Promise<string>((resolve, reject) => {
-      const version = this.clock.next();
-      let data: D;
-      try {
-        data = build(version);
-      } catch (error) {
-        reject(error);
-        return;
-      }
-      this.pending.push({ version, tag, data, resolve, reject });
-      this.pump();
-    });
-  }
-
-  private pump(): void {
-    if (this.writing || this.pending.length === 0) return;
-    const items = this.pending.splice(0, MAX_BATCH);
-    const combined = this.kind.empty();
-    for (const item of items) this.kind.join(combined, item.data);
-    const version = (items[items.length - 1] as PendingAppend<D>).version;
-    const tag = items.every((item) => item.tag !== undefined && item.tag === items[0]?.tag)
-      ? items[0]?.tag
-      : undefined;
-    const key = deltaKey(this.metaPrefix, version, tag);
-    const body = encode(combined);
-    this.writing = true;
-    this.transport.put(key, body).then(
-      () => {
-        this.apply(key, body);
-        this.writing = false;
-        for (const item of items) item.resolve(item.version);
-        this.pump();
-      },
-      (error: unknown) => {
-        this.writing = false;
-        for (const item of items) item.reject(error);
-        this.pump();
-      },
+  private corruptError(key: string, cause: unknown): BackendError {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    return new BackendError(
+      `s3://${this.options.bucket}/${key} is not a readable exprun object (${reason}). It is part of ${this.label}, which cannot be read without it: reads and writes of it stop here, so that nothing is silently missing. Restore the object (for example from bucket versioning), or delete it to drop what it held.`,
+      { backend: S3_BACKEND_NAME, cause },
     );
   }
 
-  /** Folds every object of `listed` into one snapshot, then deletes them. */
+  /**
+   * Writes one delta (or tombstone). `build` receives the delta's version and the state the barrier
+   * read, and returns the delta. Resolves with the version once the object is stored. Appends
+   * arriving while a PUT is in flight are joined into the next PUT (each keeps its own version inside
+   * it), so many concurrent writers in one process cost one read and one PUT per batch.
+   */
+  append(build: (version: string, data: D) => D, options: AppendOptions<D> = {}): Promise<string> {
+    return new Promise<string>((resolve, reject) => {
+      this.pending.push({ build, options, resolve, reject });
+      void this.pump();
+    });
+  }
+
+  private async pump(): Promise<void> {
+    if (this.writing) return;
+    this.writing = true;
+    try {
+      while (this.pending.length > 0) {
+        // The next batch's barrier read overlaps the previous batches' PUTs (their versions are
+        // already smaller: one clock), so a busy writer pays one read per batch, not a read plus a PUT.
+        if (this.puts.size >= MAX_PUTS_IN_FLIGHT) await Promise.race(this.puts);
+        await this.writeBatch(this.takeBatch());
+      }
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  /** The next batch: a tombstone alone, or up to MAX_BATCH deltas. */
+  private takeBatch(): PendingAppend<D>[] {
+    const alone = (item: PendingAppend<D> | undefined) => item?.options.tombstone || item?.options.deletion;
+    if (alone(this.pending[0])) return this.pending.splice(0, 1);
+    let count = 0;
+    while (count < this.pending.length && count < MAX_BATCH && !alone(this.pending[count])) count++;
+    return this.pending.splice(0, count);
+  }
+
+  private async writeBatch(items: PendingAppend<D>[]): Promise<void> {
+    const modes = items.map((item) => {
+      const barrier = item.options.barrier ?? "read";
+      return typeof barrier === "function" ? barrier(this.data) : barrier;
+    });
+    if (modes.some((mode) => mode !== false)) {
+      const reading = items.filter((_, i) => modes[i] === "read");
+      try {
+        if (reading.length === 0) await this.sync();
+        else
+          await this.sharedRead(reading.map((item) => scopeOf(item.options.tag ?? "")).reduce(union), false);
+      } catch (error) {
+        for (const item of items) item.reject(error);
+        return;
+      }
+    }
+    const built: { item: PendingAppend<D>; version: string; delta: D }[] = [];
+    for (const item of items) {
+      try {
+        item.options.check?.(this.data);
+        const version = this.clock.next();
+        built.push({ item, version, delta: item.build(version, this.data) });
+      } catch (error) {
+        item.reject(error);
+      }
+    }
+    if (built.length === 0) return;
+    const combined = this.kind.empty();
+    for (const { delta } of built) this.kind.join(combined, delta);
+    const last = built[built.length - 1] as (typeof built)[number];
+    const tag = built.every(
+      (b) => b.item.options.tag !== undefined && b.item.options.tag === built[0]?.item.options.tag,
+    )
+      ? built[0]?.item.options.tag
+      : undefined;
+    const key = last.item.options.tombstone
+      ? tombstoneKey(this.metaPrefix, last.version)
+      : deltaKey(this.metaPrefix, last.version, tag, last.item.options.deletion ? "x" : "d");
+    const put = this.transport.put(key, encode(combined)).then(
+      () => {
+        this.applied.add(key);
+        if (key.startsWith(`${this.metaPrefix}d/`) && last.version > this.maxDelta)
+          this.maxDelta = last.version;
+        this.kind.join(this.data, combined);
+        for (const { item, version } of built) item.resolve(version);
+      },
+      (error: unknown) => {
+        for (const { item } of built) item.reject(error);
+      },
+    );
+    this.puts.add(put);
+    void put.finally(() => this.puts.delete(put));
+  }
+
+  /** Folds every foldable object of `listed` into one snapshot, then deletes them. */
   async compact(listed?: LogRead<D>): Promise<void> {
-    let current = listed ?? (await this.sharedRead(undefined));
+    let current = listed ?? (await this.sharedRead("all", false));
     // A snapshot must hold everything it replaces: read what a scoped read skipped.
     if (!current.complete) current = await this.readListed("all");
-    if (current.deltas.length + current.snapshots.length <= 1) return;
-    const folded = [...current.deltas, ...current.snapshots].filter((key) => !this.corrupt.has(key));
-    if (folded.length === 0) return;
+    const folded = current.foldable;
+    if (folded.length <= 1) return;
     const version = this.clock.next();
-    const key = `${this.metaPrefix}s/${version}.json`;
-    const body = encode(this.kind.prune(this.data));
-    await this.transport.put(key, body);
+    const key = snapshotKey(this.metaPrefix, version);
+    this.data = this.kind.prune(this.data);
+    const relative = folded.map((k) => this.relative(k));
+    await this.transport.put(key, encode({ folded: relative, data: this.data }));
     this.applied.add(key);
+    for (const rel of relative) this.covered.add(rel);
     await this.transport.deleteMany(folded);
-    for (const done of folded) this.applied.delete(done);
+    for (const done of folded) {
+      this.applied.delete(done);
+      this.corrupt.delete(done);
+    }
   }
 
   /** The joined state as of the last read or append, without a request. */
   current(): D {
     return this.data;
-  }
-
-  /** Drops everything cached (after the log's objects were deleted on purpose). */
-  forget(): void {
-    this.data = this.kind.empty();
-    this.applied.clear();
-    this.corrupt.clear();
   }
 }

@@ -6,20 +6,19 @@ import type {
   MetadataValue,
   RunState,
 } from "@exprun/core";
-import { versionTime } from "./clock.js";
 import {
+  currentClaim,
   joinClaims,
   joinFirstDict,
   joinStamped,
   joinStampedDict,
-  liveEntries,
-  maxVersion,
   type Stamped,
-  winningClaim,
 } from "./crdt.js";
 import { type Dict, dict, setOwn } from "./dict.js";
 
+/** Artifacts and executions are never deleted, so each id has one generation. */
 export interface ArtifactClaim {
+  g: number;
   schemaTitle: string;
   schemaVersion: string;
   displayName: string;
@@ -27,15 +26,20 @@ export interface ArtifactClaim {
   description: string;
   state: ArtifactState;
   metadata: Metadata;
+  createTime: number;
+  updateTime: number;
 }
 
 export interface ExecutionClaim {
+  g: number;
   schemaTitle: string;
   schemaVersion: string;
   displayName: string;
   description: string;
   state: RunState;
   metadata: Metadata;
+  createTime: number;
+  updateTime: number;
 }
 
 export interface ArtifactData {
@@ -49,7 +53,7 @@ export interface ExecutionData {
   /** Artifact id → version of the first event. */
   inputs?: Dict<string>;
   outputs?: Dict<string>;
-  touched?: string | undefined;
+  updateTime?: Stamped<number> | undefined;
 }
 
 /** Artifacts and executions of the store: the body of every object under `resources/meta/`. */
@@ -58,10 +62,10 @@ export interface ResourceData {
   executions?: Dict<ExecutionData>;
 }
 
-function child<T>(parent: Dict<T>, key: string, make: () => T): T {
+function child<T extends object>(parent: Dict<T>, key: string): T {
   let value = parent[key];
   if (value === undefined) {
-    value = make();
+    value = {} as T;
     parent[key] = value;
   }
   return value;
@@ -71,7 +75,7 @@ export function joinResources(into: ResourceData, from: ResourceData): void {
   if (from.artifacts) {
     into.artifacts ??= dict();
     for (const [id, artifact] of Object.entries(from.artifacts)) {
-      const target = child<ArtifactData>(into.artifacts, id, () => ({}));
+      const target = child<ArtifactData>(into.artifacts, id);
       target.claims ??= dict();
       joinClaims(target.claims, artifact.claims);
     }
@@ -79,65 +83,62 @@ export function joinResources(into: ResourceData, from: ResourceData): void {
   if (from.executions) {
     into.executions ??= dict();
     for (const [id, execution] of Object.entries(from.executions)) {
-      const target = child<ExecutionData>(into.executions, id, () => ({}));
+      const target = child<ExecutionData>(into.executions, id);
       target.claims ??= dict();
       joinClaims(target.claims, execution.claims);
       target.state = joinStamped(target.state, execution.state);
+      target.updateTime = joinStamped(target.updateTime, execution.updateTime);
       target.metadata ??= dict();
       joinStampedDict(target.metadata, execution.metadata);
       target.inputs ??= dict();
       joinFirstDict(target.inputs, execution.inputs);
       target.outputs ??= dict();
       joinFirstDict(target.outputs, execution.outputs);
-      target.touched = maxVersion(target.touched, execution.touched);
     }
   }
 }
 
 export function artifactVersion(data: ResourceData, id: string): string | undefined {
-  return winningClaim(data.artifacts?.[id]?.claims)?.[0];
+  return currentClaim(data.artifacts?.[id]?.claims, undefined)?.v;
 }
 
 export function executionVersion(data: ResourceData, id: string): string | undefined {
-  return winningClaim(data.executions?.[id]?.claims)?.[0];
+  return currentClaim(data.executions?.[id]?.claims, undefined)?.v;
 }
 
 export function artifactView(data: ResourceData, id: string): ArtifactRecord | undefined {
-  const won = winningClaim(data.artifacts?.[id]?.claims);
+  const won = currentClaim(data.artifacts?.[id]?.claims, undefined);
   if (!won) return undefined;
-  const [v, claim] = won;
-  const time = versionTime(v);
-  return { id, ...structuredClone(claim), createTime: time, updateTime: time };
+  const { g: _g, ...claim } = won.claim;
+  return { id, ...structuredClone(claim) };
 }
 
-function ordered(source: Dict<string> | undefined, floor: string): string[] {
+function ordered(source: Dict<string> | undefined): string[] {
   return Object.entries(source ?? {})
-    .filter(([, v]) => v > floor)
     .sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0))
     .map(([id]) => id);
 }
 
 export function executionView(data: ResourceData, id: string): ExecutionRecord | undefined {
   const execution = data.executions?.[id];
-  const won = winningClaim(execution?.claims);
+  const won = currentClaim(execution?.claims, undefined);
   if (!execution || !won) return undefined;
-  const [v, claim] = won;
+  const { claim } = won;
   const metadata: Metadata = structuredClone(claim.metadata);
-  for (const [key, stamp] of liveEntries(execution.metadata, v))
+  for (const [key, stamp] of Object.entries(execution.metadata ?? {}))
     setOwn(metadata, key, structuredClone(stamp.x));
-  const touched = execution.touched && execution.touched > v ? execution.touched : v;
   return {
     id,
     schemaTitle: claim.schemaTitle,
     schemaVersion: claim.schemaVersion,
     displayName: claim.displayName,
     description: claim.description,
-    state: execution.state && execution.state.v > v ? execution.state.x : claim.state,
+    state: execution.state?.x ?? claim.state,
     metadata,
-    inputArtifacts: ordered(execution.inputs, v),
-    outputArtifacts: ordered(execution.outputs, v),
-    createTime: versionTime(v),
-    updateTime: versionTime(touched),
+    inputArtifacts: ordered(execution.inputs),
+    outputArtifacts: ordered(execution.outputs),
+    createTime: claim.createTime,
+    updateTime: execution.updateTime?.x ?? claim.updateTime,
   };
 }
 
@@ -148,28 +149,28 @@ export function resourceIds(
 ): { id: string; v: string }[] {
   const out: { id: string; v: string }[] = [];
   for (const [id, entry] of Object.entries(data[kind] ?? {})) {
-    const won = winningClaim(entry.claims);
-    if (won) out.push({ id, v: won[0] });
+    const won = currentClaim(entry.claims as Dict<{ g: number }> | undefined, undefined);
+    if (won) out.push({ id, v: won.v });
   }
   return out.sort((a, b) => (a.v < b.v ? -1 : a.v > b.v ? 1 : 0));
 }
 
-/** Keeps each resource's winning claim and what was written after it. */
+/** Keeps each resource's winning claim and what was written to it. */
 export function pruneResources(data: ResourceData): ResourceData {
   const artifacts = dict<ArtifactData>();
   for (const [id, artifact] of Object.entries(data.artifacts ?? {})) {
-    const won = winningClaim(artifact.claims);
+    const won = currentClaim(artifact.claims, undefined);
     if (!won) continue;
     const claims = dict<ArtifactClaim>();
-    claims[won[0]] = won[1];
+    claims[won.v] = won.claim;
     artifacts[id] = { claims };
   }
   const executions = dict<ExecutionData>();
   for (const [id, execution] of Object.entries(data.executions ?? {})) {
-    const won = winningClaim(execution.claims);
+    const won = currentClaim(execution.claims, undefined);
     if (!won) continue;
     const claims = dict<ExecutionClaim>();
-    claims[won[0]] = won[1];
+    claims[won.v] = won.claim;
     executions[id] = { ...execution, claims };
   }
   return { artifacts, executions };

@@ -3,16 +3,19 @@ import {
   type ArtifactRecord,
   type Backend,
   type ExecutionRecord,
-  NotFoundError,
   newArtifactRecord,
   newExecutionRecord,
   type Page,
   type ResourceQuery,
+  type RunRef,
+  resourceNotFound,
 } from "@exprun/core";
+import { create } from "./creation.js";
 import { dict } from "./dict.js";
-import { runChildren, runLinks } from "./experiment-state.js";
+import { type RunFields, runChildren, runFields, runLinks } from "./experiment-state.js";
 import { S3_BACKEND_NAME } from "./options.js";
 import {
+  type ArtifactClaim,
   artifactVersion,
   artifactView,
   type ExecutionClaim,
@@ -55,8 +58,8 @@ function ordered(v: string, ids: readonly string[] | undefined): Record<string, 
   return out;
 }
 
-function missing(kind: string, id: string): NotFoundError {
-  return new NotFoundError(`${kind} "${id}" not found. Create it first, or check the id.`, { backend });
+function missing(kind: "Artifact" | "Execution", id: string) {
+  return resourceNotFound(kind, id, { backend });
 }
 
 function paged<T>(items: { v: string; record: T }[], query: ResourceQuery): Page<T> {
@@ -70,35 +73,42 @@ function paged<T>(items: { v: string; record: T }[], query: ResourceQuery): Page
   };
 }
 
+function one<T>(key: string, value: T): Record<string, T> {
+  const out = dict<T>();
+  out[key] = value;
+  return out;
+}
+
 export function resourceMethods(store: S3Store): ResourceMethods {
   const log = store.resources;
+  const now = () => store.options.now();
 
-  async function create<C>(
+  async function createResource<C extends { g: number }>(
     kind: "artifacts" | "executions",
     label: string,
     id: string | undefined,
-    claim: C,
+    claim: Omit<C, "g">,
   ): Promise<{ id: string; data: ResourceData }> {
-    const build = (key: string) => (v: string) => {
-      const claims = dict<C>();
-      claims[v] = claim;
-      const entries = dict<{ claims: typeof claims; touched: string }>();
-      entries[key] = { claims, touched: v };
-      return { [kind]: entries } as ResourceData;
-    };
+    const delta = (key: string) => (v: string, c: C) =>
+      ({ [kind]: one(key, { claims: one(v, c) }) }) as ResourceData;
     const versionOf = kind === "artifacts" ? artifactVersion : executionVersion;
     if (id === undefined) {
       const chosen = randomUUID();
-      await log.append(build(chosen));
+      // A fresh random id cannot race anyone: no read, no barrier.
+      await log.append((v) => delta(chosen)(v, { ...claim, g: 1 } as C), { barrier: false });
       return { id: chosen, data: log.current() };
     }
-    const data = await store.claim(
+    const data = await create<ResourceData, C>(store, {
+      what: `${label} "${id}"`,
       log,
-      `${label} "${id}"`,
-      (d) => versionOf(d, id) !== undefined,
-      build(id),
-      (d) => versionOf(d, id),
-    );
+      next: (d) => (versionOf(d, id) === undefined ? 1 : undefined),
+      claim: (g) => ({ ...claim, g }) as C,
+      delta: delta(id),
+      has: (d, v) => (d[kind]?.[id]?.claims as Record<string, unknown> | undefined)?.[v] !== undefined,
+      winner: (d) => versionOf(d, id),
+      key: () => store.keys.resourceClaim(kind, id),
+      shape: kind === "artifacts" ? "artifact" : "execution",
+    });
     return { id, data };
   }
 
@@ -107,19 +117,38 @@ export function resourceMethods(store: S3Store): ResourceMethods {
     kind: "artifacts" | "executions",
   ): Promise<Set<string> | undefined> {
     if (!query.run) return undefined;
-    const { data } = await store.requireRun(query.run);
-    return new Set(runLinks(data, query.run.run, kind));
+    const { data, run } = await store.requireRun(query.run);
+    return new Set(runLinks(runFields(data, query.run.run, run.incarnation), kind));
+  }
+
+  async function writeExecution(
+    id: string,
+    build: (v: string, data: ResourceData) => ExecutionData | undefined,
+  ) {
+    await log.append(
+      (v, data) => {
+        const entry = build(v, data);
+        return entry ? { executions: one(id, entry) } : {};
+      },
+      {
+        barrier: (data) => (executionVersion(data, id) === undefined ? "read" : "list"),
+        check: (data) => {
+          if (executionVersion(data, id) === undefined) throw missing("Execution", id);
+        },
+      },
+    );
+    return executionView(log.current(), id) as ExecutionRecord;
+  }
+
+  /** Links on a run: one barrier read of the run's log and one PUT. */
+  async function linkRun(ref: RunRef, build: (v: string) => RunFields): Promise<void> {
+    await store.writeRun(ref, build);
   }
 
   return {
     async createArtifact(artifact) {
-      const {
-        id: _id,
-        createTime: _c,
-        updateTime: _u,
-        ...claim
-      }: ArtifactRecord = newArtifactRecord(artifact, "", 0);
-      const { id, data } = await create("artifacts", "Artifact", artifact.id, claim);
+      const { id: _id, ...record }: ArtifactRecord = newArtifactRecord(artifact, "", now());
+      const { id, data } = await createResource<ArtifactClaim>("artifacts", "Artifact", artifact.id, record);
       return artifactView(data, id) as ArtifactRecord;
     },
 
@@ -141,16 +170,23 @@ export function resourceMethods(store: S3Store): ResourceMethods {
     },
 
     async createExecution(execution) {
-      const record = newExecutionRecord(execution, "", 0);
-      const claim: ExecutionClaim = {
+      const record = newExecutionRecord(execution, "", now());
+      const claim: Omit<ExecutionClaim, "g"> = {
         schemaTitle: record.schemaTitle,
         schemaVersion: record.schemaVersion,
         displayName: record.displayName,
         description: record.description,
         state: record.state,
         metadata: record.metadata,
+        createTime: record.createTime,
+        updateTime: record.updateTime,
       };
-      const { id, data } = await create("executions", "Execution", execution.id, claim);
+      const { id, data } = await createResource<ExecutionClaim>(
+        "executions",
+        "Execution",
+        execution.id,
+        claim,
+      );
       return executionView(data, id) as ExecutionRecord;
     },
 
@@ -171,23 +207,17 @@ export function resourceMethods(store: S3Store): ResourceMethods {
       return paged(items, query);
     },
 
-    async updateExecution(id, patch) {
-      const { data } = await log.read();
-      if (executionVersion(data, id) === undefined) throw missing("Execution", id);
-      await log.append((v) => {
+    updateExecution(id, patch) {
+      return writeExecution(id, (v) => {
         const metadata = dict<{ v: string; x: NonNullable<typeof patch.metadata>[string] }>();
         for (const [key, x] of Object.entries(patch.metadata ?? {}))
           metadata[key] = { v, x: structuredClone(x) };
-        const entry: ExecutionData = {
+        return {
           state: patch.state === undefined ? undefined : { v, x: patch.state },
           metadata,
-          touched: v,
+          updateTime: { v, x: now() },
         };
-        const executions = dict<ExecutionData>();
-        executions[id] = entry;
-        return { executions };
       });
-      return executionView(log.current(), id) as ExecutionRecord;
     },
 
     async addExecutionEvents(id, events) {
@@ -196,20 +226,16 @@ export function resourceMethods(store: S3Store): ResourceMethods {
       for (const artifact of [...(events.inputs ?? []), ...(events.outputs ?? [])]) {
         if (artifactVersion(data, artifact) === undefined) throw missing("Artifact", artifact);
       }
-      const current = executionView(data, id) as ExecutionRecord;
-      const inputs = (events.inputs ?? []).filter((a) => !current.inputArtifacts.includes(a));
-      const outputs = (events.outputs ?? []).filter((a) => !current.outputArtifacts.includes(a));
-      if (inputs.length === 0 && outputs.length === 0) return current;
-      await log.append((v) => {
-        const executions = dict<ExecutionData>();
-        executions[id] = { inputs: ordered(v, inputs), outputs: ordered(v, outputs), touched: v };
-        return { executions };
+      return writeExecution(id, (v, current) => {
+        const record = executionView(current, id) as ExecutionRecord;
+        const inputs = (events.inputs ?? []).filter((a) => !record.inputArtifacts.includes(a));
+        const outputs = (events.outputs ?? []).filter((a) => !record.outputArtifacts.includes(a));
+        if (inputs.length === 0 && outputs.length === 0) return undefined;
+        return { inputs: ordered(v, inputs), outputs: ordered(v, outputs), updateTime: { v, x: now() } };
       });
-      return executionView(log.current(), id) as ExecutionRecord;
     },
 
     async attributeToRun(ref, links) {
-      await store.requireRun(ref);
       const { data } = await log.read();
       for (const artifact of links.artifacts ?? []) {
         if (artifactVersion(data, artifact) === undefined) throw missing("Artifact", artifact);
@@ -218,16 +244,18 @@ export function resourceMethods(store: S3Store): ResourceMethods {
         if (executionVersion(data, execution) === undefined) throw missing("Execution", execution);
       }
       if ((links.artifacts?.length ?? 0) + (links.executions?.length ?? 0) === 0) return;
-      await store.appendRun(ref, (v) => ({
+      await linkRun(ref, (v) => ({
         artifacts: ordered(v, links.artifacts),
         executions: ordered(v, links.executions),
       }));
     },
 
     async addRunChildren(ref, children) {
-      await store.requireRun(ref);
-      if (children.length === 0) return;
-      await store.appendRun(ref, (v) => {
+      if (children.length === 0) {
+        await store.requireRun(ref);
+        return;
+      }
+      await linkRun(ref, (v) => {
         const entries = dict<{ v: string; x: (typeof children)[number] }>();
         children.forEach((child, index) => {
           if (!(child.resourceName in entries))
@@ -238,8 +266,8 @@ export function resourceMethods(store: S3Store): ResourceMethods {
     },
 
     async listRunChildren(ref, options = {}) {
-      const { data } = await store.requireRun(ref);
-      const children = runChildren(data, ref.run);
+      const { data, run } = await store.requireRun(ref);
+      const children = runChildren(runFields(data, ref.run, run.incarnation));
       return options.schemaTitle === undefined
         ? children
         : children.filter((c) => c.schemaTitle === options.schemaTitle);

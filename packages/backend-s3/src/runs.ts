@@ -1,28 +1,38 @@
 import {
   type Backend,
-  chunksFromPoints,
   type ExperimentRecord,
+  mapLimit,
   newExperimentRecord,
   newRunRecord,
   type Page,
-  type RunRecord,
   type RunRef,
-  type SeriesPoint,
+  type SeriesQuery,
 } from "@exprun/core";
+import type { Stamped } from "./crdt.js";
+import { create } from "./creation.js";
 import { type Dict, dict } from "./dict.js";
 import {
   type ExperimentClaim,
+  type ExperimentData,
+  experimentClaimDelta,
+  experimentFieldsDelta,
   experimentIncarnation,
+  experimentTombstone,
   experimentView,
   latestView,
   liveRuns,
   type RunClaim,
+  runClaimDelta,
+  runDeletionDelta,
+  runFields,
   runIncarnation,
   runView,
+  topExperiment,
+  topRun,
 } from "./experiment-state.js";
-import type { RawPoint } from "./series.js";
-import { missingExperiment, type S3Store } from "./store.js";
-import { mapLimit } from "./transport.js";
+import { keyVersion } from "./keys.js";
+import type { ColumnChunk } from "./series.js";
+import { experimentNotFound, type S3Store } from "./store.js";
 
 type ExperimentMethods = Pick<
   Backend,
@@ -41,14 +51,9 @@ type RunMethods = Pick<
   | "latestTimeSeries"
 >;
 
-function stripIncarnation(record: RunRecord & { inc?: string }): RunRecord {
-  const { inc: _inc, ...rest } = record;
-  return rest;
-}
-
-function stamp<T>(v: string, source: Record<string, T> | undefined): Dict<{ v: string; x: T }> | undefined {
+function stamp<T>(v: string, source: Record<string, T> | undefined): Dict<Stamped<T>> | undefined {
   if (!source) return undefined;
-  const out = dict<{ v: string; x: T }>();
+  const out = dict<Stamped<T>>();
   for (const [key, x] of Object.entries(source)) out[key] = { v, x };
   return out;
 }
@@ -73,31 +78,50 @@ function pageAfter<T>(
   };
 }
 
+function warnCleanup(store: S3Store, what: string, error: unknown): void {
+  store.options.onWarning(
+    `[exprun] [s3] ${what} is deleted, but removing its objects failed; they are invisible to every reader and are removed by a later deletion or compaction: ${error instanceof Error ? error.message : String(error)}`,
+    error,
+  );
+}
+
 export function experimentMethods(store: S3Store): ExperimentMethods {
   const getExperiment = async (name: string) =>
     experimentView(name, (await store.readExperiment(name, "")).data);
   return {
     async createExperiment(experiment) {
-      const log = store.experimentLog(experiment.name);
-      store.dirty.add(experiment.name);
-      await store.transport.put(
-        store.keys.experimentMarker(experiment.name),
-        JSON.stringify({ name: experiment.name }),
-      );
-      const data = await store.claim(
+      const name = experiment.name;
+      const log = store.experimentLog(name);
+      const data = await create<ExperimentData, ExperimentClaim>(store, {
+        what: `Experiment "${name}"`,
         log,
-        `Experiment "${experiment.name}"`,
-        (d) => experimentView(experiment.name, d) !== undefined,
-        (v) => {
-          const claims = dict<ExperimentClaim>();
-          const record = newExperimentRecord(experiment, 0);
-          claims[v] = { description: record.description, backingTensorboard: record.backingTensorboard };
-          return { claims, touched: v };
+        run: "",
+        next: (d) => {
+          const top = topExperiment(d);
+          return top?.alive ? undefined : (top?.claim.g ?? 0) + 1;
         },
-        (d) => experimentIncarnation(d)?.[0],
-        { read: "" },
-      );
-      return experimentView(experiment.name, data) as ExperimentRecord;
+        claim: (g) => {
+          const record = newExperimentRecord(experiment, store.options.now());
+          return {
+            g,
+            description: record.description,
+            backingTensorboard: record.backingTensorboard,
+            createTime: record.createTime,
+          };
+        },
+        delta: experimentClaimDelta,
+        has: (d, v) => d.claims?.[v] !== undefined,
+        winner: (d) => experimentIncarnation(d)?.v,
+        key: (g) => store.keys.experimentClaim(name, g),
+        shape: "experiment",
+      });
+      store.dirty.add(name);
+      const live = experimentIncarnation(data);
+      // The folder marker, for servers that list a folder only when it holds an object directly.
+      // It is never deleted, so later creations of the name need not write it again.
+      if (live?.claim.g === 1)
+        await store.transport.put(store.keys.experimentMarker(name), JSON.stringify({ name }));
+      return experimentView(name, data) as ExperimentRecord;
     },
 
     getExperiment,
@@ -126,140 +150,233 @@ export function experimentMethods(store: S3Store): ExperimentMethods {
     },
 
     async updateExperiment(name, patch) {
-      await store.requireExperiment(name, "");
-      await store.appendExperiment(name, (v) => ({
-        description: patch.description === undefined ? undefined : { v, x: patch.description },
-        backingTensorboard:
-          patch.backingTensorboard === undefined ? undefined : { v, x: patch.backingTensorboard },
-        touched: v,
-      }));
-      const record = experimentView(name, store.experimentLog(name).current());
-      if (!record) throw missingExperiment(name);
+      await store.appendExperiment(
+        name,
+        (v, data) => {
+          const inc = experimentIncarnation(data)?.v as string;
+          return experimentFieldsDelta(inc, {
+            description: patch.description === undefined ? undefined : { v, x: patch.description },
+            backingTensorboard:
+              patch.backingTensorboard === undefined ? undefined : { v, x: patch.backingTensorboard },
+            updateTime: { v, x: store.options.now() },
+          });
+        },
+        {
+          barrier: (data) => (experimentIncarnation(data) ? "list" : "read"),
+          check: (data) => {
+            if (!experimentIncarnation(data)) throw experimentNotFound(name);
+          },
+        },
+      );
+      const record = store.experimentRecord(name);
+      if (!record) throw experimentNotFound(name);
       return record;
     },
 
     async deleteExperiment(name) {
-      await store.requireExperiment(name, "");
-      store.series.discard(name);
       const log = store.experimentLog(name);
-      const version = await store.appendExperiment(name, (v) => ({ deletedAt: v }));
-      store.dirty.delete(name);
+      let version = "";
+      // The tombstone is the deletion: it is kept, and only objects at or below its version (written
+      // before the deletion; everything after it orders above) are removed, never a tombstone.
+      await store.appendExperiment(
+        name,
+        (v, data) => {
+          const live = experimentIncarnation(data);
+          if (!live) throw experimentNotFound(name);
+          version = v;
+          return experimentTombstone(live.v, live.claim, v);
+        },
+        {
+          tombstone: true,
+          check: (data) => {
+            if (!experimentIncarnation(data)) throw experimentNotFound(name);
+          },
+        },
+      );
+      store.series.discard(name);
       store.forgetExperiment(name);
-      await store.deleteTree(store.keys.experiment(name), `${log.metaPrefix}d/${version}.json`);
+      try {
+        const { keys } = await store.transport.list(store.keys.experiment(name));
+        const meta = log.metaPrefix;
+        const series = store.keys.experimentSeries(name);
+        const dead = keys.filter((key) => {
+          if (key.startsWith(`${meta}d/`) || key.startsWith(`${meta}s/`) || key.startsWith(`${meta}x/`)) {
+            const v = keyVersion(key);
+            return v !== undefined && v <= version;
+          }
+          if (key.startsWith(series)) {
+            // series/<run>/<incarnation>/<chunk>: a run incarnation older than the deletion.
+            const inc = key.slice(series.length).split("/")[1];
+            return inc !== undefined && /^\d{13}-/.test(inc) && inc <= version;
+          }
+          return false;
+        });
+        await store.transport.deleteMany(dead);
+      } catch (error) {
+        warnCleanup(store, `Experiment "${name}"`, error);
+      }
     },
   };
 }
 
 export function runMethods(store: S3Store): RunMethods {
-  const readRun = async (ref: RunRef) => store.requireRun(ref);
+  const now = () => store.options.now();
+
+  /** Streams the current creation of the run, after this backend's buffered points of it are written. */
+  async function readSeries(ref: RunRef, query?: SeriesQuery): Promise<AsyncIterable<ColumnChunk>> {
+    store.checkRef(ref);
+    // With nothing of the run buffered here, its chunks are listed while the run is looked up (one
+    // round trip less); the listing of the run's folder holds every creation's, filtered below.
+    const listing = store.series.buffersRun(ref.experiment, ref.run)
+      ? undefined
+      : store.transport.list(store.keys.runSeries(ref.experiment, ref.run));
+    listing?.catch(() => undefined);
+    const { run } = await store.requireRun(ref);
+    if (!listing) await store.series.flushIncarnation(ref.experiment, ref.run, run.incarnation);
+    const prefix = store.keys.incarnationSeries(ref.experiment, ref.run, run.incarnation);
+    const mine = listing?.then(({ keys }) => ({ keys: keys.filter((key) => key.startsWith(prefix)) }));
+    return store.series.stream(ref.experiment, ref.run, run.incarnation, query, mine);
+  }
+
   return {
     async createRun(experiment, run) {
       store.checkRef({ experiment, run: run.name });
       const log = store.experimentLog(experiment);
-      store.dirty.add(experiment);
-      const data = await store.claim(
+      const data = await create<ExperimentData, RunClaim>(store, {
+        what: `Run "${run.name}" in experiment "${experiment}"`,
         log,
-        `Run "${run.name}" in experiment "${experiment}"`,
-        (d) => {
-          if (!experimentView(experiment, d)) throw missingExperiment(experiment);
-          return runIncarnation(d, run.name) !== undefined;
+        run: run.name,
+        next: (d) => {
+          if (!experimentIncarnation(d)) throw experimentNotFound(experiment);
+          const top = topRun(d, run.name);
+          return top?.alive ? undefined : (top?.claim.g ?? 0) + 1;
         },
-        (v) => {
-          const claims = dict<RunClaim>();
-          const record = newRunRecord(experiment, run, 0, "");
-          claims[v] = { state: record.state, runType: record.runType };
-          const runs = dict<{ claims: Dict<RunClaim>; touched: string }>();
-          runs[run.name] = { claims, touched: v };
-          return { runs };
+        claim: (g) => {
+          // Defaults (run type, times) from core; the incarnation is the claim's version, chosen later.
+          const record = newRunRecord(experiment, run, now(), "");
+          return {
+            g,
+            e: experimentIncarnation(log.current())?.v as string,
+            state: record.state,
+            runType: record.runType,
+            createTime: record.createTime,
+            updateTime: record.updateTime,
+          };
         },
-        (d) => runIncarnation(d, run.name)?.[0],
-        { read: run.name, tag: run.name },
-      );
+        delta: (v, claim) => runClaimDelta(run.name, v, claim),
+        has: (d, v) => d.runs?.[run.name]?.claims?.[v] !== undefined,
+        winner: (d) => runIncarnation(d, run.name)?.v,
+        key: (g) => {
+          const live = experimentIncarnation(log.current());
+          return store.keys.runClaim(experiment, live?.claim.g ?? 0, run.name, g);
+        },
+        shape: "run",
+      });
+      store.dirty.add(experiment);
       const record = runView(experiment, run.name, data);
-      if (!record) throw missingExperiment(experiment);
-      store.rememberRun({ experiment, run: run.name }, record.inc);
-      return stripIncarnation(record);
+      if (!record) throw experimentNotFound(experiment);
+      store.rememberRun({ experiment, run: run.name }, record.incarnation);
+      return record;
     },
 
     async getRun(ref) {
       store.checkRef(ref);
       const { data } = await store.readExperiment(ref.experiment, ref.run);
       const record = runView(ref.experiment, ref.run, data);
-      if (!record) {
-        store.forgetRun(ref);
+      const wanted = (ref as { incarnation?: string }).incarnation;
+      if (!record || (wanted !== undefined && record.incarnation !== wanted)) {
+        if (!record) store.forgetRun(ref);
         return undefined;
       }
-      store.rememberRun(ref, record.inc);
-      return stripIncarnation(record);
+      store.rememberRun(ref, record.incarnation);
+      return record;
     },
 
     async listRuns(experiment, page = {}) {
       if (page.withLatestTimeSeries) await store.series.flushAll(experiment);
-      const data = await store.requireExperiment(experiment);
+      const { data } = await store.requireExperiment(experiment);
       const runs = liveRuns(data);
       const slice = pageAfter(runs, (r) => r.inc, page.pageSize, page.pageToken);
       const items = slice.items.flatMap((r) => {
+        store.rememberRun({ experiment, run: r.name }, r.inc);
         const record = runView(experiment, r.name, data, page.withLatestTimeSeries === true);
-        return record ? [stripIncarnation(record)] : [];
+        return record ? [record] : [];
       });
       return { items, nextPageToken: slice.nextPageToken };
     },
 
-    // A run this backend has seen needs no read before the write: the delta is one PUT, and the
-    // record returned is this backend's last read of the run plus the update.
+    // One barrier read (a LIST, plus GETs of deltas other writers added to this run) and one PUT:
+    // the read orders the write after everything acknowledged before it and checks the run exists.
     async updateRun(ref, patch) {
-      await store.runIncarnation(ref);
-      await store.appendRun(ref, (v) => ({
+      const inc = await store.writeRun(ref, (v) => ({
         params: stamp(v, patch.params),
         metrics: stamp(v, patch.metrics),
+        tags: stamp(v, patch.tags),
         state: patch.state === undefined ? undefined : { v, x: patch.state },
+        description: patch.description === undefined ? undefined : { v, x: patch.description },
+        updateTime: { v, x: patch.updateTime ?? now() },
       }));
-      const record =
-        runView(ref.experiment, ref.run, store.experimentLog(ref.experiment).current()) ??
-        (await readRun(ref)).run;
-      return stripIncarnation(record);
+      const record = runView(ref.experiment, ref.run, store.experimentLog(ref.experiment).current());
+      if (!record || record.incarnation !== inc) return (await store.requireRun(ref)).run;
+      return record;
     },
 
     async deleteRun(ref) {
-      await readRun(ref);
+      store.checkRef(ref);
+      let inc = "";
+      await store.appendExperiment(
+        ref.experiment,
+        (v, data) => {
+          const live = store.liveRun(ref, data, "write");
+          inc = live.v;
+          return runDeletionDelta(ref.run, live.v, live.claim, v);
+        },
+        {
+          tag: ref.run,
+          deletion: true,
+          check: (data) => {
+            store.liveRun(ref, data, "write");
+          },
+        },
+      );
       store.series.discard(ref.experiment, ref.run);
       store.forgetRun(ref);
-      await store.appendRun(ref, (v) => ({ deletedAt: v }));
-      await store.deleteTree(store.keys.runSeries(ref.experiment, ref.run));
+      // The chunks of every deleted creation of the run (this one, and any an earlier clean-up missed).
+      try {
+        const data = store.experimentLog(ref.experiment).current();
+        const deleted = data.runs?.[ref.run]?.deleted ?? {};
+        const root = store.keys.runSeries(ref.experiment, ref.run);
+        const { keys } = await store.transport.list(root);
+        const dead = keys.filter((key) => {
+          const folder = key.slice(root.length).split("/")[0] as string;
+          return folder === inc || deleted[folder] !== undefined;
+        });
+        await store.transport.deleteMany(dead);
+      } catch (error) {
+        warnCleanup(store, `Run "${ref.run}" in experiment "${ref.experiment}"`, error);
+      }
     },
 
     async assignRunTensorboard(ref, tensorboard) {
-      await readRun(ref);
       const name = `${tensorboard}/experiments/${ref.experiment}/runs/${ref.run}`;
-      await store.appendRun(ref, (v) => ({ tensorboardRun: { v, x: name } }));
+      await store.writeRun(ref, (v) => ({ tensorboardRun: { v, x: name }, updateTime: { v, x: now() } }));
       return name;
     },
 
     async appendTimeSeries(ref, writes) {
       const inc = await store.runIncarnation(ref);
-      const points: RawPoint[] = [];
-      for (const write of writes) {
-        for (const [metric, value] of Object.entries(write.values))
-          points.push([metric, write.step, write.wallTime, value]);
-      }
-      if (points.length > 0) await store.series.append(ref.experiment, ref.run, inc, points);
+      if (writes.length > 0) await store.series.append(ref.experiment, ref.run, inc, writes);
     },
 
-    // adapter: replaced by issue 11
-    async *readSeries(ref, query = {}) {
-      await store.series.flushRun(ref.experiment, ref.run);
-      const { run } = await readRun(ref);
-      const points = await store.series.read(ref.experiment, ref.run, run.inc);
-      const wanted = query.metrics ? new Set(query.metrics) : undefined;
-      yield* chunksFromPoints(wanted ? points.filter((p) => wanted.has(p.metric)) : points);
+    // A stream: the run is looked up (and a missing one rejected) on the first next().
+    async *readSeries(ref, query) {
+      yield* await readSeries(ref, query);
     },
 
     async latestTimeSeries(ref) {
-      await store.series.flushRun(ref.experiment, ref.run);
-      const { data, run } = await readRun(ref);
-      const runData = data.runs?.[ref.run];
-      const latest: Record<string, SeriesPoint> = runData ? latestView(runData, run.inc) : {};
-      return latest;
+      const { run } = await store.requireRun(ref);
+      await store.series.flushIncarnation(ref.experiment, ref.run, run.incarnation);
+      return latestView(runFields(store.experimentLog(ref.experiment).current(), ref.run, run.incarnation));
     },
   };
 }

@@ -1,85 +1,121 @@
-import { BackendError, type SeriesPoint } from "@exprun/core";
+import { isExprunError, type SeriesQuery } from "@exprun/core";
+import { encodeChunk, type Segment } from "./chunk-codec.js";
 import type { VersionClock } from "./clock.js";
-import { decode, encode } from "./codec.js";
 import type { LatestPoint } from "./experiment-state.js";
-import { parseChunkKey } from "./keys.js";
-import { type ResolvedOptions, S3_BACKEND_NAME } from "./options.js";
-import { mapLimit, type S3Transport } from "./transport.js";
+import { chunkKey } from "./keys.js";
+import type { ResolvedOptions } from "./options.js";
+import { SeriesReader } from "./series-read.js";
+import type { S3Transport } from "./transport.js";
 
-/** Points of one buffered write batch: `[metric, step, wallTime, value]`, in write order. */
-type RawPoint = [string, number, number, number];
-
-/** One flush: its version orders it against every other flush of the run. */
-interface Segment {
-  v: string;
-  p: RawPoint[];
+/** One chunk of one metric's points, as the stream yields them. */
+export interface ColumnChunk {
+  metric: string;
+  steps: Float64Array;
+  wallTimes: Float64Array;
+  values: Float64Array;
 }
 
-/** A chunk object: the run incarnation it belongs to and one or more segments. */
-interface Chunk {
-  inc: string;
-  segs: Segment[];
+/** What the series store needs from the experiment logs. */
+export interface SeriesHost {
+  /** Reads the run's log (the write barrier) and throws `NotFoundError` unless `inc` is its live creation. */
+  requireLive(experiment: string, run: string, inc: string): Promise<void>;
+  /** Folds a flushed segment's latest points into the run's summary (a delta, no barrier). */
+  recordLatest(
+    experiment: string,
+    run: string,
+    inc: string,
+    latest: Record<string, LatestPoint>,
+  ): Promise<void>;
+  /** The folder of one incarnation's chunks. */
+  prefix(experiment: string, run: string, inc: string): string;
 }
 
-interface Buffer {
+class MetricBuffer {
+  steps: number[] = [];
+  wallTimes: number[] = [];
+  values: number[] = [];
+}
+
+interface RunBuffer {
   experiment: string;
   run: string;
   inc: string;
-  points: RawPoint[];
-  /** Flushes of this run run one after another. */
+  /** Metrics in the order they were first written since the last flush. */
+  metrics: Map<string, MetricBuffer>;
+  points: number;
+  /** Latest points of chunks already stored whose summary PUT failed: the next flush writes them. */
+  unsummarised: Record<string, LatestPoint> | undefined;
+  /** Flushes of one buffer run one after another. */
   chain: Promise<void>;
 }
 
-/** Reports a flushed chunk's latest point per metric, to be folded into the experiment's summary. */
-export type LatestSink = (
-  experiment: string,
-  run: string,
-  latest: Record<string, LatestPoint>,
-) => Promise<void>;
-
-const MAX_READ_ATTEMPTS = 6;
-
 /**
- * Time series as chunk objects, `series/<run>/<version>.json`. Points are buffered per run and
- * written as one chunk at a size threshold, on a timer, on `flush()`/`close()`, and before any read
- * of the run. Each chunk is immutable; a run with many chunks is rewritten as one chunk holding the
- * same segments (versions kept, so write order survives), then the folded chunks are deleted.
+ * Time series as chunk objects under each run incarnation's folder. Points are buffered per run
+ * incarnation and written as one chunk at a size threshold, on a timer, on `flush()`/`close()`, and
+ * before any read of the run. Each flush first reads the run's log: that orders the chunk after
+ * every write acknowledged before it (same-step points follow causality, not clocks) and refuses a
+ * flush to a run someone deleted. Reads stream chunks in version order with a bounded prefetch.
  */
 export class SeriesStore {
-  private readonly buffers = new Map<string, Buffer>();
-  private readonly cache = new Map<string, Chunk | null>();
+  private readonly buffers = new Map<string, RunBuffer>();
+  private readonly reader: SeriesReader;
 
   constructor(
     private readonly transport: S3Transport,
     private readonly options: ResolvedOptions,
     private readonly clock: VersionClock,
-    private readonly seriesPrefix: (experiment: string, run: string) => string,
-    private readonly onLatest: LatestSink,
-  ) {}
-
-  private static id(experiment: string, run: string): string {
-    return `${experiment}/${run}`;
+    private readonly host: SeriesHost,
+  ) {
+    this.reader = new SeriesReader(transport, options, clock);
   }
 
-  /** Buffers points; writes a chunk when the run's buffer reaches `seriesChunkPoints`. */
-  async append(experiment: string, run: string, inc: string, points: RawPoint[]): Promise<void> {
-    const id = SeriesStore.id(experiment, run);
+  private static id(experiment: string, run: string, inc: string): string {
+    return `${experiment}/${run}/${inc}`;
+  }
+
+  /** Buffers points of one write; writes a chunk when the buffer reaches `seriesChunkPoints`. */
+  async append(
+    experiment: string,
+    run: string,
+    inc: string,
+    writes: readonly { step: number; wallTime: number; values: Record<string, number> }[],
+  ): Promise<void> {
+    const id = SeriesStore.id(experiment, run, inc);
     let buffer = this.buffers.get(id);
-    if (buffer === undefined || buffer.inc !== inc) {
-      if (buffer !== undefined) await this.flushRun(experiment, run);
-      buffer = { experiment, run, inc, points: [], chain: Promise.resolve() };
+    if (buffer === undefined) {
+      buffer = {
+        experiment,
+        run,
+        inc,
+        metrics: new Map(),
+        points: 0,
+        unsummarised: undefined,
+        chain: Promise.resolve(),
+      };
       this.buffers.set(id, buffer);
     }
-    for (const point of points) buffer.points.push(point);
-    if (buffer.points.length >= this.options.seriesChunkPoints) await this.flushRun(experiment, run);
+    for (const write of writes) {
+      for (const [metric, value] of Object.entries(write.values)) {
+        let column = buffer.metrics.get(metric);
+        if (column === undefined) {
+          column = new MetricBuffer();
+          buffer.metrics.set(metric, column);
+        }
+        column.steps.push(write.step);
+        column.wallTimes.push(write.wallTime);
+        column.values.push(value);
+        buffer.points++;
+      }
+    }
+    if (buffer.points >= this.options.seriesChunkPoints) await this.flushBuffer(buffer);
   }
 
   hasBuffered(): boolean {
-    for (const buffer of this.buffers.values()) if (buffer.points.length > 0) return true;
+    for (const buffer of this.buffers.values()) if (buffer.points > 0 || buffer.unsummarised) return true;
     return false;
   }
 
-  /** Drops the buffer of a deleted run (its points belong to a run that no longer exists). */
+  /** Drops buffers of a run or experiment this backend deleted (their points went with it). */
   discard(experiment: string, run?: string): void {
     for (const [id, buffer] of this.buffers) {
       if (buffer.experiment === experiment && (run === undefined || buffer.run === run))
@@ -87,119 +123,168 @@ export class SeriesStore {
     }
   }
 
+  /** Flushes every buffer (of one experiment); rejects with the first failure after trying all. */
   async flushAll(experiment?: string): Promise<void> {
     const targets = [...this.buffers.values()].filter(
       (b) => experiment === undefined || b.experiment === experiment,
     );
-    const results = await Promise.allSettled(targets.map((b) => this.flushRun(b.experiment, b.run)));
+    const results = await Promise.allSettled(targets.map((b) => this.flushBuffer(b)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed) throw failed.reason;
   }
 
-  /** Writes the run's buffered points as one chunk; on failure they stay buffered. */
-  flushRun(experiment: string, run: string): Promise<void> {
-    const buffer = this.buffers.get(SeriesStore.id(experiment, run));
-    if (buffer === undefined) return Promise.resolve();
+  /** Flushes this backend's buffer of one run creation; resolves whether it held points. */
+  async flushIncarnation(experiment: string, run: string, inc: string): Promise<boolean> {
+    const buffer = this.buffers.get(SeriesStore.id(experiment, run, inc));
+    if (buffer === undefined || (buffer.points === 0 && !buffer.unsummarised)) {
+      await buffer?.chain;
+      return false;
+    }
+    await this.flushBuffer(buffer);
+    return true;
+  }
+
+  /**
+   * Writes the buffer as one chunk plus a summary delta. On failure the points stay buffered, ahead
+   * of points appended meanwhile; when the run incarnation is gone they are dropped (they were
+   * deleted with their run) and the flush rejects with `NotFoundError`.
+   */
+  private flushBuffer(buffer: RunBuffer): Promise<void> {
     const next = buffer.chain.then(async () => {
-      if (buffer.points.length === 0) return;
-      const points = buffer.points;
-      buffer.points = [];
+      if (buffer.points === 0 && !buffer.unsummarised) return;
+      const taken = buffer.metrics;
+      const takenPoints = buffer.points;
+      buffer.metrics = new Map();
+      buffer.points = 0;
       try {
-        const v = this.clock.next();
-        const chunk: Chunk = { inc: buffer.inc, segs: [{ v, p: points }] };
-        await Promise.all([
-          this.transport.put(`${this.seriesPrefix(experiment, run)}${v}.json`, encode(chunk)),
-          this.onLatest(experiment, run, latestOf(v, buffer.inc, points)),
-        ]);
+        await this.host.requireLive(buffer.experiment, buffer.run, buffer.inc);
       } catch (error) {
-        buffer.points = points.concat(buffer.points);
+        if (isExprunError(error, "NOT_FOUND")) {
+          // Everything buffered for this incarnation went with its run.
+          buffer.metrics = new Map();
+          buffer.points = 0;
+          buffer.unsummarised = undefined;
+          this.buffers.delete(SeriesStore.id(buffer.experiment, buffer.run, buffer.inc));
+          throw error;
+        }
+        this.restore(buffer, taken, takenPoints);
         throw error;
       }
+      let latest = buffer.unsummarised ?? {};
+      let chunk: Promise<unknown> = Promise.resolve();
+      if (takenPoints > 0) {
+        const v = this.clock.next();
+        const segment: Segment = { v, metrics: [] };
+        for (const [name, column] of taken) {
+          segment.metrics.push({
+            name,
+            steps: Float64Array.from(column.steps),
+            wallTimes: Float64Array.from(column.wallTimes),
+            values: Float64Array.from(column.values),
+          });
+        }
+        latest = mergeLatest(latest, latestOf(segment));
+        const prefix = this.host.prefix(buffer.experiment, buffer.run, buffer.inc);
+        chunk = this.transport.put(chunkKey(prefix, v), encodeChunk({ inc: buffer.inc, segs: [segment] }), {
+          contentType: "application/octet-stream",
+        });
+      }
+      // The chunk and its summary are written at once. A chunk that failed is written again by the
+      // next flush (its points are put back); a chunk that was stored never is (that would deliver
+      // its points twice), only its summary, if that is what failed.
+      const [stored, summarised] = await Promise.allSettled([
+        chunk,
+        this.host.recordLatest(buffer.experiment, buffer.run, buffer.inc, latest),
+      ]);
+      if (stored.status === "rejected") {
+        this.restore(buffer, taken, takenPoints);
+        buffer.unsummarised = summarised.status === "fulfilled" ? undefined : buffer.unsummarised;
+        throw stored.reason;
+      }
+      if (summarised.status === "rejected") {
+        buffer.unsummarised = latest;
+        throw summarised.reason;
+      }
+      buffer.unsummarised = undefined;
     });
     buffer.chain = next.catch(() => undefined);
     return next;
   }
 
-  /** Every point of the run incarnation `inc`, in write order (after flushing this backend's buffer). */
-  async read(experiment: string, run: string, inc: string): Promise<SeriesPoint[]> {
-    await this.flushRun(experiment, run);
-    const prefix = this.seriesPrefix(experiment, run);
-    for (let attempt = 0; attempt < MAX_READ_ATTEMPTS; attempt++) {
-      const { keys } = await this.transport.list(prefix);
-      const chunkKeys = keys.filter((key) => {
-        const v = parseChunkKey(prefix, key);
-        if (v !== undefined) this.clock.observe(v);
-        return v !== undefined;
-      });
-      const listed = new Set(chunkKeys);
-      for (const key of this.cache.keys())
-        if (key.startsWith(prefix) && !listed.has(key)) this.cache.delete(key);
-      const chunks = await mapLimit(chunkKeys, this.options.concurrency, (key) => this.load(key));
-      if (chunks.some((chunk) => chunk === undefined)) continue;
-      const segments = new Map<string, Segment>();
-      const foldable: string[] = [];
-      chunkKeys.forEach((key, index) => {
-        const chunk = chunks[index];
-        foldable.push(key);
-        if (!chunk || chunk.inc !== inc) return;
-        for (const segment of chunk.segs) segments.set(segment.v, segment);
-      });
-      const ordered = [...segments.values()].sort((a, b) => (a.v < b.v ? -1 : a.v > b.v ? 1 : 0));
-      if (chunkKeys.length >= this.options.seriesCompactThreshold) {
-        await this.compact(prefix, inc, ordered, foldable).catch(() => undefined);
+  /** Puts taken points back in front of those appended since. */
+  private restore(buffer: RunBuffer, taken: Map<string, MetricBuffer>, takenPoints: number): void {
+    const merged = new Map(taken);
+    for (const [name, column] of buffer.metrics) {
+      const before = merged.get(name);
+      if (before === undefined) merged.set(name, column);
+      else {
+        // A loop, not push(...column): a buffer kept through a long outage can outgrow the stack.
+        for (let i = 0; i < column.steps.length; i++) {
+          before.steps.push(column.steps[i] as number);
+          before.wallTimes.push(column.wallTimes[i] as number);
+          before.values.push(column.values[i] as number);
+        }
       }
-      const out: SeriesPoint[] = [];
-      for (const segment of ordered) {
-        for (const [metric, step, wallTime, value] of segment.p) out.push({ metric, step, wallTime, value });
-      }
-      return out;
     }
-    throw new BackendError(
-      `The time series at ${prefix} kept changing while it was read (chunks vanished ${MAX_READ_ATTEMPTS} times). Retry the call.`,
-      { backend: S3_BACKEND_NAME },
-    );
+    buffer.metrics = merged;
+    buffer.points += takenPoints;
   }
 
-  private async load(key: string): Promise<Chunk | null | undefined> {
-    const cached = this.cache.get(key);
-    if (cached !== undefined) return cached;
-    const body = await this.transport.get(key);
-    if (body === undefined) return undefined;
-    let chunk: Chunk | null;
-    try {
-      chunk = decode<Chunk>(body);
-      if (typeof chunk?.inc !== "string" || !Array.isArray(chunk.segs))
-        throw new Error("not a time-series chunk");
-    } catch (error) {
-      this.options.onCorruptObject(key, error);
-      chunk = null;
-    }
-    this.cache.set(key, chunk);
-    return chunk;
+  /** Streams the chunks of one run creation; see `SeriesReader`. */
+  stream(
+    experiment: string,
+    run: string,
+    inc: string,
+    query: SeriesQuery = {},
+    listing?: Promise<{ keys: string[] }>,
+  ): AsyncGenerator<ColumnChunk> {
+    return this.reader.stream(this.host.prefix(experiment, run, inc), inc, query, listing);
   }
 
-  private async compact(prefix: string, inc: string, segments: Segment[], folded: string[]): Promise<void> {
-    const readable = folded.filter((key) => this.cache.get(key) !== null);
-    const v = this.clock.next();
-    const key = `${prefix}${v}.json`;
-    const chunk: Chunk = { inc, segs: segments };
-    await this.transport.put(key, encode(chunk));
-    this.cache.set(key, chunk);
-    await this.transport.deleteMany(readable);
-    for (const done of readable) this.cache.delete(done);
+  /** Whether this backend holds unwritten points of any creation of the run. */
+  buffersRun(experiment: string, run: string): boolean {
+    for (const buffer of this.buffers.values()) {
+      if (
+        buffer.experiment === experiment &&
+        buffer.run === run &&
+        (buffer.points > 0 || buffer.unsummarised)
+      )
+        return true;
+    }
+    return false;
   }
+}
+
+/** Per metric, the later of two latest points (larger step, then later write). */
+function mergeLatest(
+  a: Record<string, LatestPoint>,
+  b: Record<string, LatestPoint>,
+): Record<string, LatestPoint> {
+  const out: Record<string, LatestPoint> = Object.create(null);
+  for (const [metric, point] of Object.entries(a)) out[metric] = point;
+  for (const [metric, point] of Object.entries(b)) {
+    const current = out[metric];
+    if (!current || point.step > current.step || (point.step === current.step && point.o > current.o))
+      out[metric] = point;
+  }
+  return out;
 }
 
 /** The latest point per metric of one flushed segment: largest step, then last written. */
-function latestOf(v: string, inc: string, points: RawPoint[]): Record<string, LatestPoint> {
+function latestOf(segment: Segment): Record<string, LatestPoint> {
   const latest: Record<string, LatestPoint> = Object.create(null);
-  points.forEach(([metric, step, wallTime, value], index) => {
-    const current = latest[metric];
-    if (current === undefined || step >= current.step) {
-      latest[metric] = { step, wallTime, value, o: `${v}:${String(index).padStart(8, "0")}`, inc };
+  for (const metric of segment.metrics) {
+    let best = -1;
+    for (let i = 0; i < metric.steps.length; i++) {
+      if (best === -1 || (metric.steps[i] as number) >= (metric.steps[best] as number)) best = i;
     }
-  });
+    if (best === -1) continue;
+    latest[metric.name] = {
+      step: metric.steps[best] as number,
+      wallTime: metric.wallTimes[best] as number,
+      value: metric.values[best] as number,
+      o: `${segment.v}:${String(best).padStart(8, "0")}`,
+    };
+  }
   return latest;
 }
-
-export type { RawPoint };

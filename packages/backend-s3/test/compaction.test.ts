@@ -1,7 +1,8 @@
+import { NotFoundError } from "@exprun/core";
 import { describe, expect, it } from "vitest";
 import { uniquePrefix, useTestServer } from "./server.js";
 
-const s3 = useTestServer({ compactThreshold: 2 });
+const s3 = useTestServer("s3rver", { compactThreshold: 2 });
 const backend = s3.backend;
 
 describe("compaction", () => {
@@ -29,7 +30,7 @@ describe("compaction", () => {
     for (const b of [...writers, reader]) await b.close();
   });
 
-  it("a late write to a deleted run does not bring it back", async () => {
+  it("a late write to a deleted run rejects and does not bring it back", async () => {
     const prefix = uniquePrefix("late");
     const a = backend(prefix);
     const b = backend(prefix);
@@ -38,7 +39,9 @@ describe("compaction", () => {
     await b.getRun({ experiment: "e", run: "r" });
     await a.deleteRun({ experiment: "e", run: "r" }, { deleteBackingTensorboardRun: false });
     // b still believes the run exists and writes to it.
-    await b.updateRun({ experiment: "e", run: "r" }, { params: { late: true } });
+    await expect(
+      b.updateRun({ experiment: "e", run: "r" }, { params: { late: true } }),
+    ).rejects.toBeInstanceOf(NotFoundError);
     const reader = backend(prefix);
     expect(await reader.getRun({ experiment: "e", run: "r" })).toBeUndefined();
     expect((await reader.listRuns("e")).items).toEqual([]);

@@ -84,14 +84,14 @@ describe("request costs", () => {
     await b.close();
   });
 
-  it("updating a run this backend has seen is one PUT", async () => {
+  it("updating a run this backend has seen is one LIST (the causality barrier) and one PUT", async () => {
     const b = backend(uniquePrefix("eff"));
     await b.createExperiment({ name: "e" });
     await b.createRun("e", { name: "r", state: "RUNNING" });
     s3.server.resetCounts();
     const record = await b.updateRun({ experiment: "e", run: "r" }, { params: { a: 1 }, state: "COMPLETE" });
     expect(record).toMatchObject({ params: { a: 1 }, state: "COMPLETE" });
-    expect(s3.server.requests.byMethod).toEqual({ PUT: 1 });
+    expect(s3.server.requests.byMethod).toEqual({ GET: 1, PUT: 1 });
     await b.close();
   });
 });

@@ -54,34 +54,6 @@ describe("errors", () => {
     expect(error.message).toContain("Create the bucket first");
   });
 
-  it("a corrupt object is reported with its key and the rest of the store stays readable", async () => {
-    const prefix = uniquePrefix("corrupt");
-    const reported: string[] = [];
-    const b = createS3Backend({
-      bucket: BUCKET,
-      prefix,
-      client: server.client(),
-      claimSettleMs: 5,
-      onCorruptObject: (key) => reported.push(key),
-    });
-    await b.createExperiment({ name: "e" });
-    await b.createRun("e", { name: "r", state: "RUNNING" });
-    await b.updateRun({ experiment: "e", run: "r" }, { params: { a: 1 } });
-    const { PutObjectCommand } = await import("@aws-sdk/client-s3");
-    const bad = `${prefix}/experiments/e/meta/d/0000000000001-deadbeef-00000001.json`;
-    await server.client().send(new PutObjectCommand({ Bucket: BUCKET, Key: bad, Body: "{not json" }));
-    const fresh = createS3Backend({
-      bucket: BUCKET,
-      prefix,
-      client: server.client(),
-      onCorruptObject: (key) => reported.push(key),
-    });
-    expect((await fresh.getRun({ experiment: "e", run: "r" }))?.params).toEqual({ a: 1 });
-    expect(reported).toEqual([bad]);
-    await b.close();
-    await fresh.close();
-  });
-
   it("a closed backend refuses calls", async () => {
     const b = createS3Backend({ bucket: BUCKET, prefix: uniquePrefix(), client: server.client() });
     await b.close();

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { S3Backend } from "../src/index.js";
 import { uniquePrefix, useTestServer } from "./server.js";
 
-const s3 = useTestServer({
+const s3 = useTestServer("s3rver", {
   claimSettleMs: 20,
   flushIntervalMs: 0,
   compactThreshold: 8,

@@ -1,34 +1,92 @@
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { unlink } from "node:fs/promises";
+import http from "node:http";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import S3rver from "s3rver";
 import { afterAll, beforeAll } from "vitest";
 import { createS3Backend, type S3Backend, type S3BackendOptions } from "../src/index.js";
 
 export const BUCKET = "exprun-test";
 
-/** Faults the test server injects: `rate` of requests answer SlowDown/503/500 instead of their result. */
+/**
+ * The two S3 implementations the suite runs against: s3rver (Node, in process; ignores conditional
+ * writes) and moto (Python, AWS-strict; honours If-None-Match/If-Match, not atomically). moto is in
+ * the machine image's default python3; where `import moto` fails, its tests are skipped, loudly.
+ */
+export type ServerKind = "s3rver" | "moto";
+
+function probeMoto(): { available: boolean; reason: string } {
+  const result = spawnSync("python3", ["-c", "import moto, sys; sys.stdout.write(moto.__version__)"], {
+    encoding: "utf8",
+    timeout: 30_000,
+  });
+  if (result.status === 0) return { available: true, reason: `moto ${result.stdout}` };
+  const why = result.error ? result.error.message : (result.stderr || "").trim().split("\n").pop();
+  return { available: false, reason: `python3 -c "import moto" failed: ${why}` };
+}
+
+export const moto = probeMoto();
+if (!moto.available) {
+  console.warn(
+    `[backend-s3 tests] SKIPPING every moto run of this file: ${moto.reason}. Install moto (pip install "moto[server]==5.2.1") to run them.`,
+  );
+}
+/** The servers this machine can run: both, or s3rver alone (with the warning above). */
+export const SERVERS: ServerKind[] = moto.available ? ["s3rver", "moto"] : ["s3rver"];
+
+/** Faults the proxy injects: `rate` of requests answer SlowDown/503/500 instead of their result. */
 export interface Faults {
   rate: number;
   injected: number;
 }
 
-/** A real S3 server (s3rver) on 127.0.0.1, a random port and a temp directory, counting requests. */
+/** One request as the proxy saw it. */
+export interface Exchange {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** An answer the proxy gives instead of forwarding. */
+export interface Refusal {
+  status: number;
+  code: string;
+  message: string;
+}
+
+/**
+ * A real S3 server behind a small HTTP proxy on 127.0.0.1 that counts requests, injects faults,
+ * delays or refuses chosen requests, and tracks how many GETs are in flight.
+ */
 export interface TestServer {
+  kind: ServerKind;
+  /** The proxy: what backends talk to. */
   endpoint: string;
+  honoursConditionalWrites: boolean;
   requests: { total: number; byMethod: Record<string, number> };
+  /** Every exchange since `resetCounts`, when `recording` is on. */
+  recorded: Exchange[];
+  recording: boolean;
   faults: Faults;
+  /** Answers a request itself instead of forwarding it (the request never reaches the server). */
+  refuse: ((exchange: Exchange) => Refusal | undefined) | undefined;
+  /** Holds a request this many ms before forwarding it. */
+  delay: ((exchange: Exchange) => number) | undefined;
+  gets: { inflight: number; max: number };
   client(): S3Client;
   resetCounts(): void;
-  /** Every key in the bucket. */
+  /** Every key in the bucket (read past the proxy, so not counted). */
   keys(prefix?: string): Promise<string[]>;
   close(): Promise<void>;
 }
 
 function errorXml(code: string, message: string): string {
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message><RequestId>fault</RequestId></Error>`;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message><RequestId>proxy</RequestId></Error>`;
 }
 
 /**
@@ -53,7 +111,18 @@ function keepDirectories(server: S3rver): void {
   };
 }
 
-export async function startServer(): Promise<TestServer> {
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+async function startS3rver(): Promise<{ endpoint: string; close(): Promise<void> }> {
   const directory = mkdtempSync(path.join(os.tmpdir(), "exprun-s3rver-"));
   const server = new S3rver({
     address: "127.0.0.1",
@@ -63,75 +132,216 @@ export async function startServer(): Promise<TestServer> {
     configureBuckets: [{ name: BUCKET }],
   });
   keepDirectories(server);
-  const requests = { total: 0, byMethod: {} as Record<string, number> };
-  const faults: Faults = { rate: 0, injected: 0 };
-  // Koa composes middleware when the server starts: these run before s3rver's router.
-  server.middleware.unshift(async (ctx, next) => {
-    requests.total++;
-    requests.byMethod[ctx.method] = (requests.byMethod[ctx.method] ?? 0) + 1;
-    if (faults.rate > 0 && Math.random() < faults.rate) {
-      faults.injected++;
-      const roll = Math.random();
-      if (roll < 0.25 && ctx.method !== "GET") {
-        // The write happens, but the client is told it failed: a retry must be harmless.
-        await next();
-      }
-      const [status, code] =
-        roll < 0.5 ? [500, "InternalError"] : roll < 0.75 ? [503, "SlowDown"] : [503, "ServiceUnavailable"];
-      ctx.status = status;
-      ctx.type = "application/xml";
-      ctx.body = errorXml(code, "Injected by the test server.");
-      return;
-    }
-    await next();
-  });
   const { port } = await server.run();
-  const endpoint = `http://127.0.0.1:${port}`;
-  const clients: S3Client[] = [];
-  const client = () => {
-    const made = new S3Client({
-      endpoint,
-      region: "us-east-1",
-      forcePathStyle: true,
-      credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
-    });
-    clients.push(made);
-    return made;
-  };
-  const admin = client();
   return {
-    endpoint,
-    requests,
-    faults,
-    client,
-    resetCounts() {
-      requests.total = 0;
-      requests.byMethod = {};
-    },
-    async keys(prefix = "") {
-      const rate = faults.rate;
-      faults.rate = 0;
-      const keys: string[] = [];
-      let token: string | undefined;
-      try {
-        do {
-          const page = await admin.send(
-            new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix, ContinuationToken: token }),
-          );
-          for (const item of page.Contents ?? []) if (item.Key) keys.push(item.Key);
-          token = page.IsTruncated ? page.NextContinuationToken : undefined;
-        } while (token);
-      } finally {
-        faults.rate = rate;
-      }
-      return keys;
-    },
+    endpoint: `http://127.0.0.1:${port}`,
     async close() {
-      for (const made of clients) made.destroy();
       await server.close();
       rmSync(directory, { recursive: true, force: true });
     },
   };
+}
+
+async function startMoto(
+  env: Record<string, string> = {},
+): Promise<{ endpoint: string; close(): Promise<void> }> {
+  const port = await freePort();
+  const child: ChildProcess = spawn("python3", ["-m", "moto.server", "-H", "127.0.0.1", "-p", String(port)], {
+    stdio: ["ignore", "ignore", "pipe"],
+    env: { ...process.env, ...env },
+  });
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  const kill = () => child.kill("SIGKILL");
+  process.once("exit", kill);
+  const endpoint = `http://127.0.0.1:${port}`;
+  for (let tries = 0; ; tries++) {
+    if (child.exitCode !== null) throw new Error(`moto exited (${child.exitCode}): ${stderr}`);
+    const up = await new Promise<boolean>((resolve) => {
+      const request = http.get(`${endpoint}/moto-api/`, (response) => {
+        response.resume();
+        resolve(true);
+      });
+      request.on("error", () => resolve(false));
+    });
+    if (up) break;
+    if (tries > 300) throw new Error(`moto did not start within 30 s: ${stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    endpoint,
+    async close() {
+      process.removeListener("exit", kill);
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 2000))]);
+      if (child.exitCode === null) kill();
+    },
+  };
+}
+
+function makeClient(endpoint: string): S3Client {
+  return new S3Client({
+    endpoint,
+    region: "us-east-1",
+    forcePathStyle: true,
+    credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
+    // The backend's own retry layer is the one under test (it steps aside for a retrying client).
+    maxAttempts: 1,
+  });
+}
+
+export async function startServer(
+  kind: ServerKind = "s3rver",
+  env: Record<string, string> = {},
+): Promise<TestServer> {
+  const upstream = kind === "moto" ? await startMoto(env) : await startS3rver();
+  const target = new URL(upstream.endpoint);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  const requests = { total: 0, byMethod: {} as Record<string, number> };
+  const faults: Faults = { rate: 0, injected: 0 };
+  const gets = { inflight: 0, max: 0 };
+  const state: Pick<TestServer, "refuse" | "delay" | "recorded" | "recording"> = {
+    refuse: undefined,
+    delay: undefined,
+    recorded: [],
+    recording: false,
+  };
+  const reply = (res: http.ServerResponse, status: number, code: string, message: string) => {
+    res.writeHead(status, { "content-type": "application/xml" });
+    res.end(errorXml(code, message));
+  };
+  const proxy = http.createServer((req, res) => {
+    const parts: Buffer[] = [];
+    req.on("data", (part: Buffer) => parts.push(part));
+    req.on("end", async () => {
+      const exchange: Exchange = {
+        method: req.method ?? "GET",
+        url: req.url ?? "/",
+        headers: req.headers,
+        body: Buffer.concat(parts),
+      };
+      requests.total++;
+      requests.byMethod[exchange.method] = (requests.byMethod[exchange.method] ?? 0) + 1;
+      if (state.recording) state.recorded.push(exchange);
+      const refusal = state.refuse?.(exchange);
+      if (refusal) return reply(res, refusal.status, refusal.code, refusal.message);
+      const wait = state.delay?.(exchange) ?? 0;
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      let fault: [number, string] | undefined;
+      let forwardFirst = true;
+      if (faults.rate > 0 && Math.random() < faults.rate) {
+        faults.injected++;
+        const roll = Math.random();
+        // With a quarter of the faults the write happens but the client is told it failed: a retry must be harmless.
+        forwardFirst = roll < 0.25 && exchange.method !== "GET";
+        fault =
+          roll < 0.5 ? [500, "InternalError"] : roll < 0.75 ? [503, "SlowDown"] : [503, "ServiceUnavailable"];
+        if (!forwardFirst) return reply(res, fault[0], fault[1], "Injected by the test proxy.");
+      }
+      const isGet = exchange.method === "GET";
+      if (isGet) gets.max = Math.max(gets.max, ++gets.inflight);
+      const upstreamRequest = http.request(
+        {
+          host: target.hostname,
+          port: target.port,
+          method: exchange.method,
+          path: exchange.url,
+          headers: req.headers,
+          agent,
+        },
+        (response) => {
+          const done = () => {
+            if (isGet) gets.inflight--;
+          };
+          if (fault) {
+            response.resume();
+            response.on("end", done);
+            return reply(res, fault[0], fault[1], "Injected by the test proxy.");
+          }
+          res.writeHead(response.statusCode ?? 500, response.headers);
+          response.pipe(res);
+          response.on("end", done);
+          response.on("error", done);
+        },
+      );
+      upstreamRequest.on("error", (error) => {
+        if (isGet) gets.inflight--;
+        reply(res, 502, "BadGateway", String(error));
+      });
+      upstreamRequest.end(exchange.body);
+    });
+  });
+  proxy.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  const endpoint = `http://127.0.0.1:${(proxy.address() as net.AddressInfo).port}`;
+  const admin = makeClient(upstream.endpoint);
+  if (kind === "moto") await admin.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  const clients: S3Client[] = [admin];
+  const server: TestServer = {
+    kind,
+    endpoint,
+    honoursConditionalWrites: kind === "moto",
+    requests,
+    get recorded() {
+      return state.recorded;
+    },
+    get recording() {
+      return state.recording;
+    },
+    set recording(on: boolean) {
+      state.recording = on;
+    },
+    faults,
+    get refuse() {
+      return state.refuse;
+    },
+    set refuse(fn) {
+      state.refuse = fn;
+    },
+    get delay() {
+      return state.delay;
+    },
+    set delay(fn) {
+      state.delay = fn;
+    },
+    gets,
+    client() {
+      const made = makeClient(endpoint);
+      clients.push(made);
+      return made;
+    },
+    resetCounts() {
+      requests.total = 0;
+      requests.byMethod = {};
+      state.recorded = [];
+      gets.max = gets.inflight;
+    },
+    async keys(prefix = "") {
+      const keys: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = await admin.send(
+          new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix, ContinuationToken: token }),
+        );
+        for (const item of page.Contents ?? []) if (item.Key) keys.push(item.Key);
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+      return keys;
+    },
+    async close() {
+      for (const made of clients) made.destroy();
+      await new Promise<void>((resolve) => {
+        proxy.close(() => resolve());
+        proxy.closeAllConnections();
+      });
+      agent.destroy();
+      await upstream.close();
+    },
+  };
+  return server;
 }
 
 let counter = 0;
@@ -142,14 +352,15 @@ export function uniquePrefix(label = "t"): string {
 }
 
 /**
- * One server for the calling test file (started in `beforeAll`, closed in `afterAll`), and a factory of
- * backends on it with test timings (5 ms claim window, no flush timer) plus `defaults`.
+ * One server of `kind` for the calling test file or describe block (started in `beforeAll`, closed
+ * in `afterAll`), and a factory of backends on it with test timings (5 ms claim window, no flush
+ * timer) plus `defaults`.
  */
-export function useTestServer(defaults: Partial<S3BackendOptions> = {}) {
+export function useTestServer(kind: ServerKind = "s3rver", defaults: Partial<S3BackendOptions> = {}) {
   let server: TestServer | undefined;
   beforeAll(async () => {
-    server = await startServer();
-  });
+    server = await startServer(kind);
+  }, 60_000);
   afterAll(async () => {
     await server?.close();
   });
@@ -158,6 +369,7 @@ export function useTestServer(defaults: Partial<S3BackendOptions> = {}) {
     return server;
   };
   return {
+    kind,
     get server(): TestServer {
       return running();
     },

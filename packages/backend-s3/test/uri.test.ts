@@ -1,5 +1,6 @@
 import { openBackend } from "@exprun/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { S3Backend } from "../src/index.js";
 import { BUCKET, startServer, type TestServer, uniquePrefix } from "./server.js";
 
 let server: TestServer;
@@ -32,5 +33,21 @@ describe("s3:// URIs", () => {
     await backend.close?.();
     const keys = await server.keys(`${prefix}/store/experiments/from-uri/`);
     expect(keys.length).toBeGreaterThan(0);
+  });
+  it("URI options set the endpoint, path-style addressing and the creation mode", async () => {
+    const prefix = uniquePrefix("uri-options");
+    const saved = process.env.AWS_ENDPOINT_URL_S3;
+    delete process.env.AWS_ENDPOINT_URL_S3;
+    try {
+      const backend = (await openBackend(
+        `s3://${BUCKET}/${prefix}?endpoint=${server.endpoint}&path-style=true&region=us-east-1&conditional-writes=false`,
+      )) as unknown as S3Backend;
+      expect(await backend.conditionalWrites()).toBe(false);
+      await backend.createExperiment({ name: "from-options" });
+      await backend.close();
+    } finally {
+      if (saved !== undefined) process.env.AWS_ENDPOINT_URL_S3 = saved;
+    }
+    expect((await server.keys(`${prefix}/experiments/from-options/`)).length).toBeGreaterThan(0);
   });
 });
