@@ -58,8 +58,9 @@ export async function create<D, C>(store: S3Store, creation: Creation<D, C>): Pr
     if (conditional) {
       const key = creation.key(g);
       const outcome = await store.transport.put(key, encode({ v: version, claim }), { ifAbsent: true });
-      if (outcome === "exists") {
-        await adopt(store, creation, key, tag);
+      // 412 is also what a retry meets when the first attempt was stored but its answer was lost
+      // (a 500 or a dropped connection after the write): the object then holds this creator's version.
+      if (outcome === "exists" && (await adopt(store, creation, key, tag, version)) !== version) {
         continue; // the next read shows the winner (AlreadyExists) or, if it was deleted since, the next generation
       }
       await creation.log.append(() => creation.delta(version, claim), { tag, barrier: false });
@@ -77,15 +78,19 @@ export async function create<D, C>(store: S3Store, creation: Creation<D, C>): Pr
   );
 }
 
-/** Puts the winner's claim into the log if it is not there yet (same version, same content: idempotent). */
+/**
+ * Puts the winner's claim into the log if it is not there yet (same version, same content:
+ * idempotent), and returns the winner's version (undefined when the creation object is gone).
+ */
 async function adopt<D, C>(
   store: S3Store,
   creation: Creation<D, C>,
   key: string,
   tag: string | undefined,
-): Promise<void> {
+  mine: string,
+): Promise<string | undefined> {
   const body = await store.transport.get(key);
-  if (body === undefined) return;
+  if (body === undefined) return undefined;
   let parsed: { v: string; claim: C };
   try {
     const value = decode<unknown>(body);
@@ -98,10 +103,12 @@ async function adopt<D, C>(
       { backend, cause: error },
     );
   }
+  if (parsed.v === mine) return parsed.v;
   const { data } = await creation.log.read(creation.run);
-  if (creation.has(data, parsed.v)) return;
+  if (creation.has(data, parsed.v)) return parsed.v;
   store.clock.observe(parsed.v);
   await creation.log.append(() => creation.delta(parsed.v, parsed.claim), { tag, barrier: false });
+  return parsed.v;
 }
 
 export function alreadyExists(what: string): AlreadyExistsError {

@@ -75,6 +75,11 @@ export interface TestServer {
   faults: Faults;
   /** Answers a request itself instead of forwarding it (the request never reaches the server). */
   refuse: ((exchange: Exchange) => Refusal | undefined) | undefined;
+  /**
+   * Forwards a request, then answers this instead of the server's reply: the write happened, the
+   * client is told it failed (a lost response), so its retry meets its own write.
+   */
+  failAfter: ((exchange: Exchange) => Refusal | undefined) | undefined;
   /** Holds a request this many ms before forwarding it. */
   delay: ((exchange: Exchange) => number) | undefined;
   gets: { inflight: number; max: number };
@@ -203,8 +208,9 @@ export async function startServer(
   const requests = { total: 0, byMethod: {} as Record<string, number> };
   const faults: Faults = { rate: 0, injected: 0 };
   const gets = { inflight: 0, max: 0 };
-  const state: Pick<TestServer, "refuse" | "delay" | "recorded" | "recording"> = {
+  const state: Pick<TestServer, "refuse" | "failAfter" | "delay" | "recorded" | "recording"> = {
     refuse: undefined,
+    failAfter: undefined,
     delay: undefined,
     recorded: [],
     recording: false,
@@ -231,8 +237,10 @@ export async function startServer(
       const wait = state.delay?.(exchange) ?? 0;
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       let fault: [number, string] | undefined;
+      const after = state.failAfter?.(exchange);
+      if (after) fault = [after.status, after.code];
       let forwardFirst = true;
-      if (faults.rate > 0 && Math.random() < faults.rate) {
+      if (!fault && faults.rate > 0 && Math.random() < faults.rate) {
         faults.injected++;
         const roll = Math.random();
         // With a quarter of the faults the write happens but the client is told it failed: a retry must be harmless.
@@ -300,6 +308,12 @@ export async function startServer(
     },
     set refuse(fn) {
       state.refuse = fn;
+    },
+    get failAfter() {
+      return state.failAfter;
+    },
+    set failAfter(fn) {
+      state.failAfter = fn;
     },
     get delay() {
       return state.delay;
