@@ -30,6 +30,12 @@ export interface SeriesHost {
   prefix(experiment: string, run: string, inc: string): string;
 }
 
+interface PendingChunk {
+  key: string;
+  body: Uint8Array;
+  latest: Record<string, LatestPoint>;
+}
+
 class MetricBuffer {
   steps: number[] = [];
   wallTimes: number[] = [];
@@ -45,6 +51,11 @@ interface RunBuffer {
   points: number;
   /** Latest points of chunks already stored whose summary PUT failed: the next flush writes them. */
   unsummarised: Record<string, LatestPoint> | undefined;
+  /**
+   * Chunks whose PUT failed, kept as the exact objects: a failed PUT may have been stored (its
+   * answer lost), so the next flush writes the same key and bytes again, never the points anew.
+   */
+  unstored: PendingChunk[];
   /** Flushes of one buffer run one after another. */
   chain: Promise<void>;
 }
@@ -90,6 +101,7 @@ export class SeriesStore {
         metrics: new Map(),
         points: 0,
         unsummarised: undefined,
+        unstored: [],
         chain: Promise.resolve(),
       };
       this.buffers.set(id, buffer);
@@ -111,7 +123,7 @@ export class SeriesStore {
   }
 
   hasBuffered(): boolean {
-    for (const buffer of this.buffers.values()) if (buffer.points > 0 || buffer.unsummarised) return true;
+    for (const buffer of this.buffers.values()) if (holdsWrites(buffer)) return true;
     return false;
   }
 
@@ -136,7 +148,7 @@ export class SeriesStore {
   /** Flushes this backend's buffer of one run creation; resolves whether it held points. */
   async flushIncarnation(experiment: string, run: string, inc: string): Promise<boolean> {
     const buffer = this.buffers.get(SeriesStore.id(experiment, run, inc));
-    if (buffer === undefined || (buffer.points === 0 && !buffer.unsummarised)) {
+    if (buffer === undefined || !holdsWrites(buffer)) {
       await buffer?.chain;
       return false;
     }
@@ -151,7 +163,7 @@ export class SeriesStore {
    */
   private flushBuffer(buffer: RunBuffer): Promise<void> {
     const next = buffer.chain.then(async () => {
-      if (buffer.points === 0 && !buffer.unsummarised) return;
+      if (!holdsWrites(buffer)) return;
       const taken = buffer.metrics;
       const takenPoints = buffer.points;
       buffer.metrics = new Map();
@@ -164,6 +176,7 @@ export class SeriesStore {
           buffer.metrics = new Map();
           buffer.points = 0;
           buffer.unsummarised = undefined;
+          buffer.unstored = [];
           this.buffers.delete(SeriesStore.id(buffer.experiment, buffer.run, buffer.inc));
           throw error;
         }
@@ -171,7 +184,9 @@ export class SeriesStore {
         throw error;
       }
       let latest = buffer.unsummarised ?? {};
-      let chunk: Promise<unknown> = Promise.resolve();
+      const chunks = buffer.unstored;
+      buffer.unstored = [];
+      for (const pending of chunks) latest = mergeLatest(latest, pending.latest);
       if (takenPoints > 0) {
         const v = this.clock.next();
         const segment: Segment = { v, metrics: [] };
@@ -183,29 +198,31 @@ export class SeriesStore {
             values: Float64Array.from(column.values),
           });
         }
-        latest = mergeLatest(latest, latestOf(segment));
+        const own = latestOf(segment);
+        latest = mergeLatest(latest, own);
         const prefix = this.host.prefix(buffer.experiment, buffer.run, buffer.inc);
-        chunk = this.transport.put(chunkKey(prefix, v), encodeChunk({ inc: buffer.inc, segs: [segment] }), {
-          contentType: "application/octet-stream",
+        chunks.push({
+          key: chunkKey(prefix, v),
+          body: encodeChunk({ inc: buffer.inc, segs: [segment] }),
+          latest: own,
         });
       }
-      // The chunk and its summary are written at once. A chunk that failed is written again by the
-      // next flush (its points are put back); a chunk that was stored never is (that would deliver
-      // its points twice), only its summary, if that is what failed.
-      const [stored, summarised] = await Promise.allSettled([
-        chunk,
+      // The chunks and their summary are written at once. A chunk whose PUT failed is written again
+      // by the next flush as the same object (same key, same bytes: harmless if the failed PUT was
+      // stored after all), never as new points, which would deliver them twice.
+      const [summarised, ...stored] = await Promise.allSettled([
         this.host.recordLatest(buffer.experiment, buffer.run, buffer.inc, latest),
+        ...chunks.map((c) => this.transport.put(c.key, c.body, { contentType: "application/octet-stream" })),
       ]);
-      if (stored.status === "rejected") {
-        this.restore(buffer, taken, takenPoints);
-        buffer.unsummarised = summarised.status === "fulfilled" ? undefined : buffer.unsummarised;
-        throw stored.reason;
-      }
-      if (summarised.status === "rejected") {
-        buffer.unsummarised = latest;
-        throw summarised.reason;
-      }
-      buffer.unsummarised = undefined;
+      const failed = chunks.filter((_, i) => stored[i]?.status === "rejected");
+      buffer.unstored = [...failed, ...buffer.unstored];
+      // A summary that failed is written by the next flush; one written for a chunk that failed
+      // is harmless (the chunk is written again) and written again with it.
+      buffer.unsummarised =
+        summarised.status === "rejected" ? mergeLatest(latest, buffer.unsummarised ?? {}) : undefined;
+      const firstFailure = stored.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      if (firstFailure) throw firstFailure.reason;
+      if (summarised.status === "rejected") throw summarised.reason;
     });
     buffer.chain = next.catch(() => undefined);
     return next;
@@ -244,15 +261,15 @@ export class SeriesStore {
   /** Whether this backend holds unwritten points of any creation of the run. */
   buffersRun(experiment: string, run: string): boolean {
     for (const buffer of this.buffers.values()) {
-      if (
-        buffer.experiment === experiment &&
-        buffer.run === run &&
-        (buffer.points > 0 || buffer.unsummarised)
-      )
-        return true;
+      if (buffer.experiment === experiment && buffer.run === run && holdsWrites(buffer)) return true;
     }
     return false;
   }
+}
+
+/** Whether a buffer holds anything not yet durable: points, chunks to write again, a summary. */
+function holdsWrites(buffer: RunBuffer): boolean {
+  return buffer.points > 0 || buffer.unstored.length > 0 || buffer.unsummarised !== undefined;
 }
 
 /** Per metric, the later of two latest points (larger step, then later write). */
