@@ -94,8 +94,10 @@ export function resourceMethods(store: S3Store): ResourceMethods {
     const versionOf = kind === "artifacts" ? artifactVersion : executionVersion;
     if (id === undefined) {
       const chosen = randomUUID();
-      // A fresh random id cannot race anyone: no read, no barrier.
-      await log.append((v) => delta(chosen)(v, { ...claim, g: 1 } as C), { barrier: false });
+      // A fresh random id cannot race anyone: no read. But listings are in creation order, i.e. by
+      // version, so the list barrier (one LIST) puts it after every creation acknowledged before it,
+      // whatever the creators' clocks say.
+      await log.append((v) => delta(chosen)(v, { ...claim, g: 1 } as C), { barrier: "list" });
       return { id: chosen, data: log.current() };
     }
     const data = await create<ResourceData, C>(store, {
