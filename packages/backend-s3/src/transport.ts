@@ -109,6 +109,9 @@ function hint(error: unknown, bucket: string): string {
   if (e.name === "MissingContentMD5" || e.name === "InvalidDigest" || e.name === "BadDigest") {
     return "The server rejected the request's checksum headers; please report this with the server's name and version.";
   }
+  if (/Region is missing|Region not accepted/i.test(e.message ?? "")) {
+    return 'No AWS region is configured: set clientConfig.region, AWS_REGION, or ?region= in an s3:// URI (S3-compatible servers such as MinIO accept "us-east-1").';
+  }
   if (systemCode(error) === "ENOTFOUND") {
     const host = failedHost(error);
     if (host?.startsWith(`${bucket}.`)) {

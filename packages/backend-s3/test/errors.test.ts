@@ -54,6 +54,47 @@ describe("errors", () => {
     expect(error.message).toContain("Create the bucket first");
   });
 
+  it("a missing region is a BackendError that says where to set one, after one attempt", async () => {
+    const saved = {
+      region: process.env.AWS_REGION,
+      fallback: process.env.AWS_DEFAULT_REGION,
+      config: process.env.AWS_CONFIG_FILE,
+    };
+    delete process.env.AWS_REGION;
+    delete process.env.AWS_DEFAULT_REGION;
+    process.env.AWS_CONFIG_FILE = "/nonexistent/exprun-test-aws-config";
+    try {
+      server.resetCounts();
+      const b = createS3Backend({
+        bucket: BUCKET,
+        clientConfig: {
+          endpoint: server.endpoint,
+          forcePathStyle: true,
+          credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
+        },
+      });
+      const error = await b.listExperiments().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      await b.close();
+      expect(error).toBeInstanceOf(BackendError);
+      expect((error as Error).message).toContain("No AWS region is configured");
+      expect((error as Error).message).toContain("?region=");
+      expect((error as Error).message).not.toMatch(/attempts/);
+      expect(server.requests.total).toBe(0);
+    } finally {
+      for (const [name, value] of [
+        ["AWS_REGION", saved.region],
+        ["AWS_DEFAULT_REGION", saved.fallback],
+        ["AWS_CONFIG_FILE", saved.config],
+      ] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+  });
+
   it("a closed backend refuses calls", async () => {
     const b = createS3Backend({ bucket: BUCKET, prefix: uniquePrefix(), client: server.client() });
     await b.close();
