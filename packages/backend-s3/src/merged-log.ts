@@ -83,6 +83,12 @@ function union(a: Scope, b: Scope): Scope {
   return new Set([...a, ...b]);
 }
 
+/** Whether a read or write of `scope` depends on an object: all do, except on another run's deletion. */
+function mattersTo(scope: Scope, parsed: { kind: string; tag: string | undefined }): boolean {
+  if (parsed.kind !== "x" || parsed.tag === undefined || scope === "all") return true;
+  return scope.has(parsed.tag);
+}
+
 function scopeOf(run: string | undefined): Scope {
   if (run === undefined) return "all";
   return new Set(run === "" ? [] : [run]);
@@ -147,9 +153,13 @@ export class MergedLog<D> {
     return this.sharedRead(scopeOf(run), false);
   }
 
-  /** The list barrier: lists the log, and reads the tombstones and run deletions it has not seen. */
-  sync(): Promise<LogRead<D>> {
-    return this.sharedRead(new Set(), true);
+  /**
+   * The list barrier: lists the log, and reads the tombstones and run deletions it has not seen.
+   * `run` is the run the write touches (`""` or absent: the experiment only); a corrupt deletion of
+   * another run does not stop it, a corrupt tombstone always does.
+   */
+  sync(run = ""): Promise<LogRead<D>> {
+    return this.sharedRead(scopeOf(run), true);
   }
 
   private sharedRead(scope: Scope, light: boolean): Promise<LogRead<D>> {
@@ -178,7 +188,7 @@ export class MergedLog<D> {
   }
 
   private async readAndCompact(scope: Scope, light: boolean): Promise<LogRead<D>> {
-    if (light) return this.readEnds();
+    if (light) return this.readEnds(scope);
     let listed = await this.readListed(scope);
     // A log past the threshold is compacted when what this backend has not read of it yet is small
     // (a read of one run skips other runs' deltas, and would first have to GET them); otherwise only
@@ -209,25 +219,36 @@ export class MergedLog<D> {
    * the newer deltas (whose versions move the clock), then every snapshot, tombstone and run deletion
    * (they sort after deltas), and the tombstones and deletions not seen yet are read.
    */
-  private async readEnds(): Promise<LogRead<D>> {
+  private async readEnds(scope: Scope): Promise<LogRead<D>> {
     const startAfter = this.maxDelta === "" ? undefined : `${this.metaPrefix}d/${this.maxDelta}`;
     const { keys } = await this.transport.list(this.metaPrefix, { startAfter });
     const needed: string[] = [];
+    const ends = new Set<string>();
     for (const key of keys) {
       const parsed = parseMetaKey(this.metaPrefix, key);
       if (!parsed) continue;
       this.clock.observe(parsed.version);
       if (parsed.kind === "d" && parsed.version > this.maxDelta) this.maxDelta = parsed.version;
-      if ((parsed.kind === "t" || parsed.kind === "x") && !this.applied.has(key)) needed.push(key);
+      if (parsed.kind !== "t" && parsed.kind !== "x") continue;
+      ends.add(key);
+      // A corrupt one is read again: it may have been restored since.
+      if (!this.applied.has(key) || this.corrupt.has(key)) needed.push(key);
     }
     const bodies = await mapLimit(needed, this.options.concurrency, (key) => this.transport.get(key));
     needed.forEach((key, index) => {
       const body = bodies[index];
       // Never folded; gone only with its whole experiment, which a tombstone then ends anyway.
-      if (body !== undefined && !this.apply(key, body)) throw this.corruptError(key, this.corrupt.get(key));
+      if (body !== undefined) this.apply(key, body);
     });
-    for (const key of needed) {
-      if (this.corrupt.has(key)) throw this.corruptError(key, this.corrupt.get(key));
+    // Every corrupt deletion this write may depend on stops it, on this write and every later one
+    // (not only when first met): a tombstone always, a run deletion when it is of the written run.
+    for (const [key, cause] of this.corrupt) {
+      const parsed = parseMetaKey(this.metaPrefix, key);
+      if (!parsed || (parsed.kind !== "t" && parsed.kind !== "x")) continue;
+      if (!ends.has(key)) {
+        this.corrupt.delete(key); // removed since: nothing of it to depend on
+        this.applied.delete(key);
+      } else if (mattersTo(scope, parsed)) throw this.corruptError(key, cause);
     }
     return { data: this.data, foldable: [], complete: false, unread: 0 };
   }
@@ -239,6 +260,7 @@ export class MergedLog<D> {
       const foldable: string[] = [];
       const needed: string[] = [];
       const relevantCorrupt: string[] = [];
+      const matters = new Set<string>();
       let unread = 0;
       for (const key of keys) {
         const parsed = parseMetaKey(this.metaPrefix, key);
@@ -253,9 +275,11 @@ export class MergedLog<D> {
         const inScope =
           ends || parsed.kind === "s" || scope === "all" || parsed.tag === undefined || scope.has(parsed.tag);
         if (!inScope && !this.applied.has(key) && !this.corrupt.has(key)) unread++;
-        if (this.corrupt.has(key)) {
-          if (inScope) relevantCorrupt.push(key);
-        } else if (!this.applied.has(key) && inScope) needed.push(key);
+        // A corrupt object is read again (it may have been restored since); it fails this read only
+        // if the read depends on it (a run deletion of another run does not hide this one).
+        const retry = this.corrupt.has(key) && !this.covered.has(this.relative(key));
+        if (inScope && (!this.applied.has(key) || retry)) needed.push(key);
+        if (inScope && mattersTo(scope, parsed)) matters.add(key);
       }
       needed.sort(byKey);
       const bodies = await mapLimit(needed, this.options.concurrency, (key) => this.transport.get(key));
@@ -263,8 +287,9 @@ export class MergedLog<D> {
       needed.forEach((key, index) => {
         const body = bodies[index];
         if (body === undefined) missing = true;
-        else if (!this.apply(key, body)) relevantCorrupt.push(key);
+        else this.apply(key, body);
       });
+      for (const key of this.corrupt.keys()) if (matters.has(key)) relevantCorrupt.push(key);
       if (missing) continue;
       // Forget keys that were folded away; keys written after the listing began stay known.
       const live = new Set(keys);
@@ -292,6 +317,7 @@ export class MergedLog<D> {
   /** Parses, checks and joins one object; false (and reported) when it is not one of the store's. */
   private apply(key: string, body: string): boolean {
     this.applied.add(key);
+    const known = this.corrupt.has(key);
     const isSnapshot = parseMetaKey(this.metaPrefix, key)?.kind === "s";
     try {
       const parsed = decode<unknown>(body);
@@ -304,10 +330,11 @@ export class MergedLog<D> {
         this.kind.check(parsed, "delta");
         this.kind.join(this.data, parsed as D);
       }
+      this.corrupt.delete(key); // restored
       return true;
     } catch (error) {
       this.corrupt.set(key, error);
-      this.options.onCorruptObject(key, error);
+      if (!known) this.options.onCorruptObject(key, error);
       return false;
     }
   }
@@ -364,10 +391,11 @@ export class MergedLog<D> {
     });
     if (modes.some((mode) => mode !== false)) {
       const reading = items.filter((_, i) => modes[i] === "read");
+      const scope = (of: PendingAppend<D>[]) =>
+        of.map((item) => scopeOf(item.options.tag ?? "")).reduce(union);
       try {
-        if (reading.length === 0) await this.sync();
-        else
-          await this.sharedRead(reading.map((item) => scopeOf(item.options.tag ?? "")).reduce(union), false);
+        if (reading.length === 0) await this.sharedRead(scope(items), true);
+        else await this.sharedRead(scope(reading), false);
       } catch (error) {
         for (const item of items) item.reject(error);
         return;

@@ -68,7 +68,7 @@ export class S3Store {
       requireLive: async (experiment, run, inc) => {
         const log = this.experimentLog(experiment);
         // A run this backend knows needs only the list barrier; otherwise read what the run needs.
-        const { data } = knowsRun(log.current(), run, inc) ? await log.sync() : await log.read(run);
+        const { data } = knowsRun(log.current(), run, inc) ? await log.sync(run) : await log.read(run);
         if (runIncarnation(data, run)?.v !== inc) throw runNotFound({ experiment, run });
       },
       recordLatest: (experiment, run, inc, latest) => this.recordLatest(experiment, run, inc, latest),
