@@ -172,10 +172,3 @@ export function parseChunkKey(seriesPrefix: string, key: string): { min: string;
 export function chunkKey(seriesPrefix: string, min: string, max: string = min): string {
   return min === max ? `${seriesPrefix}${min}.bin` : `${seriesPrefix}${min}.${max}.bin`;
 }
-
-/** A version at the start of `key`'s last segment (chunk and meta keys), for deletions by version. */
-export function keyVersion(key: string): string | undefined {
-  const last = key.slice(key.lastIndexOf("/") + 1);
-  const match = /^(\d{13}-[0-9a-f]{8}-\d{8})/.exec(last);
-  return match?.[1];
-}

@@ -30,7 +30,7 @@ import {
   topExperiment,
   topRun,
 } from "./experiment-state.js";
-import { keyVersion } from "./keys.js";
+import { parseChunkKey, parseMetaKey } from "./keys.js";
 import type { ColumnChunk } from "./series.js";
 import { experimentNotFound, type S3Store } from "./store.js";
 
@@ -199,15 +199,19 @@ export function experimentMethods(store: S3Store): ExperimentMethods {
         const { keys } = await store.transport.list(store.keys.experiment(name));
         const meta = log.metaPrefix;
         const series = store.keys.experimentSeries(name);
+        // Only the store's own objects: keys that are not (a user's notes, a copy) are left alone.
         const dead = keys.filter((key) => {
-          if (key.startsWith(`${meta}d/`) || key.startsWith(`${meta}s/`) || key.startsWith(`${meta}x/`)) {
-            const v = keyVersion(key);
-            return v !== undefined && v <= version;
-          }
+          const parsed = parseMetaKey(meta, key);
+          if (parsed) return parsed.kind !== "t" && parsed.version <= version;
           if (key.startsWith(series)) {
             // series/<run>/<incarnation>/<chunk>: a run incarnation older than the deletion.
-            const inc = key.slice(series.length).split("/")[1];
-            return inc !== undefined && /^\d{13}-/.test(inc) && inc <= version;
+            const [run, inc] = key.slice(series.length).split("/");
+            return (
+              inc !== undefined &&
+              /^\d{13}-/.test(inc) &&
+              inc <= version &&
+              parseChunkKey(`${series}${run}/${inc}/`, key) !== undefined
+            );
           }
           return false;
         });
@@ -349,7 +353,8 @@ export function runMethods(store: S3Store): RunMethods {
         const { keys } = await store.transport.list(root);
         const dead = keys.filter((key) => {
           const folder = key.slice(root.length).split("/")[0] as string;
-          return folder === inc || deleted[folder] !== undefined;
+          const ours = parseChunkKey(`${root}${folder}/`, key) !== undefined;
+          return ours && (folder === inc || deleted[folder] !== undefined);
         });
         await store.transport.deleteMany(dead);
       } catch (error) {

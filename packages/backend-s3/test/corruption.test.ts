@@ -137,6 +137,28 @@ for (const kind of SERVERS) {
       expect(await s3.server.keys(`${prefix}/experiments/e/meta/README.txt`)).toHaveLength(1);
     });
 
+    it("deletions leave keys that are not the store's alone, even inside the folders they clean", async () => {
+      const prefix = uniquePrefix("foreign-cleanup");
+      const b = s3.backend(prefix, { compactOnClose: false });
+      await b.createExperiment({ name: "e" });
+      const run = await b.createRun("e", { name: "r", state: "RUNNING" });
+      await b.appendTimeSeries({ experiment: "e", run: "r" }, [{ step: 1, wallTime: 1, values: { x: 1 } }]);
+      await b.flush();
+      const [delta] = await s3.server.keys(`${prefix}/experiments/e/meta/d/`);
+      const foreign = [
+        `${prefix}/experiments/e/series/r/${run.incarnation}/NOTES.txt`,
+        `${(delta as string).replace(/\.json$/, "")}.json.bak`,
+        `${prefix}/experiments/e/meta/x/${run.incarnation}-copy.txt`,
+      ];
+      for (const key of foreign) await overwrite(key, "kept by the user");
+      await b.deleteRun({ experiment: "e", run: "r" }, { deleteBackingTensorboardRun: false });
+      await b.deleteExperiment("e", { deleteBackingTensorboardRuns: false });
+      await b.close();
+      const left = new Set(await s3.server.keys(`${prefix}/`));
+      for (const key of foreign) expect(left.has(key), key).toBe(true);
+      expect([...left].filter((k) => k.endsWith(".bin"))).toEqual([]);
+    });
+
     it("a corrupt time-series chunk fails the read after the points before it, saying how many were delivered", async () => {
       const prefix = uniquePrefix("chunk");
       const b = s3.backend(prefix);
