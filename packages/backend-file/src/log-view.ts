@@ -1,8 +1,8 @@
-import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, constants, fstatSync, readSync } from "node:fs";
 import path from "node:path";
 import { BackendError } from "@exprun/core";
-import { BACKEND, errorCode, fsError, linkRefused } from "./fs-errors.js";
-import { readIfExistsSync, replaceFile } from "./fsio.js";
+import { BACKEND, errorCode, fsError } from "./fs-errors.js";
+import { openRegular, readIfExistsSync, replaceFile } from "./fsio.js";
 import { removeStrayTemps } from "./housekeeping.js";
 import { type BadLine, corruptRecord, type LogRecord, parseLines } from "./jsonl.js";
 
@@ -116,15 +116,14 @@ export class LogView<S> {
     }
     let fd: number;
     try {
-      fd = openSync(this.file, constants.O_RDONLY | constants.O_NOFOLLOW);
+      fd = openRegular(this.file, constants.O_RDONLY);
     } catch (error) {
       const code = errorCode(error);
       if (code === "ENOENT" || code === "ENOTDIR") {
         this.reset(key);
         return this.state;
       }
-      if (code === "ELOOP") throw linkRefused(this.file);
-      throw fsError("open", this.file, error);
+      throw error instanceof BackendError ? error : fsError("open", this.file, error);
     }
     try {
       const stat = fstatSync(fd);
