@@ -1,10 +1,10 @@
-import { closeSync, constants, fstatSync, readSync } from "node:fs";
+import { closeSync, constants, fstatSync } from "node:fs";
 import path from "node:path";
 import { BackendError } from "@exprun/core";
 import { BACKEND, errorCode, fsError } from "./fs-errors.js";
 import { openRegular, readIfExistsSync, replaceFile } from "./fsio.js";
 import { removeStrayTemps } from "./housekeeping.js";
-import { type BadLine, corruptRecord, type LogRecord, parseLines } from "./jsonl.js";
+import { type BadLine, corruptRecord, type LogRecord, parseLines, readLineBlocks } from "./jsonl.js";
 
 /** How a log's records fold into the state a reader wants. */
 export interface Reducer<S> {
@@ -172,29 +172,16 @@ export class LogView<S> {
   }
 
   private readTail(fd: number, size: number): void {
-    const length = size - this.offset;
-    const buffer = Buffer.allocUnsafe(length);
-    let read = 0;
-    while (read < length) {
-      const bytesRead = readSync(fd, buffer, read, length - read, this.offset + read);
-      if (bytesRead === 0) break;
-      read += bytesRead;
-    }
-    const end = read === 0 ? 0 : buffer.lastIndexOf(10, read - 1) + 1;
-    if (end === 0) return;
-    const text = buffer.toString("utf8", 0, end);
     const onBadLine = this.reducer.problemKey ? (bad: BadLine) => this.addProblem(bad) : undefined;
-    parseLines(
-      text,
-      this.file,
-      this.offset,
-      (record) => {
-        this.reducer.apply(this.state, record, this.seq);
-        this.seq++;
-      },
-      onBadLine,
+    const apply = (record: LogRecord) => {
+      this.reducer.apply(this.state, record, this.seq);
+      this.seq++;
+    };
+    // A block at a time: a log of any size reads in bounded memory (the state is only valid once the
+    // whole tail is applied; a failure resets it, see refreshSync).
+    this.offset = readLineBlocks(fd, this.offset, size, (text, offset) =>
+      parseLines(text, this.file, offset, apply, onBadLine),
     );
-    this.offset += end;
   }
 
   private loadSnapshot(logSize: number): void {
