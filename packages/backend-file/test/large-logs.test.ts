@@ -71,11 +71,7 @@ describe("a runs.jsonl past 512 MiB", () => {
     expect(runs[0]!.params).toEqual({ k: 1, after: 2 });
     expect(runs[0]!.latestTimeSeries?.loss).toEqual({ metric: "loss", step: 1e9, wallTime: 7, value: 0.25 });
     // The upgrade went through (the run's layout-2 directory is named by its incarnation).
-    const marker = JSON.parse(
-      await import("node:fs/promises").then((fs) =>
-        fs.readFile(path.join(root, "exprun-store.json"), "utf8"),
-      ),
-    );
+    const marker = JSON.parse(await readFile(path.join(root, "exprun-store.json"), "utf8"));
     expect(marker.version).toBe(FORMAT_VERSION);
     // A write after it appends and reads as usual.
     await backend.updateRun({ experiment: "exp-b", run: "late" }, { params: { x: 1 } });
