@@ -115,14 +115,14 @@ export class Runs {
     // changes, never followed.
     const runsDir = paths.runsDir(ref.experiment);
     isRealDir(runsDir);
-    this.series.deleted(ref, current.uid);
     const record = { op: "delete", run: ref.run, uid: current.uid, t: Date.now() };
     try {
       await this.store.appendRuns(ref.experiment, [record]);
     } catch (error) {
       if (isMissing(error)) throw runNotFound(ref);
-      throw error;
+      throw error; // not deleted (a full disk): the run and its buffered points stay as they were
     }
+    this.series.deleted(ref, current.uid);
     if (!isRealDir(runsDir)) return; // nothing was ever written for it
     await removeTree(paths.runDir(ref.experiment, ref.run, current.uid));
     for (const dead of this.store.runView(ref.experiment).state.dead.get(ref.run) ?? []) {
