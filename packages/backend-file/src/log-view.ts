@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync } from "node:fs";
+import { closeSync, constants, fstatSync, readSync } from "node:fs";
 import path from "node:path";
 import { BackendError } from "@exprun/core";
 import { BACKEND, errorCode, fsError } from "./fs-errors.js";
@@ -141,7 +141,7 @@ export class LogView<S> {
           this.reset(key);
           this.ino = stat.ino;
         }
-        if (this.offset === 0 && this.snapshotFile) this.loadSnapshot(stat.size);
+        if (this.offset === 0 && this.snapshotFile) this.loadSnapshot(fd, stat.size);
         if (stat.size > this.offset) this.readTail(fd, stat.size);
       } catch (error) {
         // Never keep half-applied state: the next refresh starts over (and reports the same problem).
@@ -184,7 +184,7 @@ export class LogView<S> {
     );
   }
 
-  private loadSnapshot(logSize: number): void {
+  private loadSnapshot(fd: number, logSize: number): void {
     let bytes: Buffer | undefined;
     try {
       bytes = readIfExistsSync(this.snapshotFile!);
@@ -204,6 +204,8 @@ export class LogView<S> {
       json.version !== SNAPSHOT_VERSION ||
       json.key !== (this.key ?? null) ||
       typeof logBytes !== "number" ||
+      !Number.isSafeInteger(logBytes) ||
+      logBytes < 0 ||
       typeof json.records !== "number"
     ) {
       return;
@@ -216,6 +218,12 @@ export class LogView<S> {
         `its snapshot ${this.snapshotFile} records`,
         `to accept the loss, delete ${this.snapshotFile}.`,
       );
+    }
+    // The log has a record ending at `logBytes`, or the snapshot is damaged: a cache, so it is ignored
+    // (never read from the middle of a line, which would blame a healthy log).
+    if (logBytes > 0) {
+      const last = Buffer.alloc(1);
+      if (readSync(fd, last, 0, 1, logBytes - 1) !== 1 || last[0] !== 10) return;
     }
     try {
       this.state = this.reducer.snapshot!.decode(json.state, bytes.includes('"$float"'));
