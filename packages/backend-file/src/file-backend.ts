@@ -82,7 +82,7 @@ export function createFileBackend(options: FileBackendOptions = {}): FileBackend
 
   async function* readSeries(ref: RunRef, query?: SeriesQuery): AsyncGenerator<SeriesChunk> {
     const run = await store.requireRun(ref);
-    yield* series.read(ref, run.uid, query);
+    yield* series.read(ref, run.uid, query, run.durable);
   }
 
   /** From the run's `latest` records and this backend's unrecorded points: no series read. */

@@ -3,6 +3,7 @@ import {
   closeSync,
   constants,
   fdatasync,
+  fstatSync,
   lstatSync,
   mkdirSync,
   openSync,
@@ -20,7 +21,7 @@ import { codedError, errorCode, fsError, linkRefused, notADirectory } from "./fs
 export { BACKEND, errorCode, fsError, isMissing } from "./fs-errors.js";
 
 const fdatasyncAsync = promisify(fdatasync);
-const { O_APPEND, O_CREAT, O_NOFOLLOW, O_RDONLY, O_WRONLY } = constants;
+const { O_APPEND, O_CREAT, O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_WRONLY } = constants;
 
 /** A short random id: unique names for temp files, run incarnations, chunks and artifacts. */
 export function uid(): string {
@@ -104,14 +105,44 @@ export async function ensureDirs(dir: string, sync: boolean): Promise<void> {
   }
 }
 
+/**
+ * Opens a file of the store that must be a regular file: never through a link (O_NOFOLLOW), and never
+ * blocking on, reading from or writing to a FIFO, a socket or a device put in its place (O_NONBLOCK,
+ * which changes nothing for a regular file, then fstat). Missing-file errors are thrown as they are
+ * (callers tell ENOENT apart); a link or another kind of file is a `BackendError` naming it.
+ */
+export function openRegular(file: string, flags: number, mode?: number): number {
+  let fd: number;
+  try {
+    fd = openSync(file, flags | O_NOFOLLOW | O_NONBLOCK, mode);
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === "ENOENT" || code === "ENOTDIR") throw error;
+    if (code === "ELOOP") throw linkRefused(file);
+    if (code === "EISDIR" || code === "ENXIO") throw notAFile(file);
+    throw fsError("open", file, error);
+  }
+  let regular: boolean;
+  try {
+    regular = fstatSync(fd).isFile();
+  } catch (error) {
+    closeSync(fd);
+    throw fsError("inspect", file, error);
+  }
+  if (!regular) {
+    closeSync(fd);
+    throw notAFile(file);
+  }
+  return fd;
+}
+
 // ── appends ──────────────────────────────────────────────────────────────────────────────────────
 
 function openAppend(file: string, create: boolean): number {
   try {
-    return openSync(file, O_WRONLY | O_APPEND | O_NOFOLLOW | (create ? O_CREAT : 0), 0o666);
+    return openRegular(file, O_WRONLY | O_APPEND | (create ? O_CREAT : 0), 0o666);
   } catch (error) {
-    if (errorCode(error) === "ELOOP") throw linkRefused(file);
-    throw fsError("open", file, error);
+    throw error instanceof BackendError ? error : fsError("open", file, error);
   }
 }
 
@@ -194,10 +225,9 @@ const durableNames = new Set<string>();
 export async function syncFile(file: string): Promise<void> {
   let fd: number;
   try {
-    fd = openSync(file, O_RDONLY | O_NOFOLLOW);
+    fd = openRegular(file, O_RDONLY);
   } catch (error) {
-    if (errorCode(error) === "ELOOP") throw linkRefused(file);
-    throw fsError("open", file, error);
+    throw error instanceof BackendError ? error : fsError("open", file, error);
   }
   try {
     await fdatasyncAsync(fd);
@@ -283,17 +313,15 @@ export async function syncDir(dir: string): Promise<void> {
 export function readIfExistsSync(file: string): Buffer | undefined {
   let fd: number;
   try {
-    fd = openSync(file, O_RDONLY | O_NOFOLLOW);
+    fd = openRegular(file, O_RDONLY);
   } catch (error) {
     const code = errorCode(error);
     if (code === "ENOENT" || code === "ENOTDIR") return undefined;
-    if (code === "ELOOP") throw linkRefused(file);
-    throw fsError("open", file, error);
+    throw error instanceof BackendError ? error : fsError("open", file, error);
   }
   try {
     return readFileSync(fd);
   } catch (error) {
-    if (errorCode(error) === "EISDIR") throw notAFile(file);
     throw fsError("read", file, error);
   } finally {
     closeSync(fd);

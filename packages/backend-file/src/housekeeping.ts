@@ -46,6 +46,7 @@ function isStray(name: string, ageMs: number): boolean {
 export function removeStrayTemps(dir: string): void {
   let names: string[];
   try {
+    if (!lstatSync(dir).isDirectory()) return; // a link is never entered (exprun never follows one)
     names = readdirSync(dir);
   } catch {
     return;

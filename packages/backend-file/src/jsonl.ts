@@ -1,3 +1,4 @@
+import { readSync } from "node:fs";
 import { BackendError } from "@exprun/core";
 import { BACKEND } from "./fsio.js";
 
@@ -136,4 +137,54 @@ export function optionalStrings(record: LogRecord, field: string): string[] {
     throw new Error(`field "${field}" must be an array of strings`);
   }
   return value as string[];
+}
+
+/**
+ * Bytes of a log read at a time. A log is read a block at a time, never as one string: V8 cannot hold
+ * a string past ~512 MiB, and memory must not grow with the log (only a line longer than a block
+ * makes the buffer grow, to that line).
+ */
+export const LOG_BLOCK = 16 << 20;
+
+/**
+ * Reads the complete lines in [from, size) of the open file `fd`, a block at a time, and hands each
+ * block's text (whole lines) and its byte offset in the file to `onText`. Returns the offset after the
+ * last complete line: an incomplete last line (a write going on, or torn) is left for a later read.
+ */
+export function readLineBlocks(
+  fd: number,
+  from: number,
+  size: number,
+  onText: (text: string, offset: number) => void,
+  block: number = LOG_BLOCK,
+): number {
+  let offset = from;
+  let buffer = Buffer.allocUnsafe(Math.max(1, Math.min(size - from, block)));
+  let carry = 0; // bytes at the start of `buffer` from `offset` on, read but not yet handed out
+  while (offset + carry < size) {
+    if (carry === buffer.length) {
+      const bigger = Buffer.allocUnsafe(Math.min(buffer.length * 2, size - offset));
+      buffer.copy(bigger, 0, 0, carry);
+      buffer = bigger;
+    }
+    const n = readSync(
+      fd,
+      buffer,
+      carry,
+      Math.min(buffer.length - carry, size - offset - carry),
+      offset + carry,
+    );
+    if (n === 0) break; // the file shrank meanwhile: the next read reports it
+    const filled = carry + n;
+    const end = buffer.lastIndexOf(10, filled - 1) + 1;
+    if (end === 0) {
+      carry = filled; // no line ends yet: read on
+      continue;
+    }
+    onText(buffer.toString("utf8", 0, end), offset);
+    offset += end;
+    buffer.copy(buffer, 0, end, filled);
+    carry = filled - end;
+  }
+  return offset;
 }

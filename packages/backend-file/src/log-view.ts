@@ -1,10 +1,10 @@
-import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, constants, fstatSync, readSync } from "node:fs";
 import path from "node:path";
 import { BackendError } from "@exprun/core";
-import { BACKEND, errorCode, fsError, linkRefused } from "./fs-errors.js";
-import { readIfExistsSync, replaceFile } from "./fsio.js";
+import { BACKEND, errorCode, fsError } from "./fs-errors.js";
+import { openRegular, readIfExistsSync, replaceFile } from "./fsio.js";
 import { removeStrayTemps } from "./housekeeping.js";
-import { type BadLine, corruptRecord, type LogRecord, parseLines } from "./jsonl.js";
+import { type BadLine, corruptRecord, type LogRecord, parseLines, readLineBlocks } from "./jsonl.js";
 
 /** How a log's records fold into the state a reader wants. */
 export interface Reducer<S> {
@@ -116,15 +116,14 @@ export class LogView<S> {
     }
     let fd: number;
     try {
-      fd = openSync(this.file, constants.O_RDONLY | constants.O_NOFOLLOW);
+      fd = openRegular(this.file, constants.O_RDONLY);
     } catch (error) {
       const code = errorCode(error);
       if (code === "ENOENT" || code === "ENOTDIR") {
         this.reset(key);
         return this.state;
       }
-      if (code === "ELOOP") throw linkRefused(this.file);
-      throw fsError("open", this.file, error);
+      throw error instanceof BackendError ? error : fsError("open", this.file, error);
     }
     try {
       const stat = fstatSync(fd);
@@ -142,7 +141,7 @@ export class LogView<S> {
           this.reset(key);
           this.ino = stat.ino;
         }
-        if (this.offset === 0 && this.snapshotFile) this.loadSnapshot(stat.size);
+        if (this.offset === 0 && this.snapshotFile) this.loadSnapshot(fd, stat.size);
         if (stat.size > this.offset) this.readTail(fd, stat.size);
       } catch (error) {
         // Never keep half-applied state: the next refresh starts over (and reports the same problem).
@@ -173,32 +172,19 @@ export class LogView<S> {
   }
 
   private readTail(fd: number, size: number): void {
-    const length = size - this.offset;
-    const buffer = Buffer.allocUnsafe(length);
-    let read = 0;
-    while (read < length) {
-      const bytesRead = readSync(fd, buffer, read, length - read, this.offset + read);
-      if (bytesRead === 0) break;
-      read += bytesRead;
-    }
-    const end = read === 0 ? 0 : buffer.lastIndexOf(10, read - 1) + 1;
-    if (end === 0) return;
-    const text = buffer.toString("utf8", 0, end);
     const onBadLine = this.reducer.problemKey ? (bad: BadLine) => this.addProblem(bad) : undefined;
-    parseLines(
-      text,
-      this.file,
-      this.offset,
-      (record) => {
-        this.reducer.apply(this.state, record, this.seq);
-        this.seq++;
-      },
-      onBadLine,
+    const apply = (record: LogRecord) => {
+      this.reducer.apply(this.state, record, this.seq);
+      this.seq++;
+    };
+    // A block at a time: a log of any size reads in bounded memory (the state is only valid once the
+    // whole tail is applied; a failure resets it, see refreshSync).
+    this.offset = readLineBlocks(fd, this.offset, size, (text, offset) =>
+      parseLines(text, this.file, offset, apply, onBadLine),
     );
-    this.offset += end;
   }
 
-  private loadSnapshot(logSize: number): void {
+  private loadSnapshot(fd: number, logSize: number): void {
     let bytes: Buffer | undefined;
     try {
       bytes = readIfExistsSync(this.snapshotFile!);
@@ -218,6 +204,8 @@ export class LogView<S> {
       json.version !== SNAPSHOT_VERSION ||
       json.key !== (this.key ?? null) ||
       typeof logBytes !== "number" ||
+      !Number.isSafeInteger(logBytes) ||
+      logBytes < 0 ||
       typeof json.records !== "number"
     ) {
       return;
@@ -230,6 +218,12 @@ export class LogView<S> {
         `its snapshot ${this.snapshotFile} records`,
         `to accept the loss, delete ${this.snapshotFile}.`,
       );
+    }
+    // The log has a record ending at `logBytes`, or the snapshot is damaged: a cache, so it is ignored
+    // (never read from the middle of a line, which would blame a healthy log).
+    if (logBytes > 0) {
+      const last = Buffer.alloc(1);
+      if (readSync(fd, last, 0, 1, logBytes - 1) !== 1 || last[0] !== 10) return;
     }
     try {
       this.state = this.reducer.snapshot!.decode(json.state, bytes.includes('"$float"'));

@@ -1,8 +1,9 @@
-import { readdirSync } from "node:fs";
+import { closeSync, constants, fstatSync, readdirSync } from "node:fs";
 import { rename } from "node:fs/promises";
 import path from "node:path";
-import { entryKind, fsError, isRealDir, readIfExistsSync, removeTree, syncDir } from "./fsio.js";
-import { parseLines } from "./jsonl.js";
+import { BackendError } from "@exprun/core";
+import { entryKind, fsError, isMissing, isRealDir, openRegular, removeTree, syncDir } from "./fsio.js";
+import { type LogRecord, parseLines, readLineBlocks } from "./jsonl.js";
 import { isSafeSegment } from "./paths.js";
 
 /**
@@ -29,24 +30,35 @@ export async function migrateLayout1(root: string): Promise<void> {
 function incarnations(log: string): { current: Map<string, string>; names: Set<string> } {
   const current = new Map<string, string>();
   const names = new Set<string>();
-  const bytes = readIfExistsSync(log);
-  if (!bytes) return { current, names };
-  const end = bytes.lastIndexOf(10) + 1;
-  parseLines(
-    bytes.toString("utf8", 0, end),
-    log,
-    0,
-    (r) => {
-      if (typeof r.run !== "string" || typeof r.uid !== "string") return;
-      if (r.op === "create") {
-        names.add(r.run);
-        if (!current.has(r.run)) current.set(r.run, r.uid);
-      } else if (r.op === "delete" && current.get(r.run) === r.uid) {
-        current.delete(r.run);
-      }
-    },
-    () => {}, // bad lines stay where they are: reads report them with their offset
-  );
+  let fd: number;
+  try {
+    fd = openRegular(log, constants.O_RDONLY);
+  } catch (error) {
+    if (isMissing(error)) return { current, names };
+    throw error instanceof BackendError ? error : fsError("open", log, error);
+  }
+  const apply = (r: LogRecord) => {
+    if (typeof r.run !== "string" || typeof r.uid !== "string") return;
+    if (r.op === "create") {
+      names.add(r.run);
+      if (!current.has(r.run)) current.set(r.run, r.uid);
+    } else if (r.op === "delete" && current.get(r.run) === r.uid) {
+      current.delete(r.run);
+    }
+  };
+  try {
+    // A block at a time: a log of any size (past what one string can hold) migrates.
+    readLineBlocks(
+      fd,
+      0,
+      fstatSync(fd).size,
+      (text, offset) => parseLines(text, log, offset, apply, () => {}), // bad lines stay: reads report them with their offset
+    );
+  } catch (error) {
+    throw error instanceof BackendError ? error : fsError("read", log, error);
+  } finally {
+    closeSync(fd);
+  }
   return { current, names };
 }
 

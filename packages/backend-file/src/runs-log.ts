@@ -29,6 +29,11 @@ export interface RunEntry {
   createTime: number;
   updateTime: number;
   latest: Record<string, SeriesPoint>;
+  /**
+   * Per metric, the largest step a `durable` latest record names: a flush made that point durable, so
+   * the series file must have it (a file without it was truncated).
+   */
+  durable?: Record<string, number>;
   artifacts: string[];
   executions: string[];
   children: RunChild[];
@@ -67,8 +72,21 @@ function encodeLatest(latest: Record<string, SeriesPoint>): Record<string, unkno
 }
 
 /** The `latest` record a time-series flush appends to `runs.jsonl`. */
-export function encodeLatestRecord(run: string, uid: string, latest: Record<string, SeriesPoint>): unknown {
-  return { op: "latest", run, uid, t: Date.now(), series: encodeLatest(latest) };
+export function encodeLatestRecord(
+  run: string,
+  uid: string,
+  latest: Record<string, SeriesPoint>,
+  durable: boolean,
+): unknown {
+  const record: Record<string, unknown> = {
+    op: "latest",
+    run,
+    uid,
+    t: Date.now(),
+    series: encodeLatest(latest),
+  };
+  if (durable) record.durable = true; // written after the series file was fsynced with every point
+  return record;
 }
 
 function decodeChildren(value: unknown): RunChild[] {
@@ -179,6 +197,13 @@ function applyRecord(state: RunsState, record: LogRecord, seq: number): void {
       for (const metric in latest) {
         const point = latest[metric]!;
         if (isLaterPoint(current.latest[metric], point)) current.latest[metric] = point;
+      }
+      if (record.durable === true) {
+        current.durable ??= {};
+        for (const metric in latest) {
+          const step = latest[metric]!.step;
+          if (typeof step === "number" && !(current.durable[metric]! >= step)) current.durable[metric] = step;
+        }
       }
       return; // time series do not change the run's updateTime
     }

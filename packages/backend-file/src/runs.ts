@@ -1,6 +1,6 @@
 import type { NewRun, Page, PageRequest, RunChild, RunPatch, RunRecord, RunRef } from "@exprun/core";
 import { AlreadyExistsError, isLaterPoint, SCHEMA } from "@exprun/core";
-import { BACKEND, isMissing, removeTree, uid } from "./fsio.js";
+import { BACKEND, isMissing, isRealDir, removeTree, uid } from "./fsio.js";
 import { paginate, type Resources } from "./resources.js";
 import { copyChildren, encodeChildren, toRunRecord } from "./runs-log.js";
 import type { SeriesStore } from "./series-store.js";
@@ -110,15 +110,20 @@ export class Runs {
   async delete(ref: RunRef): Promise<void> {
     await this.store.openForWrite();
     const current = await this.store.requireRun(ref);
-    this.series.deleted(ref, current.uid);
+    const paths = this.store.paths;
+    // The removal below goes through `runs/`: a link there (to anywhere) is refused before anything
+    // changes, never followed.
+    const runsDir = paths.runsDir(ref.experiment);
+    isRealDir(runsDir);
     const record = { op: "delete", run: ref.run, uid: current.uid, t: Date.now() };
     try {
       await this.store.appendRuns(ref.experiment, [record]);
     } catch (error) {
       if (isMissing(error)) throw runNotFound(ref);
-      throw error;
+      throw error; // not deleted (a full disk): the run and its buffered points stay as they were
     }
-    const paths = this.store.paths;
+    this.series.deleted(ref, current.uid);
+    if (!isRealDir(runsDir)) return; // nothing was ever written for it
     await removeTree(paths.runDir(ref.experiment, ref.run, current.uid));
     for (const dead of this.store.runView(ref.experiment).state.dead.get(ref.run) ?? []) {
       await removeTree(paths.runDir(ref.experiment, ref.run, dead)).catch(() => false);

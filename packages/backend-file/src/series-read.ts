@@ -71,18 +71,47 @@ export class SeriesReader {
   private delivered = 0;
   private readonly seen = new Set<string>();
 
+  /** Points flushed durably (metric → step) this read must meet; those left were lost. */
+  private readonly owed = new Map<string, number>();
+  private fileSize = 0;
+
   constructor(
     query: SeriesQuery = {},
     private readonly limits: ReadLimits = LIMITS,
+    durable: Readonly<Record<string, number>> = {},
   ) {
     this.wanted = query.metrics ? new Set(query.metrics) : undefined;
     this.from = query.steps?.from ?? Number.NEGATIVE_INFINITY;
     this.to = query.steps?.to ?? Number.POSITIVE_INFINITY;
+    for (const metric in durable) {
+      const step = durable[metric]!;
+      if ((this.wanted === undefined || this.wanted.has(metric)) && step >= this.from && step <= this.to) {
+        this.owed.set(metric, step);
+      }
+    }
+  }
+
+  /**
+   * After a complete read: the points the run's records say a flush made durable that the file did
+   * not have, as an error naming the file (it was truncated, or emptied); `undefined` when none.
+   */
+  lostError(file: string): BackendError | undefined {
+    if (this.owed.size === 0) return undefined;
+    const points = [...this.owed].slice(0, 3).map(([metric, step]) => `${metric}@${step}`);
+    const more = this.owed.size > 3 ? ` and ${this.owed.size - 3} more` : "";
+    return corrupt(
+      file,
+      this.fileSize,
+      `the file ends (at ${this.fileSize} bytes) without points that a flush made durable, as the ` +
+        `run's records say (${points.join(", ")}${more}): it was truncated or replaced`,
+      this.delivered,
+    );
   }
 
   /** Every point of `file` (missing: none), then of `unappended` (framed chunks still in memory). */
   async *read(file: string | undefined, unappended: readonly Buffer[] = []): AsyncGenerator<SeriesChunk> {
     const sources: (Source | undefined)[] = [file === undefined ? undefined : await fileSource(file)];
+    this.fileSize = sources[0]?.size ?? 0;
     for (const bytes of unappended) sources.push(memorySource(`${file ?? "memory"} (unappended)`, bytes));
     for (const source of sources) {
       if (!source) continue;
@@ -99,6 +128,10 @@ export class SeriesReader {
     const columns = [...this.columns.values()].filter((c) => c.length > 0);
     columns.sort((a, b) => this.order.get(a.metric)! - this.order.get(b.metric)!);
     for (const column of columns) {
+      const owed = this.owed.get(column.metric);
+      if (owed !== undefined && column.steps.subarray(0, column.length).includes(owed)) {
+        this.owed.delete(column.metric);
+      }
       this.delivered += column.length;
       yield column.take();
     }

@@ -4,6 +4,7 @@ import { appendData, appendDataSync, isMissing, syncFile, uid } from "./fsio.js"
 import { encodeLatestRecord } from "./runs-log.js";
 import { type ChunkIds, RunBuffer } from "./series.js";
 import { type SeriesChunk, type SeriesQuery, SeriesReader } from "./series-read.js";
+import { LIMITS } from "./series-source.js";
 import { type FileStore, incarnationOf, runNotFound } from "./store.js";
 
 export interface SeriesOptions {
@@ -181,19 +182,22 @@ export class SeriesStore {
         await syncFile(file);
         buffer.unsynced = false;
       }
-      const log = this.store.paths.runsLog(ref.experiment);
-      if (buffer.hasWritten) {
+      if (sync && (buffer.hasWritten || buffer.latestUnsynced)) {
+        // Every point of this record is on disk now: it says so (`durable`), and readers then treat a
+        // series file without those points as truncated, never as merely shorter.
         await this.store.appendRuns(
           ref.experiment,
-          [encodeLatestRecord(ref.run, incarnation, buffer.written)],
-          sync,
+          [encodeLatestRecord(ref.run, incarnation, buffer.recordedLatest(), true)],
+          true,
         );
-        buffer.written = {};
-        buffer.hasWritten = false;
-        buffer.latestUnsynced = !sync;
-      } else if (sync && buffer.latestUnsynced) {
-        await syncFile(log);
-        buffer.latestUnsynced = false;
+        buffer.recorded(true);
+      } else if (buffer.hasWritten) {
+        await this.store.appendRuns(
+          ref.experiment,
+          [encodeLatestRecord(ref.run, incarnation, buffer.written, false)],
+          false,
+        );
+        buffer.recorded(false);
       }
     } catch (error) {
       if ((isMissing(error) || error instanceof NotFoundError) && !(await alive().catch(() => true))) {
@@ -228,7 +232,12 @@ export class SeriesStore {
    * The points of one incarnation: the file's, streaming, after this backend's own buffered points were
    * appended (or, when that append fails, with them read from memory after the file's).
    */
-  async *read(ref: RunRef, incarnation: string, query?: SeriesQuery): AsyncGenerator<SeriesChunk> {
+  async *read(
+    ref: RunRef,
+    incarnation: string,
+    query?: SeriesQuery,
+    durable?: Readonly<Record<string, number>>,
+  ): AsyncGenerator<SeriesChunk> {
     const buffer = this.buffers.get(incarnationKey(ref.experiment, ref.run, incarnation));
     let unappended: Buffer[] = [];
     if (buffer?.pending) {
@@ -240,7 +249,15 @@ export class SeriesStore {
       }
     }
     const file = this.store.seriesFileForRead(ref, incarnation);
-    yield* new SeriesReader(query).read(file, unappended);
+    const reader = new SeriesReader(query, LIMITS, durable);
+    yield* reader.read(file, unappended);
+    // Points a flush made durable must be in the file: one without them was truncated (unless the run
+    // was deleted meanwhile, which removes its file).
+    const lost = reader.lostError(file ?? this.store.paths.seriesFile(ref.experiment, ref.run, incarnation));
+    if (lost) {
+      if ((await this.store.findRun(ref))?.uid !== incarnation) throw runNotFound(ref);
+      throw lost;
+    }
   }
 
   /** The latest points this backend holds for an incarnation and has not recorded yet. */
@@ -296,8 +313,10 @@ export class SeriesStore {
           appendDataSync(file, [chunk.header, chunk.body]);
           buffer.appended();
         }
-        this.store.appendRunsSync(ref.experiment, [encodeLatestRecord(ref.run, incarnation, buffer.written)]);
-        buffer.hasWritten = false;
+        this.store.appendRunsSync(ref.experiment, [
+          encodeLatestRecord(ref.run, incarnation, buffer.written, false),
+        ]);
+        buffer.recorded(false);
       } catch {
         // exiting: nothing left to report to
       }

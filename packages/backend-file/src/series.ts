@@ -103,6 +103,8 @@ export class RunBuffer {
   unsynced = false;
   /** A `latest` record appended to `runs.jsonl` since its last fsync. */
   latestUnsynced = false;
+  /** The points of those records (not yet in a `durable` one). */
+  private latestSinceSync: Record<string, SeriesPoint> = {};
   /** Appends of this incarnation, in order: a later chunk never overtakes an earlier one. */
   chain: Promise<void> = Promise.resolve();
 
@@ -166,6 +168,23 @@ export class RunBuffer {
     this.hasWritten = true;
   }
 
+  /** The latest points of every record not yet made durable, and of `written`: a durable record's. */
+  recordedLatest(): Record<string, SeriesPoint> {
+    const out: Record<string, SeriesPoint> = {};
+    mergeLatest(out, this.latestSinceSync);
+    mergeLatest(out, this.written);
+    return out;
+  }
+
+  /** `written` was recorded in `runs.jsonl`; with `durable`, every record so far is on disk. */
+  recorded(durable: boolean): void {
+    if (durable) this.latestSinceSync = {};
+    else mergeLatest(this.latestSinceSync, this.written);
+    this.latestUnsynced = !durable;
+    this.written = {};
+    this.hasWritten = false;
+  }
+
   /** Buffered bytes: what a flush would append. */
   get bytes(): number {
     return this.chars + this.queuedBytes;
@@ -200,5 +219,6 @@ export class RunBuffer {
     this.queuedBytes = 0;
     this.written = {};
     this.hasWritten = false;
+    this.latestSinceSync = {};
   }
 }

@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { open, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 import { BackendError } from "@exprun/core";
@@ -72,7 +71,7 @@ function readFormat(root: string): FormatFile | undefined {
 /** A lock names its holder's pid; a lock of a process that no longer runs is taken over at once. */
 function lockHolderAlive(lock: string): boolean {
   try {
-    const pid = Number(readFileSync(lock, "utf8").trim());
+    const pid = Number((readIfExistsSync(lock)?.toString("utf8") ?? "").trim());
     return !Number.isInteger(pid) || pid <= 0 || isAlive(pid);
   } catch {
     return true;

@@ -146,4 +146,21 @@ describe.skipIf(!tmpfs)("a full disk (a real 2 MiB tmpfs)", () => {
     expect((await createFileBackend({ root }).getRun(ref))?.params).toEqual({ kept: 1, after: 2 });
     await backend.close();
   });
+
+  it("a run delete that fails on a full disk changes nothing: the run and its buffered points stay", async () => {
+    const { root, backend } = await storeOnTmpfs();
+    await backend.appendTimeSeries(ref, writes(10));
+    const disk = fillDisk(tmpfs!.dir);
+    // The last page of runs.jsonl may still have room: fill it with writes until one fails.
+    for (let i = 0; i < 10_000; i++) {
+      if ((await rejection(backend.updateRun(ref, { params: { pad: i } }))).code !== "RESOLVED") break;
+    }
+    expectDiskFull(await rejection(backend.deleteRun(ref, { deleteBackingTensorboardRun: false })));
+    disk.free();
+    expect(await backend.getRun(ref)).toBeDefined();
+    await backend.flush();
+    const { points } = await stored(root);
+    expect(points).toHaveLength(20);
+    await backend.close();
+  });
 });

@@ -22,6 +22,24 @@ async function bigExperiment(root: string, runs: number) {
 }
 
 describe("the runs snapshot", () => {
+  it("one whose logBytes is not at a line end (damaged) is ignored: the log is the truth", async () => {
+    const root = await tempDir();
+    await bigExperiment(root, 2500);
+    const snapshot = path.join(root, "experiments", "big", "runs.snapshot.json");
+    const json = JSON.parse(await readFile(snapshot, "utf8"));
+    const expected = (await createFileBackend({ root }).listRuns("big")).items;
+    for (const logBytes of [-1, 0.5, json.logBytes + 0.5]) {
+      await writeFile(snapshot, JSON.stringify({ ...json, logBytes }));
+      expect((await createFileBackend({ root }).listRuns("big")).items).toEqual(expected);
+    }
+    await writeFile(snapshot, JSON.stringify({ ...json, logBytes: json.logBytes - 7 }));
+    const backend = createFileBackend({ root });
+    expect((await backend.listRuns("big")).items).toEqual(expected);
+    await backend.createRun("big", { name: "one-more", state: "RUNNING" });
+    expect((await createFileBackend({ root }).listRuns("big")).items).toHaveLength(2501);
+    await backend.close();
+  }, 60_000);
+
   it("is written once the log grows, and a fresh reader gets the same runs from it", async () => {
     const root = await tempDir();
     await bigExperiment(root, 2500);

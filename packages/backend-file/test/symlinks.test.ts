@@ -1,4 +1,5 @@
-import { mkdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
+import { spawnSync } from "node:child_process";
+import { mkdir, readFile, rename, rm, symlink, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { readSeriesPoints } from "@exprun/core";
 import { describe, expect, it } from "vitest";
@@ -243,5 +244,42 @@ describe("links deeper in the store", () => {
     await backend.close();
     expect(await snapshotTree(outside.dir)).toEqual(outside.before);
     expect(await snapshotTree(outsideResources.dir)).toEqual(outsideResources.before);
+  });
+
+  it("a resources/ that is a link: opening the store tidies nothing through it", async () => {
+    const parent = await tempDir();
+    const root = path.join(parent, "store");
+    const first = createFileBackend({ root });
+    await first.listExperiments();
+    await first.close();
+    const outside = await outsideDir(parent, "outside-resources");
+    // A file named like a temp this store writes, of a writer that is dead, old enough to tidy.
+    const dead = spawnSync(process.execPath, ["-e", ""]).pid!;
+    const temp = path.join(outside.dir, `.artifacts.jsonl.snapshot.json.${dead}.AAAAAAAAAAAA.tmp`);
+    await writeFile(temp, "not exprun's\n");
+    await utimes(temp, new Date(0), new Date(0));
+    const before = await snapshotTree(outside.dir);
+    await symlink(outside.dir, path.join(root, "resources"));
+    const backend = createFileBackend({ root });
+    await backend.listExperiments();
+    await backend.close();
+    expect(await snapshotTree(outside.dir)).toEqual(before);
+  });
+
+  it("a runs/ directory that is a link: deleting a run is refused naming it, and nothing outside is removed", async () => {
+    const parent = await tempDir();
+    const root = path.join(parent, "store");
+    const { backend, ref } = await storeWithRun(root);
+    const runs = path.join(root, "experiments", "e", "runs");
+    const outside = path.join(parent, "outside-runs");
+    // The target holds a directory of the very name the delete removes.
+    await rename(runs, outside);
+    await symlink(outside, runs);
+    const before = await snapshotTree(outside);
+    expect(Object.keys(before).length).toBeGreaterThan(0);
+    expectLinkRefused(await rejection(backend.deleteRun(ref, { deleteBackingTensorboardRun: false })), runs);
+    expect(await snapshotTree(outside)).toEqual(before);
+    expect((await backend.getRun(ref))?.params).toEqual({ a: 1 });
+    await backend.close().catch(() => {});
   });
 });
