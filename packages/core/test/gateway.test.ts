@@ -6,10 +6,13 @@ import {
   checkBackend,
   Experiment,
   ExperimentRun,
+  experimentNotFound,
   InvalidTypeError,
   isCheckedBackend,
   type RunRef,
   readSeriesPoints,
+  resourceNotFound,
+  runNotFound,
   ValidationError,
 } from "../src/index.js";
 
@@ -362,5 +365,19 @@ describe("tags, note and times", () => {
     const many = Object.fromEntries(Array.from({ length: 64 }, (_, i) => [`k${i}`, "v"]));
     await expect(run.setTags(many)).rejects.toThrowError(/at most 64/);
     expect(await run.getTags()).toEqual({ team: "vision_2-a" });
+  });
+});
+
+describe("the one not-found wording", () => {
+  // Guards against: a store wrapping its own NOT_FOUND (a gRPC status, an HTTP 404) writing its own
+  // message because core's helpers could not keep the cause.
+  it("keeps the store's failure as the cause, with the same message", () => {
+    const cause = new Error("5 NOT_FOUND: execution missing");
+    const error = resourceNotFound("Execution", "e-1", { backend: "vertex", cause });
+    expect(error.message).toBe('[exprun] [vertex] Execution "e-1" was not found.');
+    expect(error.cause).toBe(cause);
+    expect(runNotFound({ experiment: "e", run: "r" }, { cause }).cause).toBe(cause);
+    expect(experimentNotFound("e", { cause }).cause).toBe(cause);
+    expect(experimentNotFound("e").cause).toBeUndefined();
   });
 });
