@@ -369,3 +369,24 @@ it("InvalidTypeError is a TypeError with a stable code", () => {
   expect(error).toBeInstanceOf(TypeError);
   expect(error.code).toBe("INVALID_TYPE");
 });
+
+describe("time-series metric names", () => {
+  // Guards against: { "": 1 } written though no read can ask for metric "" (and no TensorBoard series
+  // can be named so), and a lone surrogate in a name silently turned into U+FFFD by UTF-8 stores.
+  it("an empty name or one with a lone surrogate is a ValidationError, and nothing is written", async () => {
+    const backend = createMemoryBackend();
+    const run = await ExperimentRun.create("names", { experiment: "exp1", backend });
+    for (const bad of ["", "loss\ud800", "\udc00"]) {
+      await expect(run.logTimeSeriesMetrics({ ok: 1, [bad]: 2 })).rejects.toMatchObject({
+        code: "VALIDATION",
+      });
+      await expect(
+        backend.appendTimeSeries(run.ref, [{ step: 1, wallTime: 1, values: { [bad]: 1 } }]),
+      ).rejects.toMatchObject({ code: "VALIDATION" });
+    }
+    await run.logTimeSeriesMetrics({ "loss \ud83d\ude00": 1 }); // a well-formed pair is fine
+    expect((await run.getTimeSeriesDataFrame()).map((r) => Object.keys(r))).toEqual([
+      ["step", "wall_time", "loss \ud83d\ude00"],
+    ]);
+  });
+});
