@@ -422,14 +422,17 @@ export class ExperimentRun implements AsyncDisposable {
   async setTags(tags: Record<string, string>): Promise<void> {
     if (!isPlainObject(tags))
       throw new InvalidTypeError(`setTags takes { key: "value" }; got ${typeName(tags)}.`);
-    for (const value of Object.values(tags)) {
+    // Each value is read once (a getter cannot pass this check and hand the gateway something else).
+    const copy: Record<string, string> = {};
+    for (const [key, value] of Object.entries(tags)) {
       if (typeof value !== "string") {
         throw new InvalidTypeError(
           `Tag values must be strings; got ${typeName(value)}. Use deleteTags([key]) to remove a tag.`,
         );
       }
+      Object.defineProperty(copy, key, { value, enumerable: true, writable: true, configurable: true });
     }
-    await this.#update({ tags });
+    await this.#update({ tags: copy });
   }
 
   /** The run's tags, read from the store. */

@@ -344,6 +344,22 @@ describe("the value validated is the value written", () => {
     expect(await run.getMetrics()).toEqual({ x: 1 });
   });
 
+  it("a tag value is read once: setTags neither rejects a value it checked nor writes another", async () => {
+    // Guards against: setTags checking the values, then handing the gateway the same object, whose
+    // getter is read again (a second read that differs was refused with a confusing message).
+    const run = await ExperimentRun.create("r", { experiment: "exp1", backend });
+    let reads = 0;
+    const tags = {
+      get team() {
+        reads++;
+        return reads === 1 ? "vision" : 5;
+      },
+    } as unknown as Record<string, string>;
+    await run.setTags(tags);
+    expect(await run.getTags()).toEqual({ team: "vision" });
+    expect(reads).toBe(1);
+  });
+
   it("a patch object's own getters are read once too", async () => {
     const run = await ExperimentRun.create("r", { experiment: "exp1", backend });
     let reads = 0;
