@@ -85,7 +85,8 @@ describe("encodeJsonValue / decodeJsonValue (the codec on values, for stores tha
     }
   });
   it("keeps -0 and an own __proto__ key", () => {
-    expect(Object.is(decodeJsonValue(JSON.parse(JSON.stringify(encodeJsonValue([-0]))))[0], -0)).toBe(true);
+    const zero = decodeJsonValue(JSON.parse(JSON.stringify(encodeJsonValue([-0])))) as number[];
+    expect(Object.is(zero[0], -0)).toBe(true);
     const back = decodeJsonValue(JSON.parse('{"__proto__":{"a":1}}')) as object;
     expect(Object.hasOwn(back, "__proto__")).toBe(true);
     expect(Object.getPrototypeOf(back)).toBe(Object.prototype);
