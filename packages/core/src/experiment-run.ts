@@ -219,11 +219,16 @@ export class ExperimentRun implements AsyncDisposable {
    * is written. Accepts any object type (an `interface` too) whose values are numbers, strings or booleans.
    */
   async logParams<T extends ParamsInput<T>>(params: T): Promise<void> {
+    // `{ params: undefined }` is an empty patch to the gateway: say so instead of logging nothing.
+    if (params === undefined)
+      throw new InvalidTypeError("params must be a plain object of key → value; got undefined.");
     await this.#update({ params: params as Record<string, Value> });
   }
 
   /** Merges summary metrics, like {@link logParams}. */
   async logMetrics<T extends ParamsInput<T>>(metrics: T): Promise<void> {
+    if (metrics === undefined)
+      throw new InvalidTypeError("metrics must be a plain object of key → value; got undefined.");
     await this.#update({ metrics: metrics as Record<string, Value> });
   }
 

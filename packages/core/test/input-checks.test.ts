@@ -17,9 +17,11 @@ import {
   MAX_METADATA_BYTES,
   parseRunState,
   parseWallTime,
+  registerBackendScheme,
   resetDefaults,
   startRun,
   ValidationError,
+  withRun,
 } from "../src/index.js";
 
 /** The rejection of `promise` (or a sync throw of `fn`), for assertions. */
@@ -58,12 +60,27 @@ describe("public API arguments of the wrong type are typed errors, never raw Typ
     expectTyped(await failure(() => Execution.create({ backend, schemaTitle: 5 as never })));
     expectTyped(await failure(() => init("exp1" as never)));
     expectTyped(await failure(() => init({ backend: 5 as never })));
+    // Guards against: registerBackendScheme("x", 5) accepted, then a raw TypeError on openBackend("x:…").
+    expectTyped(await failure(() => registerBackendScheme("bad-factory", 5 as never)), "INVALID_TYPE");
+  });
+
+  it("withRun without a function fails before starting a run", async () => {
+    // Guards against: a raw "fn is not a function" after the run was created and left RUNNING.
+    init({ experiment: "exp1", backend });
+    expectTyped(await failure(() => withRun("left-behind", 5 as never)), "INVALID_TYPE");
+    expectTyped(await failure(() => withRun((async () => 1) as never, undefined as never)), "INVALID_TYPE");
+    expect(
+      (await ExperimentRun.list({ experiment: "exp1", backend }).catch(() => [])).map((r) => r.name),
+    ).toEqual([]);
   });
 
   it("run methods", async () => {
     const run = await ExperimentRun.create("r", { experiment: "exp1", backend });
     const bad: [string, () => unknown][] = [
       ["logParams(null)", () => run.logParams(null as never)],
+      // Guards against: undefined taken as an empty patch, so nothing was logged and nothing said.
+      ["logParams(undefined)", () => run.logParams(undefined as never)],
+      ["logMetrics(undefined)", () => run.logMetrics(undefined as never)],
       ["logParams('x')", () => run.logParams("x" as never)],
       ["logMetrics([1])", () => run.logMetrics([1] as never)],
       ["logTimeSeriesMetrics(m, null)", () => run.logTimeSeriesMetrics({ loss: 1 }, null as never)],
