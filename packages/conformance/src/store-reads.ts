@@ -186,7 +186,9 @@ export function storeReadTests(ctx: SuiteContext): void {
     await backend
       .updateExperiment(exp, { description: "x" })
       .then(mustReject, expectWording(experimentMessage));
-    await backend.createRun(exp, { name: "r", state: "RUNNING" }).then(mustReject, expectWording(experimentMessage));
+    await backend
+      .createRun(exp, { name: "r", state: "RUNNING" })
+      .then(mustReject, expectWording(experimentMessage));
     await backend.updateRun(run, { params: { a: 1 } }).then(mustReject, expectWording(runMessage));
     await backend.appendTimeSeries(run, [{ step: 1, wallTime: 1, values: { x: 1 } }]).then(async () => {
       await backend.flush(); // a buffering store may report it at the flush

@@ -39,8 +39,8 @@ import { checkIdRef, checkLabelCount, checkPageRequest, checkRunRef } from "./fi
 import { validateNameShape } from "./names.js";
 import { applyTags } from "./records.js";
 import { describeCredentials, protectCredentials } from "./secrets.js";
-import { typeName } from "./validation.js";
 import type { Page, RunRecord, RunRef, SeriesPoint, TimeSeriesWrite } from "./types.js";
+import { typeName } from "./validation.js";
 
 /** Marks a checked backend, across copies of `@exprun/core` in one process. */
 export const CHECKED_BACKEND: unique symbol = Symbol.for("exprun.checkedBackend");
