@@ -19,7 +19,14 @@ export function parseAssignments(args: string[], asStrings = false): Record<stri
     }
     const key = arg.slice(0, eq);
     const raw = arg.slice(eq + 1);
-    out[key] = asStrings ? raw : parseScalar(raw);
+    // Defined, not assigned: `out["__proto__"] = v` would set the prototype and drop the key, and the
+    // CLI would report fewer params than given. As an own key, core rejects it with its own message.
+    Object.defineProperty(out, key, {
+      value: asStrings ? raw : parseScalar(raw),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return out;
 }

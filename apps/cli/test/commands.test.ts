@@ -340,6 +340,24 @@ describe("log", () => {
     expect(logged.params).toEqual({ x: 1 });
   });
 
+  it("refuses __proto__=… instead of dropping it and reporting fewer params than given", async () => {
+    // `out["__proto__"] = v` set the prototype: "Logged 1 params" for 2 given, exit 0.
+    expect((await cli(["runs", "create", "p", "-e", "protos"])).code).toBe(0);
+    for (const key of ["__proto__", "constructor", "prototype"]) {
+      const result = await cli(["log", "params", "-r", "protos/p", `${key}=1`, "b=2"]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`The key "${key}" is not allowed in params`);
+    }
+    expect((await cli(["log", "metrics", "-r", "protos/p", "__proto__=1"])).code).toBe(1);
+    const series = await cli(["log", "series", "-r", "protos/p", "__proto__=1", "x=2"]);
+    expect(series.code).toBe(1);
+    expect(series.stderr).toContain('The key "__proto__" is not allowed');
+    // Nothing half-written: every key is checked before anything is written.
+    const shown = await json<RunJson>(["runs", "show", "protos/p"]);
+    expect(shown.params).toEqual({});
+    expect(shown.metrics).toEqual({});
+  });
+
   it("needs --create for a missing run and key=value pairs", async () => {
     const missing = await cli(["log", "params", "-r", "churn/ghost", "a=1"]);
     expect(missing.code).toBe(1);

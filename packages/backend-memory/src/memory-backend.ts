@@ -1,4 +1,10 @@
-import { type BackendCapabilities, type CheckedBackend, checkBackend, ValidationError } from "@exprun/core";
+import {
+  type BackendCapabilities,
+  type CheckedBackend,
+  checkBackend,
+  InvalidTypeError,
+  ValidationError,
+} from "@exprun/core";
 import { resourceMethods } from "./memory-resources.js";
 import { experimentMethods, runMethods } from "./memory-runs.js";
 import { DEFAULT_SERIES_CHUNK_POINTS, seriesMethods } from "./memory-series.js";
@@ -45,11 +51,16 @@ export const MEMORY_CAPABILITIES: Readonly<BackendCapabilities> = Object.freeze(
  * isolated store. Made for unit tests of code that logs runs.
  */
 export function createMemoryBackend(options: MemoryBackendOptions = {}): CheckedBackend {
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new InvalidTypeError(
+      `[memory] createMemoryBackend takes an options object { pageSize?, seriesChunkPoints?, sameStoreAs? }; got ${options === null ? "null" : typeof options}.`,
+    );
+  }
   const store = options.sameStoreAs
     ? sharedStore(options.sameStoreAs)
     : new MemoryStore(
-        options.pageSize ?? 1000,
-        Math.max(1, options.seriesChunkPoints ?? DEFAULT_SERIES_CHUNK_POINTS),
+        positiveInteger("pageSize", options.pageSize, 1000),
+        positiveInteger("seriesChunkPoints", options.seriesChunkPoints, DEFAULT_SERIES_CHUNK_POINTS),
       );
   const backend = checkBackend({
     name: MEMORY_BACKEND_NAME,
@@ -61,6 +72,17 @@ export function createMemoryBackend(options: MemoryBackendOptions = {}): Checked
   });
   storeOf.set(backend, store);
   return backend;
+}
+
+function positiveInteger(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value === "number" && Number.isSafeInteger(value) && value >= 1) return value;
+  throw new ValidationError(
+    `${name} must be a positive integer; got ${JSON.stringify(value) ?? String(value)}.`,
+    {
+      backend: MEMORY_BACKEND_NAME,
+    },
+  );
 }
 
 function sharedStore(other: CheckedBackend): MemoryStore {

@@ -20,6 +20,22 @@ describe("memory backend", () => {
     expect(await run.getParams()).toEqual({ a: 1 });
   });
 
+  it("bad options are typed errors, not a raw TypeError or a silently odd store", () => {
+    // Guards against: createMemoryBackend(null) → "Cannot read properties of null", and pageSize 0,
+    // -1, 1.5 or "10" accepted (pages of one, or fractional page tokens).
+    expect(() => createMemoryBackend(null as never)).toThrow(
+      expect.objectContaining({ code: "INVALID_TYPE" }),
+    );
+    for (const pageSize of [0, -1, 1.5, "10", Number.NaN])
+      expect(() => createMemoryBackend({ pageSize: pageSize as number })).toThrow(
+        /pageSize must be a positive integer/,
+      );
+    expect(() => createMemoryBackend({ seriesChunkPoints: 0 })).toThrow(
+      /seriesChunkPoints must be a positive integer/,
+    );
+    expect(createMemoryBackend({ pageSize: 1, seriesChunkPoints: 1 }).name).toBe("memory");
+  });
+
   it("pages never exceed the configured page size", async () => {
     const backend = createMemoryBackend({ pageSize: 3 });
     for (let i = 0; i < 7; i++) await ExperimentRun.create(`r${i}`, { experiment: "exp1", backend });

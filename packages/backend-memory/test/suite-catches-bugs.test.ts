@@ -128,6 +128,12 @@ const CAUGHT: [kind: string, what: string, failingTest: string][] = [
     "a second instance reads the first's acknowledged writes",
   ],
   ["resurrects-deleted-runs", "a store whose updates re-create deleted runs", "nothing brings it back"],
+  [
+    "decodes-lookalike-metadata",
+    'a store that reads a user\'s { $float: "NaN" } metadata back as NaN',
+    "metadata that looks like a store's own encoding",
+  ],
+  ["own-not-found-wording", "a store with its own not-found wording", "NOT_FOUND in core's one wording"],
 ];
 
 const GROUPS = [
@@ -137,6 +143,7 @@ const GROUPS = [
   "backend: ",
   "streaming and downsampled reads",
   "tags, note, times and run type",
+  "metadata that looks like a store's own encoding",
 ];
 
 describe("the conformance suite catches broken stores", () => {

@@ -1,4 +1,4 @@
-import { Artifact, Execution, PipelineJob } from "@exprun/core";
+import { Artifact, Execution, type Metadata, PipelineJob } from "@exprun/core";
 import { expect } from "vitest";
 import { expectCode, type SuiteContext } from "./context.js";
 
@@ -102,6 +102,48 @@ export function linkTests(ctx: SuiteContext): void {
     expect(jobs).toHaveLength(1);
     expect(jobs[0]).toMatchObject({ resourceName: job.resourceName, displayName: "nightly" });
     expect(jobs[0]).toBeInstanceOf(PipelineJob);
+  });
+
+  ctx.it("metadata that looks like a store's own encoding is read back as the object it is", async () => {
+    // Guards against: a store that writes NaN as {"$float":"NaN"} and reads a user's
+    // { $float: "NaN" } (or { $float: "NaN", other: 1 }) back as the number NaN.
+    const lookalike: Metadata = {
+      a: { $float: "NaN" },
+      b: { $$float: "Infinity" },
+      c: { $float: "NaN", other: 1 },
+      d: [{ $float: "-0" }, { $date: "2024-01-01" }, { $bigint: "1" }],
+      e: { $float: { $float: "-Infinity" } },
+    };
+    const { ref } = await ctx.createRun();
+    const artifact = await Artifact.create({
+      backend: ctx.backend,
+      schemaTitle: "system.Dataset",
+      metadata: lookalike,
+    });
+    const execution = await Execution.create({
+      backend: ctx.backend,
+      schemaTitle: "system.Run",
+      metadata: lookalike,
+    });
+    await execution.update({ metadata: { f: { $float: "Infinity" } } });
+    const child = {
+      schemaTitle: "system.PipelineRun",
+      resourceName: `pipelineJobs/${ctx.unique("j")}`,
+      displayName: "j",
+      metadata: lookalike,
+    };
+    await ctx.backend.addRunChildren(ref, [child]);
+    const readers = [ctx.backend];
+    if (ctx.hooks.openSecond) readers.push(await ctx.second()); // what another process reads from the store
+    for (const reader of readers) {
+      expect((await reader.getArtifact(artifact.id))?.metadata).toEqual(lookalike);
+      expect((await reader.getExecution(execution.id))?.metadata).toEqual({
+        ...lookalike,
+        f: { $float: "Infinity" },
+      });
+      const children = await reader.listRunChildren(ref);
+      expect(children.find((c) => c.resourceName === child.resourceName)?.metadata).toEqual(lookalike);
+    }
   });
 
   ctx.it("links of one run are invisible from another", async () => {

@@ -75,6 +75,13 @@ export function rejectedInputTests(ctx: SuiteContext): void {
     await expectCode(run.logTimeSeriesMetrics({ ok: 1 }, { step: -1 }), "VALIDATION");
     await expectCode(run.logTimeSeriesMetrics({ ok: 1 }, { step: 1.5 }), "VALIDATION");
     await expectCode(run.logTimeSeriesMetrics({ ok: 1 }, { wallTime: Number.NaN }), "VALIDATION");
+    // A name no read can ask for, and a name a UTF-8 store would change (a lone surrogate → U+FFFD).
+    await expectCode(run.logTimeSeriesMetrics({ ok: 1, "": 2 }), "VALIDATION");
+    await expectCode(run.logTimeSeriesMetrics({ ok: 1, "loss\ud800": 2 }), "VALIDATION");
+    await expectCode(
+      ctx.backend.appendTimeSeries(run.ref, [{ step: 1, wallTime: 1, values: { "\udc00": 1 } }]),
+      "VALIDATION",
+    );
     expect(await run.getTimeSeriesDataFrame()).toEqual([]);
   });
 

@@ -252,6 +252,34 @@ export function seriesStreamTests(ctx: SuiteContext): void {
   );
 
   ctx.it(
+    "getTimeSeries lists every metric, in creation order, with count 0 where its points are outside the range",
+    async () => {
+      // Guards against: a step range dropping a metric that has no points in it (a wall-time range kept
+      // it), or a named metric moved to the end because it had none.
+      const run = await ctx.run();
+      await ctx.backend.appendTimeSeries(run.ref, [
+        { step: 1, wallTime: T0 + 1, values: { early: 1, late: 1 } },
+        { step: 50, wallTime: T0 + 50, values: { late: 5 } },
+        { step: 90, wallTime: T0 + 90, values: { tail: 9 } },
+      ]);
+      await ctx.backend.flush();
+      const shape = (r: { series: DownsampledMetric[] }) => r.series.map((m) => [m.metric, m.count]);
+      const expected = [
+        ["early", 0],
+        ["late", 1],
+        ["tail", 0],
+      ];
+      expect(shape(await run.getTimeSeries({ range: { from: 40, to: 60 } }))).toEqual(expected);
+      expect(
+        shape(await run.getTimeSeries({ range: { from: 40, to: 60 }, metrics: ["tail", "late", "early"] })),
+      ).toEqual(expected);
+      expect(
+        shape(await run.getTimeSeries({ x: "wallTime", range: { from: T0 + 40, to: T0 + 60 } })),
+      ).toEqual(expected);
+    },
+  );
+
+  ctx.it(
     "a chunk's arrays stay as delivered: later chunks and reads never change them, and changing them changes nothing stored",
     async () => {
       const backend = ctx.backend;

@@ -168,6 +168,37 @@ export function storeReadTests(ctx: SuiteContext): void {
     expectSamePoints(await readPoints(backend, ref), []);
   });
 
+  ctx.it("a missing experiment, run, artifact or execution is NOT_FOUND in core's one wording", async () => {
+    // Guards against: each store wording "not found" its own way (`Run "r" not found … Create it first`
+    // on one, `Run "r" was not found …` on another), so users and scripts see a different text per store.
+    const backend = ctx.backend;
+    const { ref } = await ctx.createRun(backend);
+    const exp = ctx.unique("none");
+    const run = { experiment: ref.experiment, run: ctx.unique("none") };
+    const id = ctx.unique("none");
+    const expectWording = (message: string) => (e: unknown) => {
+      expect((e as { code?: string }).code).toBe("NOT_FOUND");
+      expect((e as Error).message).toContain(message);
+    };
+    const experimentMessage = `Experiment ${JSON.stringify(exp)} was not found.`;
+    const runMessage = `Run ${JSON.stringify(run.run)} was not found in experiment ${JSON.stringify(run.experiment)}.`;
+    const mustReject = () => expect.fail("expected a NOT_FOUND rejection");
+    await backend
+      .updateExperiment(exp, { description: "x" })
+      .then(mustReject, expectWording(experimentMessage));
+    await backend
+      .createRun(exp, { name: "r", state: "RUNNING" })
+      .then(mustReject, expectWording(experimentMessage));
+    await backend.updateRun(run, { params: { a: 1 } }).then(mustReject, expectWording(runMessage));
+    await backend.appendTimeSeries(run, [{ step: 1, wallTime: 1, values: { x: 1 } }]).then(async () => {
+      await backend.flush(); // a buffering store may report it at the flush
+      mustReject();
+    }, expectWording(runMessage));
+    await backend
+      .updateExecution(id, { state: "COMPLETE" })
+      .then(mustReject, expectWording(`Execution ${JSON.stringify(id)} was not found.`));
+  });
+
   ctx.it("a reader that stops after the first chunk leaves the store usable", async () => {
     const backend = ctx.backend;
     const { ref } = await ctx.createRun(backend);

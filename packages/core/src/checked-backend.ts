@@ -34,12 +34,13 @@ import {
 import { copyExtras, normalizeRun, readCapabilities, storeName } from "./backend-shape.js";
 import { checkedSeries, checkSeriesWrites, latestOf } from "./checked-series.js";
 import { mapLimit } from "./concurrency.js";
-import { ValidationError } from "./errors.js";
+import { BackendError, ValidationError } from "./errors.js";
 import { checkIdRef, checkLabelCount, checkPageRequest, checkRunRef } from "./fields.js";
 import { validateNameShape } from "./names.js";
 import { applyTags } from "./records.js";
 import { describeCredentials, protectCredentials } from "./secrets.js";
 import type { Page, RunRecord, RunRef, SeriesPoint, TimeSeriesWrite } from "./types.js";
+import { typeName } from "./validation.js";
 
 /** Marks a checked backend, across copies of `@exprun/core` in one process. */
 export const CHECKED_BACKEND: unique symbol = Symbol.for("exprun.checkedBackend");
@@ -101,6 +102,25 @@ const LATEST_FILL_CONCURRENCY = 8;
 
 const wrapped = new WeakMap<object, CheckedBackend>();
 const INSPECT = Symbol.for("nodejs.util.inspect.custom");
+
+/**
+ * A page from a store, as the contract shapes it (`{ items: [...], nextPageToken? }`); anything else is
+ * the store's bug, a `BackendError` here rather than a raw TypeError in the caller.
+ */
+function pageOf<T>(backend: string, method: string, page: Page<T>): Page<T> {
+  const token = (page as Partial<Page<T>> | null)?.nextPageToken;
+  if (
+    typeof page === "object" &&
+    page !== null &&
+    Array.isArray(page.items) &&
+    (token === undefined || token === null || typeof token === "string")
+  )
+    return page;
+  throw new BackendError(
+    `The ${backend} store's ${method}() returned ${typeName(page)}, not a page { items: [...], nextPageToken? }. This is a bug in the store.`,
+    { backend },
+  );
+}
 
 /** True when `value` is a checked backend (made by this or any other copy of core). */
 export function isCheckedBackend(value: unknown): value is CheckedBackend {
@@ -197,7 +217,9 @@ function createGateway(raw: Backend): CheckedBackend {
     },
     listExperiments: async (page) => {
       const request = checkPageRequest(page);
-      return call("listExperiments", () => raw.listExperiments(request));
+      return call("listExperiments", async () =>
+        pageOf(name, "listExperiments", await raw.listExperiments(request)),
+      );
     },
     updateExperiment: async (experiment, patch) => {
       validateNameShape("experiment", experiment);
@@ -229,7 +251,7 @@ function createGateway(raw: Backend): CheckedBackend {
       validateNameShape("experiment", experiment);
       const request = checkRunListRequest(page);
       return call("listRuns", async () => {
-        const result = await raw.listRuns(experiment, request);
+        const result = pageOf(name, "listRuns", await raw.listRuns(experiment, request));
         for (const record of result.items) normalizeRun(record);
         return request.withLatestTimeSeries ? fillLatest(experiment, result) : result;
       });
@@ -288,7 +310,7 @@ function createGateway(raw: Backend): CheckedBackend {
     },
     listArtifacts: async (query) => {
       const input = checkResourceQuery(query);
-      return call("listArtifacts", () => raw.listArtifacts(input));
+      return call("listArtifacts", async () => pageOf(name, "listArtifacts", await raw.listArtifacts(input)));
     },
     createExecution: async (execution) => {
       const input = checkNewExecution(execution, rules);
@@ -300,7 +322,9 @@ function createGateway(raw: Backend): CheckedBackend {
     },
     listExecutions: async (query) => {
       const input = checkResourceQuery(query);
-      return call("listExecutions", () => raw.listExecutions(input));
+      return call("listExecutions", async () =>
+        pageOf(name, "listExecutions", await raw.listExecutions(input)),
+      );
     },
     updateExecution: async (id, patch) => {
       const target = checkIdRef(id, "execution");

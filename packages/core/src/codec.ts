@@ -55,6 +55,44 @@ function reviver(_key: string, value: unknown): unknown {
   return value;
 }
 
+/**
+ * What {@link stringifyJson} writes for `value`, as a value instead of text (deep, a fresh copy): for
+ * stores that build JSON text themselves or parse with plain `JSON.parse` and decode only the fields
+ * that can hold tags. `JSON.stringify(encodeJsonValue(v))` is `stringifyJson(v)`.
+ */
+export function encodeJsonValue(value: unknown): unknown {
+  const encoded = replacer("", value);
+  if (typeof encoded !== "object" || encoded === null) return encoded;
+  if (Array.isArray(encoded)) return encoded.map(encodeJsonValue);
+  const out: Record<string, unknown> = {};
+  for (const key in encoded) {
+    if (!Object.hasOwn(encoded, key)) continue;
+    define(out, key, encodeJsonValue((encoded as Record<string, unknown>)[key]));
+  }
+  return out;
+}
+
+/**
+ * The inverse of {@link encodeJsonValue} on plain `JSON.parse` output (deep, a fresh copy):
+ * `decodeJsonValue(JSON.parse(text))` is `parseJson(text)`. Tags become numbers, escaped tag-like
+ * objects lose one `$`, every other object is kept as it is (`{ $float: "NaN", other: 1 }` included).
+ */
+export function decodeJsonValue(value: unknown): unknown {
+  if (typeof value !== "object" || value === null) return value;
+  if (Array.isArray(value)) return value.map(decodeJsonValue);
+  const out: Record<string, unknown> = {};
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    define(out, key, decodeJsonValue((value as Record<string, unknown>)[key]));
+  }
+  return reviver("", out);
+}
+
+/** Sets an own key (`__proto__` included, as `JSON.parse` would). */
+function define(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 /** `JSON.stringify` that keeps NaN, ±Infinity and -0 (as `{"$float": …}`). */
 export function stringifyJson(value: unknown, space?: number): string {
   return JSON.stringify(value, replacer, space);

@@ -172,15 +172,26 @@ export async function downsampleSeries(
     }
   }
 
-  const series: DownsampledMetric[] = [];
-  for (const [metric, state] of states) series.push(state.result(metric));
+  // Every metric asked for (default: every metric of the run) is in the result, in series creation
+  // order, with count 0 when none of its points is in the range. The stream gives creation order for
+  // the metrics it delivered; when some may be missing (asked for but not delivered, or a step range
+  // that left a metric out), the run's metrics give the order.
   const missing = (query.metrics ?? []).filter((m) => !states.has(m));
-  if (missing.length > 0) {
-    const known = new Set(await knownMetrics());
-    const unknown = missing.filter((m) => !known.has(m));
+  const mayLackSome = missing.length > 0 || (!query.metrics && streamQuery.steps !== undefined);
+  let order: readonly string[] = [...states.keys()];
+  if (mayLackSome) {
+    const known = await knownMetrics();
+    const knownSet = new Set(known);
+    const unknown = missing.filter((m) => !knownSet.has(m));
     if (unknown.length > 0) throw unknownMetrics(unknown, known, backend);
-    for (const metric of missing) series.push(new MetricState(query).result(metric));
+    const wanted = query.metrics ? new Set(query.metrics) : undefined;
+    order = known.filter((m) => !wanted || wanted.has(m));
+    // Metrics created while this read ran (absent from `known`) come last, as the stream gave them.
+    order = [...order, ...[...states.keys()].filter((m) => !knownSet.has(m))];
   }
+  const series: DownsampledMetric[] = order.map((metric) =>
+    (states.get(metric) ?? new MetricState(query)).result(metric),
+  );
   const range: { from?: number; to?: number } = {};
   if (query.range?.from !== undefined) range.from = query.range.from;
   if (query.range?.to !== undefined) range.to = query.range.to;
@@ -224,6 +235,8 @@ class MetricState {
   /** Both bounds given: N equal buckets over [from, to]. Otherwise power-of-two wide buckets, aligned at 0. */
   readonly #fixed: boolean;
   readonly #scale: number;
+  /** Fixed grid: the width of its buckets (0 when from === to). */
+  readonly #gridWidth: number;
   #width = 1;
   /**
    * Bucket indices in use, lo..hi, fewer than N apart (fixed grid: 0..N-1; otherwise floor(x / width)),
@@ -245,7 +258,15 @@ class MetricState {
     this.#from = query.range?.from ?? Number.NEGATIVE_INFINITY;
     this.#to = query.range?.to ?? Number.POSITIVE_INFINITY;
     this.#fixed = query.range?.from !== undefined && query.range?.to !== undefined;
-    this.#scale = this.#fixed && this.#to > this.#from ? this.#n / (this.#to - this.#from) : 0;
+    // A span too wide for a double (from -1e308 to 1e308) is divided bound by bound instead.
+    const span = this.#to - this.#from;
+    this.#gridWidth =
+      !this.#fixed || !(this.#to > this.#from)
+        ? 0
+        : Number.isFinite(span)
+          ? span / this.#n
+          : this.#to / this.#n - this.#from / this.#n;
+    this.#scale = this.#gridWidth > 0 && Number.isFinite(span) ? this.#n / span : 0;
     // Slots grow with the span of buckets in use (up to N), so a metric with few points stays small.
     this.#slots = new Float64Array(Math.min(this.#n, 64) * STRIDE);
     this.#deferSteps = deferSteps;
@@ -302,6 +323,7 @@ class MetricState {
     const to = this.#to;
     const fixed = this.#fixed;
     const scale = this.#scale;
+    const gridWidth = this.#gridWidth;
     const last = this.#n - 1;
     let width = this.#width;
     let key = Number.NaN;
@@ -324,7 +346,10 @@ class MetricState {
       if (!(x >= from && x <= to)) continue;
       let k: number;
       if (fixed) {
-        k = Math.floor((x - from) * scale);
+        k =
+          scale > 0 || gridWidth === 0
+            ? Math.floor((x - from) * scale)
+            : Math.floor(x / gridWidth - from / gridWidth);
         if (k > last) k = last;
       } else {
         k = Math.floor(x / width);
@@ -435,7 +460,7 @@ class MetricState {
     const occupied: number[] = [];
     const starts: number[] = [];
     const fixed = this.#fixed;
-    const width = fixed ? (this.#to > this.#from ? (this.#to - this.#from) / this.#n : 0) : this.#width;
+    const width = fixed ? this.#gridWidth : this.#width;
     const capacity = this.#slots.length / STRIDE;
     for (let a = this.#lo; a <= this.#hi; a++) {
       const base = mod(a, capacity) * STRIDE;

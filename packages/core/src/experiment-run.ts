@@ -219,11 +219,16 @@ export class ExperimentRun implements AsyncDisposable {
    * is written. Accepts any object type (an `interface` too) whose values are numbers, strings or booleans.
    */
   async logParams<T extends ParamsInput<T>>(params: T): Promise<void> {
+    // `{ params: undefined }` is an empty patch to the gateway: say so instead of logging nothing.
+    if (params === undefined)
+      throw new InvalidTypeError("params must be a plain object of key → value; got undefined.");
     await this.#update({ params: params as Record<string, Value> });
   }
 
   /** Merges summary metrics, like {@link logParams}. */
   async logMetrics<T extends ParamsInput<T>>(metrics: T): Promise<void> {
+    if (metrics === undefined)
+      throw new InvalidTypeError("metrics must be a plain object of key → value; got undefined.");
     await this.#update({ metrics: metrics as Record<string, Value> });
   }
 
@@ -422,14 +427,17 @@ export class ExperimentRun implements AsyncDisposable {
   async setTags(tags: Record<string, string>): Promise<void> {
     if (!isPlainObject(tags))
       throw new InvalidTypeError(`setTags takes { key: "value" }; got ${typeName(tags)}.`);
-    for (const value of Object.values(tags)) {
+    // Each value is read once (a getter cannot pass this check and hand the gateway something else).
+    const copy: Record<string, string> = {};
+    for (const [key, value] of Object.entries(tags)) {
       if (typeof value !== "string") {
         throw new InvalidTypeError(
           `Tag values must be strings; got ${typeName(value)}. Use deleteTags([key]) to remove a tag.`,
         );
       }
+      Object.defineProperty(copy, key, { value, enumerable: true, writable: true, configurable: true });
     }
-    await this.#update({ tags });
+    await this.#update({ tags: copy });
   }
 
   /** The run's tags, read from the store. */

@@ -12,7 +12,7 @@ export {
   encodeClassificationMetrics,
   rocAuc,
 } from "./classification-metrics.js";
-export { numberToJson, parseJson, stringifyJson } from "./codec.js";
+export { decodeJsonValue, encodeJsonValue, numberToJson, parseJson, stringifyJson } from "./codec.js";
 export { mapLimit } from "./concurrency.js";
 export {
   type CommonOptions,

@@ -11,6 +11,8 @@ export interface NotFoundOptions {
   backend?: string | undefined;
   /** What the reader can do about it; the default suits core's API. */
   hint?: string | undefined;
+  /** The store's own failure behind it (a gRPC NOT_FOUND, an HTTP 404), kept as the error's `cause`. */
+  cause?: unknown;
 }
 
 export function experimentNotFound(name: string, options: NotFoundOptions = {}): NotFoundError {
@@ -18,6 +20,7 @@ export function experimentNotFound(name: string, options: NotFoundOptions = {}):
     options.hint ?? "Create it with Experiment.create(), or list the existing ones with Experiment.list().";
   return new NotFoundError(`Experiment ${JSON.stringify(name)} was not found.${hint ? ` ${hint}` : ""}`, {
     backend: options.backend,
+    cause: options.cause,
   });
 }
 
@@ -30,7 +33,7 @@ export function runNotFound(ref: RunRef, options: NotFoundOptions = {}): NotFoun
   return new NotFoundError(
     `Run ${JSON.stringify(ref.run)} was not found in experiment ${JSON.stringify(ref.experiment)}.${deleted}` +
       (hint ? ` ${hint}` : ""),
-    { backend: options.backend },
+    { backend: options.backend, cause: options.cause },
   );
 }
 
@@ -42,5 +45,6 @@ export function resourceNotFound(
   const hint = options.hint ?? "";
   return new NotFoundError(`${kind} ${JSON.stringify(id)} was not found.${hint ? ` ${hint}` : ""}`, {
     backend: options.backend,
+    cause: options.cause,
   });
 }

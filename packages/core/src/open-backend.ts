@@ -3,7 +3,8 @@ import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Backend } from "./backend.js";
 import { type CheckedBackend, checkBackend } from "./checked-backend.js";
-import { BackendError, ValidationError } from "./errors.js";
+import { BackendError, InvalidTypeError, ValidationError } from "./errors.js";
+import { typeName } from "./validation.js";
 
 /** Makes a backend from the part of a URI after its scheme. */
 export type BackendFactory = (uri: URLParts) => Backend | Promise<Backend>;
@@ -41,6 +42,11 @@ export function registerBackendScheme(scheme: string, factory: BackendFactory): 
   if (!/^[a-z][a-z0-9+.-]*$/.test(scheme)) {
     throw new ValidationError(
       `Invalid URI scheme ${JSON.stringify(scheme)}: use lowercase letters, digits, + . -.`,
+    );
+  }
+  if (typeof factory !== "function") {
+    throw new InvalidTypeError(
+      `registerBackendScheme(${JSON.stringify(scheme)}, factory) needs a function (uri) => Backend; got ${typeName(factory)}.`,
     );
   }
   customSchemes.set(scheme, factory);

@@ -40,9 +40,24 @@ const SECRET_PATTERNS: { pattern: RegExp; replace: (match: string, ...groups: st
   // A name glued to a longer word ("InvalidAccessKeyId: The …") is an error code, not a field: left alone.
   {
     pattern: new RegExp(
-      `((?<![A-Za-z0-9])(?:aws[_-]?)?(?:access|secret|session|api|private|client[_-]?secret)[_-]?(?:access[_-]?)?(?:key|token|secret)(?:[_-]?id)?${SEPARATOR})${VALUE}`,
+      `((?<![A-Za-z0-9])(?:(?:aws[_-]?)?(?:access|secret|session|api|private|refresh|id)[_-]?(?:access[_-]?)?(?:key|token|secret)(?:[_-]?id)?|client[_-]?secret)${SEPARATOR})${VALUE}`,
       "gi",
     ),
+    replace: (_m, head) => `${head}${REDACTED}`,
+  },
+  // Passwords as fields (password=…, "password": "…"); prose ("password: the one you set") is left alone.
+  {
+    pattern: new RegExp(String.raw`((?<![A-Za-z0-9])pass(?:word|wd)(?:=|["']\s*:\s*["']))${VALUE}`, "gi"),
+    replace: (_m, head) => `${head}${REDACTED}`,
+  },
+  // A password in a URL's userinfo (https://user:secret@host/…): the user name stays.
+  {
+    pattern: /(?<![\w+.-])([a-z][a-z0-9+.-]*:\/\/[^\s/?#@:"'<>]*:)[^\s/?#@"'<>]+(?=@)/gi,
+    replace: (_m, head) => `${head}${REDACTED}`,
+  },
+  // The signature an S3 server echoes in a SignatureDoesNotMatch body (<SignatureProvided>…).
+  {
+    pattern: new RegExp(String.raw`((?<![\w-])signatureprovided${SEPARATOR})${VALUE}`, "gi"),
     replace: (_m, head) => `${head}${REDACTED}`,
   },
   // Bearer tokens and Google OAuth access tokens wherever they appear.

@@ -1,12 +1,12 @@
 import type { ClassificationMetrics, ClassificationMetricsInput } from "./classification-metrics.js";
 import { type CommonOptions, getDefaults, onInit } from "./config.js";
 import type { ExperimentDataFrameRow, TimeSeriesDataFrameRow } from "./dataframe.js";
-import { NotFoundError, ValidationError } from "./errors.js";
+import { InvalidTypeError, NotFoundError, ValidationError } from "./errors.js";
 import { Experiment } from "./experiment.js";
 import { ExperimentRun, type ParamsInput, runEndListeners } from "./experiment-run.js";
 import type { PipelineJob } from "./resources.js";
 import type { RunState } from "./types.js";
-import { optionsObject } from "./validation.js";
+import { optionsObject, typeName } from "./validation.js";
 
 /** The run that the module-level functions log to (Python's `_experiment_tracker`). */
 let current: ExperimentRun | undefined;
@@ -75,6 +75,12 @@ export async function withRun<T>(
   fn: (run: ExperimentRun) => Promise<T> | T,
   options: StartRunOptions = {},
 ): Promise<T> {
+  // Checked before the run is started: a bad callback must not leave a RUNNING run behind.
+  if (typeof fn !== "function") {
+    throw new InvalidTypeError(
+      `withRun(name, fn) takes the function to run as its second argument; got ${typeName(fn)}.`,
+    );
+  }
   const run = await startRun(name, options);
   let result: T;
   try {

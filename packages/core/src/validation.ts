@@ -130,6 +130,14 @@ export function copySeriesValues(values: unknown): Record<string, number> {
     if ((key.length === 9 || key.length === 11) && isReservedKey(key)) {
       throw reservedKeyError(key, "time-series metrics");
     }
+    // A name no read can ask for (`metrics: [""]` is refused) and no TensorBoard series can have, and
+    // a name UTF-8 stores would silently change (a lone surrogate becomes U+FFFD).
+    if (key.length === 0) {
+      throw new ValidationError(
+        "A time-series metric name must not be empty: give each metric a name, e.g. { loss: 0.3 }.",
+      );
+    }
+    requireWellFormed(key, "A time-series metric name");
     copy[key] = value;
   }
   return copy;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { numberToJson, parseJson, stringifyJson } from "../src/index.js";
+import { decodeJsonValue, encodeJsonValue, numberToJson, parseJson, stringifyJson } from "../src/index.js";
 
 describe("JSON codec", () => {
   it("round-trips NaN and ±Infinity, which plain JSON turns into null", () => {
@@ -58,5 +58,37 @@ describe("objects that look like the codec's own tags", () => {
       b: { $float: "x" },
       c: { $float: "NaN", d: 1 },
     });
+  });
+});
+
+describe("encodeJsonValue / decodeJsonValue (the codec on values, for stores that parse with plain JSON.parse)", () => {
+  // Guards against: a store with its own copy of the tag rule (the file store's metadata) that reads a
+  // user's { $float: "NaN" }, or { $float: "NaN", other: 1 }, back as the number NaN.
+  const values: unknown[] = [
+    { $float: "NaN" },
+    { $float: "-0" },
+    { $$float: "Infinity" },
+    { $float: "NaN", other: 1 },
+    { meta: { $float: "Infinity" }, list: [{ $float: "-Infinity" }, Number.NaN, -0] },
+    { $float: { $float: "NaN" } },
+    [Number.POSITIVE_INFINITY, { a: [{ $$$float: 1 }] }],
+    Number.NaN,
+    "NaN",
+    null,
+    JSON.parse('{"__proto__":{"$float":"NaN"}}'),
+  ];
+  it("writes exactly what stringifyJson writes and reads back what parseJson reads", () => {
+    for (const value of values) {
+      expect(JSON.stringify(encodeJsonValue(value))).toBe(stringifyJson(value));
+      expect(decodeJsonValue(JSON.parse(stringifyJson(value)))).toEqual(parseJson(stringifyJson(value)));
+      expect(decodeJsonValue(JSON.parse(JSON.stringify(encodeJsonValue(value))))).toEqual(value);
+    }
+  });
+  it("keeps -0 and an own __proto__ key", () => {
+    const zero = decodeJsonValue(JSON.parse(JSON.stringify(encodeJsonValue([-0])))) as number[];
+    expect(Object.is(zero[0], -0)).toBe(true);
+    const back = decodeJsonValue(JSON.parse('{"__proto__":{"a":1}}')) as object;
+    expect(Object.hasOwn(back, "__proto__")).toBe(true);
+    expect(Object.getPrototypeOf(back)).toBe(Object.prototype);
   });
 });

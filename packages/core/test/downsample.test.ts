@@ -360,3 +360,73 @@ describe("getTimeSeries bad input: a ValidationError saying what is allowed", ()
     );
   });
 });
+
+describe("every metric asked for is in the result, in creation order", () => {
+  // Guards against: a step range that holds none of a metric's points dropping that metric (while a
+  // wall-time range, or naming it in `metrics`, kept it with count 0), and a named metric with no
+  // points in the range moved to the end instead of its creation place.
+  const chunks = [
+    ...series(10, (s) => s, "early"),
+    ...series(100, (s) => s, "late"),
+    ...series(10, (s) => s, "tail"),
+  ];
+  const known = async () => ["early", "late", "tail"];
+  const shape = (r: { series: DownsampledMetric[] }) => r.series.map((m) => [m.metric, m.count]);
+  it("by step, with and without metrics", async () => {
+    const range = { from: 50, to: 60 };
+    expect(shape(await downsample(chunks, { range }, known))).toEqual([
+      ["early", 0],
+      ["late", 11],
+      ["tail", 0],
+    ]);
+    expect(shape(await downsample(chunks, { range: { from: 50 } }, known))).toEqual([
+      ["early", 0],
+      ["late", 50],
+      ["tail", 0],
+    ]);
+    expect(shape(await downsample(chunks, { range, metrics: ["tail", "late", "early"] }, known))).toEqual([
+      ["early", 0],
+      ["late", 11],
+      ["tail", 0],
+    ]);
+  });
+  it("by wall time, the same", async () => {
+    const range = { from: 1050, to: 1060 };
+    expect(shape(await downsample(chunks, { x: "wallTime", range }, known))).toEqual([
+      ["early", 0],
+      ["late", 11],
+      ["tail", 0],
+    ]);
+  });
+  it("without a range every metric has points, and the run's metrics are not asked for", async () => {
+    let asked = 0;
+    const counting = async () => {
+      asked++;
+      return ["early", "late", "tail"];
+    };
+    expect(shape(await downsample(chunks, {}, counting))).toEqual([
+      ["early", 10],
+      ["late", 100],
+      ["tail", 10],
+    ]);
+    expect(asked).toBe(0);
+  });
+});
+
+describe("a range wider than a double can span", () => {
+  // Guards against: (to - from) overflowing to Infinity, every point in one bucket starting at NaN.
+  it("still makes equal buckets with finite starts", async () => {
+    const result = await downsample(
+      series(21, (s) => s),
+      {
+        range: { from: -Number.MAX_VALUE, to: Number.MAX_VALUE },
+        buckets: 10,
+      },
+    );
+    const { buckets, count } = result.series[0]!;
+    expect(count).toBe(21);
+    expect(buckets.width).toBe(Number.MAX_VALUE / 5);
+    expect([...buckets.start].every(Number.isFinite)).toBe(true);
+    expect([...buckets.count].reduce((a, b) => a + b, 0)).toBe(21);
+  });
+});

@@ -6,10 +6,13 @@ import {
   checkBackend,
   Experiment,
   ExperimentRun,
+  experimentNotFound,
   InvalidTypeError,
   isCheckedBackend,
   type RunRef,
   readSeriesPoints,
+  resourceNotFound,
+  runNotFound,
   ValidationError,
 } from "../src/index.js";
 
@@ -362,5 +365,73 @@ describe("tags, note and times", () => {
     const many = Object.fromEntries(Array.from({ length: 64 }, (_, i) => [`k${i}`, "v"]));
     await expect(run.setTags(many)).rejects.toThrowError(/at most 64/);
     expect(await run.getTags()).toEqual({ team: "vision_2-a" });
+  });
+});
+
+describe("the one not-found wording", () => {
+  // Guards against: a store wrapping its own NOT_FOUND (a gRPC status, an HTTP 404) writing its own
+  // message because core's helpers could not keep the cause.
+  it("keeps the store's failure as the cause, with the same message", () => {
+    const cause = new Error("5 NOT_FOUND: execution missing");
+    const error = resourceNotFound("Execution", "e-1", { backend: "vertex", cause });
+    expect(error.message).toBe('[exprun] [vertex] Execution "e-1" was not found.');
+    expect(error.cause).toBe(cause);
+    expect(runNotFound({ experiment: "e", run: "r" }, { cause }).cause).toBe(cause);
+    expect(experimentNotFound("e", { cause }).cause).toBe(cause);
+    expect(experimentNotFound("e").cause).toBeUndefined();
+  });
+});
+
+describe("what a store hands back is checked too", () => {
+  // Guards against: a store's malformed chunk or page escaping core as a raw TypeError (or as rows of
+  // garbage: a chunk with 3 steps and 1 wall time became a row with an Invalid Date).
+  const store = (overrides: Partial<Backend>) => {
+    const inner = createMemoryBackend();
+    return {
+      inner,
+      backend: checkBackend({ ...inner, name: "custom", capabilities: inner.capabilities, ...overrides }),
+    };
+  };
+  it("a malformed series chunk is a BackendError naming the store", async () => {
+    for (const chunk of [
+      { metric: "a", steps: [1], wallTimes: [1] },
+      {
+        metric: "a",
+        steps: new Float64Array(3),
+        wallTimes: new Float64Array(1),
+        values: new Float64Array(3),
+      },
+      { steps: new Float64Array(1), wallTimes: new Float64Array(1), values: new Float64Array(1) },
+      null,
+    ]) {
+      const { backend } = store({
+        async *readSeries() {
+          yield chunk as never;
+        },
+      });
+      await expect(readSeriesPoints(backend, { experiment: "e", run: "r" })).rejects.toMatchObject({
+        code: "BACKEND",
+        message: expect.stringContaining("custom store's readSeries yielded a malformed chunk"),
+      });
+    }
+  });
+  it("plain number arrays are taken as columns", async () => {
+    const { backend } = store({
+      async *readSeries() {
+        yield { metric: "a", steps: [1, 2], wallTimes: [10, 20], values: [0.5, 0.25] } as never;
+      },
+    });
+    expect(await readSeriesPoints(backend, { experiment: "e", run: "r" })).toEqual([
+      { metric: "a", step: 1, wallTime: 10, value: 0.5 },
+      { metric: "a", step: 2, wallTime: 20, value: 0.25 },
+    ]);
+  });
+  it("a list that is not a page is a BackendError", async () => {
+    const { backend } = store({
+      listExperiments: async () => 7 as never,
+      listArtifacts: async () => ({}) as never,
+    });
+    await expect(Experiment.list({ backend })).rejects.toMatchObject({ code: "BACKEND" });
+    await expect(backend.listArtifacts()).rejects.toMatchObject({ code: "BACKEND" });
   });
 });

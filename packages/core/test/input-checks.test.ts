@@ -17,9 +17,11 @@ import {
   MAX_METADATA_BYTES,
   parseRunState,
   parseWallTime,
+  registerBackendScheme,
   resetDefaults,
   startRun,
   ValidationError,
+  withRun,
 } from "../src/index.js";
 
 /** The rejection of `promise` (or a sync throw of `fn`), for assertions. */
@@ -58,12 +60,27 @@ describe("public API arguments of the wrong type are typed errors, never raw Typ
     expectTyped(await failure(() => Execution.create({ backend, schemaTitle: 5 as never })));
     expectTyped(await failure(() => init("exp1" as never)));
     expectTyped(await failure(() => init({ backend: 5 as never })));
+    // Guards against: registerBackendScheme("x", 5) accepted, then a raw TypeError on openBackend("x:…").
+    expectTyped(await failure(() => registerBackendScheme("bad-factory", 5 as never)), "INVALID_TYPE");
+  });
+
+  it("withRun without a function fails before starting a run", async () => {
+    // Guards against: a raw "fn is not a function" after the run was created and left RUNNING.
+    init({ experiment: "exp1", backend });
+    expectTyped(await failure(() => withRun("left-behind", 5 as never)), "INVALID_TYPE");
+    expectTyped(await failure(() => withRun((async () => 1) as never, undefined as never)), "INVALID_TYPE");
+    expect(
+      (await ExperimentRun.list({ experiment: "exp1", backend }).catch(() => [])).map((r) => r.name),
+    ).toEqual([]);
   });
 
   it("run methods", async () => {
     const run = await ExperimentRun.create("r", { experiment: "exp1", backend });
     const bad: [string, () => unknown][] = [
       ["logParams(null)", () => run.logParams(null as never)],
+      // Guards against: undefined taken as an empty patch, so nothing was logged and nothing said.
+      ["logParams(undefined)", () => run.logParams(undefined as never)],
+      ["logMetrics(undefined)", () => run.logMetrics(undefined as never)],
       ["logParams('x')", () => run.logParams("x" as never)],
       ["logMetrics([1])", () => run.logMetrics([1] as never)],
       ["logTimeSeriesMetrics(m, null)", () => run.logTimeSeriesMetrics({ loss: 1 }, null as never)],
@@ -344,6 +361,22 @@ describe("the value validated is the value written", () => {
     expect(await run.getMetrics()).toEqual({ x: 1 });
   });
 
+  it("a tag value is read once: setTags neither rejects a value it checked nor writes another", async () => {
+    // Guards against: setTags checking the values, then handing the gateway the same object, whose
+    // getter is read again (a second read that differs was refused with a confusing message).
+    const run = await ExperimentRun.create("r", { experiment: "exp1", backend });
+    let reads = 0;
+    const tags = {
+      get team() {
+        reads++;
+        return reads === 1 ? "vision" : 5;
+      },
+    } as unknown as Record<string, string>;
+    await run.setTags(tags);
+    expect(await run.getTags()).toEqual({ team: "vision" });
+    expect(reads).toBe(1);
+  });
+
   it("a patch object's own getters are read once too", async () => {
     const run = await ExperimentRun.create("r", { experiment: "exp1", backend });
     let reads = 0;
@@ -368,4 +401,25 @@ it("InvalidTypeError is a TypeError with a stable code", () => {
   const error = new InvalidTypeError("x");
   expect(error).toBeInstanceOf(TypeError);
   expect(error.code).toBe("INVALID_TYPE");
+});
+
+describe("time-series metric names", () => {
+  // Guards against: { "": 1 } written though no read can ask for metric "" (and no TensorBoard series
+  // can be named so), and a lone surrogate in a name silently turned into U+FFFD by UTF-8 stores.
+  it("an empty name or one with a lone surrogate is a ValidationError, and nothing is written", async () => {
+    const backend = createMemoryBackend();
+    const run = await ExperimentRun.create("names", { experiment: "exp1", backend });
+    for (const bad of ["", "loss\ud800", "\udc00"]) {
+      await expect(run.logTimeSeriesMetrics({ ok: 1, [bad]: 2 })).rejects.toMatchObject({
+        code: "VALIDATION",
+      });
+      await expect(
+        backend.appendTimeSeries(run.ref, [{ step: 1, wallTime: 1, values: { [bad]: 1 } }]),
+      ).rejects.toMatchObject({ code: "VALIDATION" });
+    }
+    await run.logTimeSeriesMetrics({ "loss \ud83d\ude00": 1 }); // a well-formed pair is fine
+    expect((await run.getTimeSeriesDataFrame()).map((r) => Object.keys(r))).toEqual([
+      ["step", "wall_time", "loss \ud83d\ude00"],
+    ]);
+  });
 });

@@ -56,6 +56,29 @@ describe("redactSecrets", () => {
     ["<AWSAccessKeyId>AKIAIOSFODNN7EXAMPLE</AWSAccessKeyId>", "<AWSAccessKeyId>[redacted]</AWSAccessKeyId>"],
     ["key id AKIAIOSFODNN7EXAMPLE in use", "key id [redacted] in use"],
     ["authorization header is missing", "authorization header is missing"],
+    // Guards against: Google user credentials (gcloud's application-default login) and URL passwords printed.
+    [
+      '{"client_id":"123.apps.googleusercontent.com","client_secret":"GOCSPX-abc_1","refresh_token":"1//0gAbC-d","type":"authorized_user"}',
+      '{"client_id":"123.apps.googleusercontent.com","client_secret":"[redacted]","refresh_token":"[redacted]","type":"authorized_user"}',
+    ],
+    ['{"id_token":"eyJhbGciOi.eyJzdWIi.sig"} ok', '{"id_token":"[redacted]"} ok'],
+    [
+      "connect https://admin:hunter2@minio.local:9000/bkt failed",
+      "connect https://admin:[redacted]@minio.local:9000/bkt failed",
+    ],
+    [
+      'login with password=hunter2 or "passwd": "x1" refused',
+      'login with password=[redacted] or "passwd": "[redacted]" refused',
+    ],
+    [
+      "password: the one you set, and user@host.com mailto:a@b",
+      "password: the one you set, and user@host.com mailto:a@b",
+    ],
+    ["tests pass=3 fail=0 at s3://bkt/p", "tests pass=3 fail=0 at s3://bkt/p"],
+    [
+      "<Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match the signature you provided.</Message><SignatureProvided>fe5f80f77d5f</SignatureProvided>",
+      "<Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match the signature you provided.</Message><SignatureProvided>[redacted]</SignatureProvided>",
+    ],
   ];
   for (const [input, output] of cases) {
     it(`redacts exactly: ${input.slice(0, 60)}`, () => {

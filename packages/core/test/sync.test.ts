@@ -298,6 +298,33 @@ describe("syncSeries", () => {
     expect(have.stats.reads).toBe(2);
   });
 
+  // Guards against: an order-free digest calling two buckets equal when they hold the same points of a
+  // step written twice in the other order, so the target kept another last write (value) than the source.
+  it("a step written twice in the other order on the target is brought to the source's last write", async () => {
+    const target = await store();
+    await target.createRun("target", { name: "r", state: "RUNNING" });
+    const ref = { experiment: "target", run: "r" };
+    await target.appendTimeSeries(ref, [
+      { step: 5, wallTime: 1000, values: { loss: 9 } },
+      { step: 5, wallTime: 1000, values: { loss: 1 } },
+    ]);
+    const wanted = reader({
+      loss: [
+        [5, 1000, 1],
+        [5, 1000, 9],
+      ],
+    });
+    const write = (w: TimeSeriesWrite[]) => target.appendTimeSeries(ref, w);
+    expect(await syncSeries(wanted, backendSeries(target, ref), write, { fresh: false, dryRun: false })).toBe(
+      1,
+    );
+    expect((await target.latestTimeSeries(ref)).loss).toMatchObject({ step: 5, value: 9 });
+    // Now settled alike: the next pass writes nothing.
+    expect(await syncSeries(wanted, backendSeries(target, ref), write, { fresh: false, dryRun: false })).toBe(
+      0,
+    );
+  });
+
   it("streams a series the target lacks in batches, never all at once", async () => {
     const n = 12_000;
     const batches: number[] = [];

@@ -19,9 +19,9 @@ const WRITE_BATCH = 5000;
  *    count and two order-free hashes of its points;
  * 2. a bucket the target does not have at all is copied by streaming the source (consecutive such
  *    buckets in one read), chunk by chunk;
- * 3. a bucket both have but with other points is read from both, settled (the last write of a step
- *    wins) and only the source's points that the target lacks or holds with another value or wall time
- *    are written.
+ * 3. a bucket both have but with other points, or where either side wrote a step twice (whose last
+ *    write the hashes cannot see), is read from both, settled (the last write of a step wins) and only
+ *    the source's points that the target lacks or holds with another value or wall time are written.
  * A second sync finds every bucket equal and writes nothing. With `fresh` (a run just created) the
  * target is not read at all. Resolves with the number of points written (or, with `dryRun`, that
  * would be written).
@@ -82,13 +82,23 @@ interface BucketDigest {
   count: number;
   sum: number;
   xor: number;
+  /** One bit per step of the bucket ({@link SYNC_BUCKET_STEPS} bits, 512 bytes): the steps seen. */
+  seen: Uint8Array;
+  /**
+   * A step came more than once: which write is the last one matters, and the order-free hashes cannot
+   * tell, so such a bucket is always compared point by point.
+   */
+  repeats: boolean;
 }
 
 function sameDigest(a: BucketDigest, b: BucketDigest): boolean {
-  return a.count === b.count && a.sum === b.sum && a.xor === b.xor;
+  return !a.repeats && !b.repeats && a.count === b.count && a.sum === b.sum && a.xor === b.xor;
 }
 
-/** Per metric and bucket: how many points, and two hashes that do not depend on their order. */
+/**
+ * Per metric and bucket: how many points, two hashes that do not depend on their order, and whether a
+ * step came twice (then the order matters).
+ */
 async function digest(read: SeriesReader): Promise<Map<string, Map<number, BucketDigest>>> {
   const out = new Map<string, Map<number, BucketDigest>>();
   for await (const chunk of read()) {
@@ -102,9 +112,13 @@ async function digest(read: SeriesReader): Promise<Map<string, Map<number, Bucke
       const bucket = Math.floor(step / SYNC_BUCKET_STEPS);
       let d = buckets.get(bucket);
       if (!d) {
-        d = { count: 0, sum: 0, xor: 0 };
+        d = { count: 0, sum: 0, xor: 0, seen: new Uint8Array(SYNC_BUCKET_STEPS / 8), repeats: false };
         buckets.set(bucket, d);
       }
+      const bit = step - bucket * SYNC_BUCKET_STEPS;
+      const mask = 1 << (bit & 7);
+      if (d.seen[bit >> 3]! & mask) d.repeats = true;
+      else d.seen[bit >> 3]! |= mask;
       const h = pointHash(step, chunk.wallTimes[i]!, chunk.values[i]!);
       d.count++;
       d.sum = (d.sum + h) >>> 0;
