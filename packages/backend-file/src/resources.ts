@@ -11,9 +11,10 @@ import type {
 } from "@exprun/core";
 import {
   AlreadyExistsError,
-  NotFoundError,
+  type NotFoundError,
   newArtifactRecord,
   newExecutionRecord,
+  resourceNotFound,
   ValidationError,
 } from "@exprun/core";
 import { BACKEND, uid } from "./fsio.js";
@@ -63,9 +64,7 @@ export function paginate<T>(
 }
 
 function notFound(kind: "Artifact" | "Execution", id: string): NotFoundError {
-  return new NotFoundError(`${kind} "${id}" not found. Create it first (${kind}.create).`, {
-    backend: BACKEND,
-  });
+  return resourceNotFound(kind, id, { backend: BACKEND, hint: `Create it first (${kind}.create).` });
 }
 
 /** Artifacts and executions: store-wide resources, each kind in one append-only log under `resources/`. */

@@ -1,6 +1,11 @@
 import path from "node:path";
 import type { ArtifactRecord, ExecutionRecord, ExperimentRecord, RunRef } from "@exprun/core";
-import { BackendError, NotFoundError } from "@exprun/core";
+import {
+  BackendError,
+  experimentNotFound as coreExperimentNotFound,
+  runNotFound as coreRunNotFound,
+  NotFoundError,
+} from "@exprun/core";
 import { isUnwritable, linkRefused } from "./fs-errors.js";
 import {
   appendData,
@@ -65,16 +70,11 @@ function truncatedExperiment(file: string, dir: string, size: number | undefined
 }
 
 export function runNotFound(ref: RunRef): NotFoundError {
-  return new NotFoundError(
-    `Run "${ref.run}" not found in experiment "${ref.experiment}". Create it first (ExperimentRun.create).`,
-    { backend: BACKEND },
-  );
+  return coreRunNotFound(ref, { backend: BACKEND });
 }
 
 export function experimentNotFound(name: string): NotFoundError {
-  return new NotFoundError(`Experiment "${name}" not found. Create it first (Experiment.create).`, {
-    backend: BACKEND,
-  });
+  return coreExperimentNotFound(name, { backend: BACKEND });
 }
 
 /** The incarnation a caller addresses, when it names one (core's runs always do). */

@@ -1,4 +1,10 @@
-import type { Metadata, MetadataValue, Value } from "@exprun/core";
+import {
+  decodeJsonValue,
+  encodeJsonValue,
+  type Metadata,
+  type MetadataValue,
+  type Value,
+} from "@exprun/core";
 
 /**
  * Records are parsed with plain `JSON.parse` (a reviver would triple the cost of a 10,000-run read)
@@ -61,31 +67,14 @@ export function decodeValues(values: Record<string, unknown>): Record<string, Va
   return values as Record<string, Value>;
 }
 
-/** Metadata ready for `JSON.stringify` (deep). */
+/** Metadata ready for `JSON.stringify` (deep): core's codec, so user objects shaped like a tag are escaped. */
 export function encodeDeep(value: MetadataValue): Json {
-  if (typeof value === "number") return encodeNumber(value);
-  if (Array.isArray(value)) return value.map(encodeDeep);
-  if (typeof value === "object" && value !== null) {
-    const out: Record<string, Json> = {};
-    for (const key in value) out[key] = encodeDeep(value[key]!);
-    return out;
-  }
-  return value;
+  return encodeJsonValue(value) as Json;
 }
 
-/** Decodes metadata parsed from a record (deep, returns a fresh value). */
+/** Decodes metadata parsed from a record (deep, returns a fresh value): core's codec, the inverse of {@link encodeDeep}. */
 export function decodeDeep(value: unknown): MetadataValue {
-  if (Array.isArray(value)) return value.map(decodeDeep);
-  if (typeof value === "object" && value !== null) {
-    const scalar = decodeScalar(value);
-    if (typeof scalar === "number") return scalar;
-    const out: Metadata = {};
-    for (const key in value as Record<string, unknown>) {
-      out[key] = decodeDeep((value as Record<string, unknown>)[key]);
-    }
-    return out;
-  }
-  return value as MetadataValue;
+  return decodeJsonValue(value) as MetadataValue;
 }
 
 export function decodeMetadata(value: unknown): Metadata {

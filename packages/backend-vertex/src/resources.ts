@@ -12,6 +12,7 @@ import {
   newExecutionRecord,
   type Page,
   type ResourceQuery,
+  resourceNotFound,
   SCHEMA,
 } from "@exprun/core";
 import type { protos } from "@google-cloud/aiplatform";
@@ -33,11 +34,8 @@ export function executionName(session: Session, id: string): string {
   return `${session.store}/executions/${id}`;
 }
 
-function missing(kind: string, id: string, cause?: unknown): NotFoundError {
-  return new NotFoundError(`${kind} ${JSON.stringify(id)} was not found in the metadata store.`, {
-    backend: VERTEX_BACKEND_NAME,
-    cause,
-  });
+function missing(kind: "Artifact" | "Execution", id: string, cause?: unknown, hint?: string): NotFoundError {
+  return resourceNotFound(kind, id, { backend: VERTEX_BACKEND_NAME, hint, cause });
 }
 
 /** CreateArtifact; without an id the service generates one (a UUID), as for Python's metrics artifacts. */
@@ -316,7 +314,11 @@ export async function addExecutionEvents(
         }),
       );
     } catch (error) {
-      if (hasStatus(error, Status.NOT_FOUND)) throw missing("An artifact of", id, error);
+      if (hasStatus(error, Status.NOT_FOUND))
+        throw new NotFoundError(`An artifact of execution ${JSON.stringify(id)} was not found.`, {
+          backend: VERTEX_BACKEND_NAME,
+          cause: error,
+        });
       throw error;
     }
   }
