@@ -127,7 +127,7 @@ async function readRun(
   for (const run of group) {
     // A later folder is a resume: its run record must not move the start, its exit is the run's.
     st.exit = undefined;
-    if (!(await replayFile(run, st, settler, report, options, () => undecodable++))) continue;
+    if (!(await replayFile(run, st, settler, report, () => undecodable++))) continue;
     firstStart ??= st.startTime;
     read.push(run);
   }
@@ -158,7 +158,6 @@ async function replayFile(
   st: Replay,
   settler: SeriesSettler,
   report: Report,
-  options: WandbOptions,
   onUndecodable: () => void,
 ): Promise<boolean> {
   try {
