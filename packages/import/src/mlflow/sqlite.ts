@@ -49,13 +49,27 @@ export async function openMlflowDatabase(file: string, options: MlflowOptions = 
   // Loaded only for an mlflow.db (the WebAssembly module is the largest thing the importers load).
   sqlJs ??= import("sql.js").then(({ default: init }) => init());
   const SQL = await sqlJs;
-  const db = new SQL.Database(await readFile(file));
+  let db: Database | undefined;
   try {
+    db = new SQL.Database(await readFile(file));
     return await sourceOf(db, file, options);
   } catch (error) {
-    db.close();
-    throw error;
+    db?.close();
+    throw damaged(file, error, "opening it");
   }
+}
+
+/**
+ * SQLite's own errors (a damaged or partly copied database: "file is not a database", "database disk
+ * image is malformed") as an error naming the file; sql.js throws them as plain `Error`s, which the
+ * CLI would report as unexpected. Errors of exprun's own (already typed) pass through.
+ */
+function damaged(file: string, error: unknown, doing: string): unknown {
+  if (!(error instanceof Error) || error.constructor !== Error) return error;
+  return new UnsupportedSourceError(
+    `${file}: SQLite could not read it while ${doing} (${error.message}). Expected a whole, undamaged ` +
+      "mlflow.db (copy it again, or open it with `sqlite3 mlflow.db .recover`).",
+  );
 }
 
 function tablesOf(db: Database): Set<string> {
@@ -186,7 +200,12 @@ async function sourceOf(db: Database, file: string, options: MlflowOptions): Pro
     report,
     async *runs() {
       for (const run of runs) {
-        const imported = readRun(db, file, run, names, report, options, inputs);
+        let imported: ImportedRun | undefined;
+        try {
+          imported = readRun(db, file, run, names, report, options, inputs);
+        } catch (error) {
+          throw damaged(file, error, `reading run ${run.runId}`);
+        }
         if (!imported) continue;
         try {
           yield imported;
