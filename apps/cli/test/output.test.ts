@@ -61,8 +61,8 @@ beforeAll(async () => {
 afterAll(() => tmp.remove());
 
 /** Control characters a terminal acts on; a line break is the only one allowed through. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the test.
 const TTY_HOOK = pathToFileURL(path.join(import.meta.dirname, "helpers", "stdout-tty.mjs")).href;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the test.
 const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 describe("store text on the terminal", () => {

@@ -5,7 +5,7 @@ import { fitText, LABEL_CHARS } from "../src/web/charts/fit-text.js";
 
 /** A monospace "canvas": 7 px per character; counts calls and the characters measured. */
 function meter() {
-  const m = { calls: 0, chars: 0, measure: (t: string) => 0 };
+  const m = { calls: 0, chars: 0, measure: (_: string) => 0 };
   m.measure = (t: string) => {
     m.calls++;
     m.chars += t.length;
