@@ -4,6 +4,7 @@ import {
   backendSeries,
   type CheckedBackend,
   checkBackend,
+  type RunRef,
   type RunSyncSource,
   readSeriesPoints,
   type SeriesChunk,
@@ -156,6 +157,32 @@ describe("syncRun", () => {
     const real = await syncRun(target, "target", changed);
     expect({ ...dry, record: undefined }).toEqual({ ...real, record: undefined });
     expect(real).toMatchObject({ params: 1, times: 0 });
+  });
+
+  // Guards against the real sync counting, as a time write of its own, setting the update time back
+  // after its own later writes moved it (the dry run cannot see that move, so the two disagreed).
+  it("a dry run counts what the real sync writes on a store whose writes move the update time", async () => {
+    const memory = await store();
+    const moving: CheckedBackend = Object.create(memory, {
+      attributeToRun: {
+        value: async (ref: RunRef, links: Parameters<CheckedBackend["attributeToRun"]>[1]) => {
+          await memory.attributeToRun(ref, links);
+          await memory.updateRun(ref, { description: "moved by the store" });
+        },
+      },
+    });
+    const artifact = await memory.createArtifact({ schemaTitle: "system.Artifact", id: "data" });
+    await syncRun(moving, "target", source());
+    const changed = source({
+      params: { lr: 0.2, opt: "adam" },
+      updateTime: UPDATED + 1,
+      artifacts: [artifact.id],
+    });
+    const dry = await syncRun(moving, "target", changed, { dryRun: true });
+    const real = await syncRun(moving, "target", changed);
+    expect({ ...dry, record: undefined }).toEqual({ ...real, record: undefined });
+    expect(real).toMatchObject({ params: 1, attributions: 1, times: 0 });
+    expect((await memory.getRun({ experiment: "target", run: "imported" }))!.updateTime).toBe(UPDATED + 1);
   });
 
   it("counts in a dry run and writes nothing", async () => {

@@ -104,6 +104,11 @@ export async function syncRun(
   let current =
     options.existing === null ? undefined : (options.existing ?? (await target.getRun(name)) ?? undefined);
   const fresh = current === undefined || options.fresh === true;
+  // A time write is counted for a run that was there when its update time was not the source's and no
+  // changed value carried it; judged before any write, so a dry run (which cannot know whether the
+  // store moves the update time on later writes) counts what a real one does.
+  const timeDiffers =
+    keepsTimes && source.updateTime !== undefined && current?.updateTime !== source.updateTime;
   if (!current) {
     result.created = result.wrote = true;
     const times = keepsTimes
@@ -191,15 +196,15 @@ export async function syncRun(
     }
   }
 
-  // A run created for this sync got its times when it was created (and was counted then); setting the
-  // update time back after later writes is part of that, so a dry run — which cannot know whether a
-  // store moves the update time on a write — counts the same as a real one.
+  // A run created for this sync got its times when it was created (and was counted then). For a run
+  // that was there, the update time is set back to the source's after this sync's own writes moved it;
+  // that restore is part of keeping the time, never a time write of its own.
   const newRun = result.created || options.fresh === true;
+  if (!newRun && timeDiffers && patch.updateTime === undefined) result.times++;
   if (keepsTimes && source.updateTime !== undefined && !(dryRun && newRun)) {
     const now = touched && !dryRun ? ((await target.getRun(ref)) ?? current) : current;
     if (now.updateTime !== source.updateTime) {
       if (!dryRun) current = await target.updateRun(ref, { updateTime: source.updateTime });
-      if (!newRun) result.times++;
       result.wrote = true;
     }
   }
