@@ -157,6 +157,22 @@ describe.each(STORES)("import wandb into a $name store", ({ open }) => {
     expect((await importInto(await openWandb(dir), store)).nothingToWrite).toBe(true);
   });
 
+  it("keeps two files that claim one run id as two runs, so that a re-import writes nothing", async () => {
+    const dir = tempDir();
+    writeOfflineRun(dir, "20240101_120000", "same01a", finished("same01a", "twin", 0));
+    const copy = writeOfflineRun(dir, "20240101_130000", "renamed", finished("same01a", "twin", 1));
+    const store = open();
+    const first = await importInto(await openWandb(dir), store);
+    expect(first.written.runs).toMatchObject({ created: 2, failed: 0 });
+    expect((await storedRuns(store)).map((r) => [r.name, r.state])).toEqual([
+      ["twin", "COMPLETE"],
+      ["twin-2", "FAILED"],
+    ]);
+    expect(copy.file).toMatch(/run-renamed\.wandb$/);
+    const again = await importInto(await openWandb(dir), store);
+    expect(again.nothingToWrite).toBe(true);
+  });
+
   it("imports the offline run wandb 0.30 wrote", async () => {
     const dir = copyFixture("wandb/wandb-0.30-local/wandb");
     const store = open();

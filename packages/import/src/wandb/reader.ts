@@ -238,7 +238,10 @@ function finishRun(
       : (st.lastWall ?? createTime);
   return {
     experiment,
-    name: names.run(experiment.name, runId, sourceName, runId),
+    // Keyed by the file's name too: W&B names it run-<id>.wandb (folders of one file name are one run,
+    // see groupResumed), so two files that claim one id otherwise (a copy renamed) stay two runs
+    // ("-2") instead of overwriting each other on every import.
+    name: names.run(experiment.name, `${runId}\u0000${path.basename(run.file)}`, sourceName, runId),
     sourceId: runId,
     sourceName,
     location: run.file,
