@@ -1,4 +1,5 @@
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { createFileBackend } from "@exprun/backend-file";
 import { Artifact, Experiment, ExperimentRun } from "@exprun/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -60,6 +61,7 @@ beforeAll(async () => {
 afterAll(() => tmp.remove());
 
 /** Control characters a terminal acts on; a line break is the only one allowed through. */
+const TTY_HOOK = pathToFileURL(path.join(import.meta.dirname, "helpers", "stdout-tty.mjs")).href;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the test.
 const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
@@ -122,6 +124,24 @@ describe("store text on the terminal", () => {
   it("writes CSV as pandas does by default, raw bytes included", async () => {
     const csv = (await cli(["export", "-e", "evil"])).stdout;
     expect(csv).toContain(`${evilValue}r1`);
+  });
+
+  // A terminal would act on the raw bytes (OSC 52 writes the clipboard): shown escaped there only.
+  it("escapes the store's control characters when export prints to a terminal", async () => {
+    const tty = { cwd: tmp.dir, nodeArgs: ["--import", TTY_HOOK] };
+    for (const format of ["csv", "json", "jsonl"]) {
+      const shown = (await exprun([...store, "export", "-e", "evil", "--format", format], tty)).stdout;
+      expect(shown, format).not.toMatch(RAW_CONTROL);
+      // CSV cells escaped by exprun, JSON strings by JSON itself: the same text either way.
+      expect(shown, format).toContain("val\\rue\\u001b]52;c;aGVsbG8=\\u0007r1");
+    }
+  });
+
+  it("escapes C1 controls and bidi overrides in --json too (C0 controls are JSON's own escapes)", async () => {
+    const result = await cli(["runs", "show", "evil/r1", "--json"]);
+    expect(result.stdout).not.toMatch(RAW_CONTROL);
+    expect(result.stdout).toContain("loss\\u202e");
+    expect(Object.keys(JSON.parse(result.stdout).timeSeries)).toEqual([evilSeries]);
   });
 });
 

@@ -106,6 +106,22 @@ describe("exprun ui", () => {
     expect(missing.stderr).toContain("No exprun store at");
   });
 
+  it("refuses a port in use with exit code 1 and says how to pick another (not an unexpected error)", async () => {
+    const first = await startUi(["--port", "0", "--no-open", "--backend", uri]);
+    try {
+      const port = new URL(first.line.trim().replace(/^exprun ui: /, "")).port;
+      const taken = await exprun(["ui", "--port", port, "--no-open", "--backend", uri]);
+      expect(taken.code).toBe(1);
+      expect(taken.stderr).toContain(
+        `[exprun] [ui] Port ${port} on 127.0.0.1 is in use. Pick another with --port N`,
+      );
+      expect(taken.stderr).not.toContain("unexpected");
+    } finally {
+      first.child.kill("SIGTERM");
+      await first.exit;
+    }
+  });
+
   it("documents the default port and the flags in --help", async () => {
     const help = await exprun(["ui", "--help"]);
     expect(help.code).toBe(0);

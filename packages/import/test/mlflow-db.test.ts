@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import initSqlJs from "sql.js";
 import { describe, expect, it } from "vitest";
@@ -136,5 +136,42 @@ describe("mlflow.db (MLflow's SQLite store) through sql.js", () => {
     writeFileSync(other, db.export());
     db.close();
     await expect(openMlflow(other)).rejects.toThrow(/without MLflow's "experiments" table/);
+  });
+
+  // sql.js throws SQLite's errors as plain Errors: the CLI called them unexpected (exit 2) and named
+  // no file. A damaged or half-copied mlflow.db is input the importer cannot read: typed, with the file.
+  it("a damaged or half-copied mlflow.db is an UnsupportedSourceError naming the file", async () => {
+    const dir = tempDir();
+    const whole = path.join(dir, "mlflow.db");
+    const points = Array.from({ length: 200 }, (_, step) => ({
+      key: "loss",
+      value: step,
+      timestamp: 1.7e12 + step,
+      step,
+    }));
+    await writeMlflowDb(whole, [
+      {
+        id: "0",
+        name: "Default",
+        runs: Array.from({ length: 40 }, (_, i) => ({
+          id: (i + 1).toString(16).padStart(32, "0"),
+          name: `r${i}`,
+          status: 3,
+          points,
+        })),
+      },
+    ]);
+    const bytes = readFileSync(whole);
+    const header = path.join(dir, "header-only.db");
+    writeFileSync(header, Buffer.concat([bytes.subarray(0, 100), Buffer.alloc(4000, 0xa5)]));
+    const rotten = path.join(dir, "rotten.db");
+    const scrambled = Buffer.from(bytes);
+    for (let at = 4096; at < scrambled.length; at += 7) scrambled[at] = (scrambled[at]! * 31 + 7) & 0xff;
+    writeFileSync(rotten, scrambled);
+    for (const file of [header, rotten]) {
+      const read = (async () => collect(await openMlflow(file)))();
+      await expect(read, file).rejects.toThrow(UnsupportedSourceError);
+      await expect(read, file).rejects.toThrow(`${file}: SQLite could not read it`);
+    }
   });
 });

@@ -236,6 +236,66 @@ describe.each(STORES)("import mlflow into a $name store", ({ open }) => {
     expect((await importInto(await openMlflow(file), store)).nothingToWrite).toBe(true);
   });
 
+  // A time in nanoseconds (or a typo) is beyond what a Date holds and core refuses it: written as is,
+  // it failed the whole run ("not imported"). Only that time is dropped, counted, and its file named.
+  it("keeps a run whose meta.yaml or metric file holds a time that is not milliseconds", async () => {
+    const dir = tempDir();
+    const NS = T0 * 1_000_000;
+    writeMlruns(dir, [
+      {
+        id: "0",
+        name: "Default",
+        runs: [
+          { id: id(1), name: "ns-end", status: 3, start: T0, end: NS },
+          {
+            id: id(2),
+            name: "ns-point",
+            status: 3,
+            start: T0,
+            metrics: { loss: [`${NS} 9 0`, `${T0 + 5} 1 1`] },
+          },
+        ],
+      },
+    ]);
+    const store = open();
+    const summary = await importInto(await openMlflow(dir), store);
+    expect(summary.written.runs).toMatchObject({ created: 2, failed: 0 });
+    expect(summary.skipped).toEqual({ invalidTimes: 2 });
+    expect(summary.warnings).toEqual([
+      `${path.join(dir, "0", id(1), "meta.yaml")}: end_time ${NS} is not a time in milliseconds since the epoch; ignored`,
+      `${path.join(dir, "0", id(2), "metrics", "loss")}: 1 point(s) with a timestamp that is not milliseconds since the epoch skipped`,
+    ]);
+    const runs = await storedRuns(store);
+    expect(find(runs, "default/ns-point").series.loss).toEqual({
+      steps: [1],
+      wallTimes: [T0 + 5],
+      values: [1],
+    });
+    if (store.capabilities.keepsTimes) expect(find(runs, "default/ns-end").updateTime).toBe(T0);
+
+    const file = path.join(tempDir(), "mlflow.db");
+    await writeMlflowDb(file, [
+      {
+        id: "0",
+        name: "Default",
+        runs: [
+          {
+            id: id(3),
+            name: "db-ns",
+            status: 3,
+            start: T0,
+            end: NS,
+            points: [{ key: "m", value: 1, timestamp: NS, step: 0 }],
+          },
+        ],
+      },
+    ]);
+    const fromDb = await importInto(await openMlflow(file), open());
+    expect(fromDb.written.runs).toMatchObject({ created: 1, failed: 0 });
+    expect(fromDb.skipped).toEqual({ invalidTimes: 2 });
+    expect(fromDb.warnings.every((w) => w.startsWith(`${file}: run ${id(3)}: `))).toBe(true);
+  });
+
   it("imports the mlruns folder MLflow 2.6 wrote (sktime's example), tags and states included", async () => {
     const dir = copyFixture("mlflow/sktime-mlflow-2.6/mlruns");
     const store = open();

@@ -116,6 +116,63 @@ describe.each(STORES)("import wandb into a $name store", ({ open }) => {
     ]);
   });
 
+  // `wandb.init(id=…, resume=True)` writes a second offline-run folder with the same run id. Both are
+  // one run: the second folder brings it up to date, in one import and in a re-import.
+  it("imports a resumed run (one run id in two folders) as one run, the folders in time order", async () => {
+    const dir = tempDir();
+    const first = writeOfflineRun(dir, "20240101_120000", "resum01a", [
+      headerRecord("0.19.0"),
+      runRecord({
+        runId: "resum01a",
+        project: "resumed",
+        entity: "team-a",
+        displayName: "long-job",
+        startSeconds: T0,
+      }),
+      historyRecord({ loss: 3, _timestamp: T0 + 1 }, 0),
+      historyRecord({ loss: 2, _timestamp: T0 + 2 }, 1),
+    ]);
+    const second = writeOfflineRun(dir, "20240102_080000", "resum01a", [
+      headerRecord("0.19.0"),
+      runRecord({
+        runId: "resum01a",
+        project: "resumed",
+        entity: "team-a",
+        displayName: "long-job",
+        startSeconds: T0,
+      }),
+      historyRecord({ loss: 1, _timestamp: T0 + 100 }, 2),
+      exitRecord(0, 100),
+    ]);
+    const store = open();
+    const summary = await importInto(await openWandb(dir), store);
+    expect(summary.runs).toBe(1);
+    expect(summary.written.runs).toEqual({ created: 1, updated: 0, unchanged: 0, failed: 0 });
+    expect(summary.warnings).toEqual([
+      `${first.file}, ${second.file}: one run in 2 folders (W&B writes a new folder when a run is resumed); imported as one run, the folders in time order`,
+    ]);
+    const runs = await storedRuns(store);
+    expect(runs.map((r) => [r.name, r.state])).toEqual([["long-job", "COMPLETE"]]);
+    expect(find(runs, "resumed/long-job").series.loss).toMatchObject({ steps: [0, 1, 2], values: [3, 2, 1] });
+    expect((await importInto(await openWandb(dir), store)).nothingToWrite).toBe(true);
+  });
+
+  it("keeps two files that claim one run id as two runs, so that a re-import writes nothing", async () => {
+    const dir = tempDir();
+    writeOfflineRun(dir, "20240101_120000", "same01a", finished("same01a", "twin", 0));
+    const copy = writeOfflineRun(dir, "20240101_130000", "renamed", finished("same01a", "twin", 1));
+    const store = open();
+    const first = await importInto(await openWandb(dir), store);
+    expect(first.written.runs).toMatchObject({ created: 2, failed: 0 });
+    expect((await storedRuns(store)).map((r) => [r.name, r.state])).toEqual([
+      ["twin", "COMPLETE"],
+      ["twin-2", "FAILED"],
+    ]);
+    expect(copy.file).toMatch(/run-renamed\.wandb$/);
+    const again = await importInto(await openWandb(dir), store);
+    expect(again.nothingToWrite).toBe(true);
+  });
+
   it("imports the offline run wandb 0.30 wrote", async () => {
     const dir = copyFixture("wandb/wandb-0.30-local/wandb");
     const store = open();

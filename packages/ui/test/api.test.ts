@@ -1,7 +1,7 @@
 import { createMemoryBackend } from "@exprun/backend-memory";
-import { type Backend, BackendError, parseJson } from "@exprun/core";
+import { type Backend, BackendError, parseJson, ValidationError } from "@exprun/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createUiApp, type UiApp } from "../src/index.js";
+import { createUiApp, startUiServer, type UiApp } from "../src/index.js";
 import { CONTENT_SECURITY_POLICY } from "../src/server/security.js";
 import { decodeSeriesResponse } from "./decode-series.js";
 import { EXPERIMENT, SPIKE_STEP, seedStore, XSS_VALUE } from "./fixtures.js";
@@ -555,5 +555,30 @@ describe("the page", () => {
     expect(js.headers.get("content-encoding")).toBe("gzip");
     expect(js.headers.get("cache-control")).toContain("immutable");
     expect((await get(style)).headers.get("content-type")).toBe("text/css; charset=utf-8");
+  });
+});
+
+describe("startUiServer", () => {
+  // A port in use or an address that is not this machine's is the user's to fix (--port, --host):
+  // a typed ValidationError saying how, which the CLI reports as bad input (exit 1), not "unexpected".
+  it("says why it cannot listen, as a ValidationError naming the fix", async () => {
+    const first = await startUiServer({ backend: createMemoryBackend(), port: 0, onError: () => undefined });
+    try {
+      const taken = startUiServer({
+        backend: createMemoryBackend(),
+        port: first.port,
+        onError: () => undefined,
+      });
+      await expect(taken).rejects.toThrow(ValidationError);
+      await expect(taken).rejects.toThrow(
+        `[exprun] [ui] Port ${first.port} on 127.0.0.1 is in use. Pick another with --port N`,
+      );
+    } finally {
+      await first.close();
+    }
+    const unknown = startUiServer({ backend: createMemoryBackend(), host: "no-such-host.invalid", port: 0 });
+    await expect(unknown).rejects.toThrow(ValidationError);
+    // ENOTFOUND, or EAI_AGAIN where no resolver answers (offline): both name the host and the fix.
+    await expect(unknown).rejects.toThrow(/host name "no-such-host\.invalid".*Use --host 127\.0\.0\.1/);
   });
 });

@@ -15,6 +15,7 @@ import type { CliIo, Context } from "../context.js";
 import { UsageError } from "../errors.js";
 import { toCsv } from "../format/csv.js";
 import { toJson } from "../format/json.js";
+import { safeLines } from "../format/safe.js";
 import { requireExperimentRecord } from "../resolve.js";
 import { action, examples } from "./action.js";
 
@@ -46,6 +47,8 @@ per metric (Python's get_time_series_data_frame); it is written run by run, a lo
 steps at a time, so memory stays small.
 CSV is written as pandas' df.to_csv(index=False) writes it, so pd.read_csv reads back the same frame.
 JSON keeps NaN/Infinity as {"$float":"NaN"}; dates are ISO-8601.
+Into a pipe or with --out the bytes are exact; printed on a terminal, control characters from the
+store (ESC, CR, tabs, bidi overrides) are shown as \u001b, \r, … so that they cannot act on it.
 
 Formula injection: a spreadsheet (Excel, LibreOffice, Google Sheets) treats a cell starting with =, +,
 -, @ (or a tab or CR) as a formula, so a param value like =HYPERLINK(...) logged by anyone runs when
@@ -273,9 +276,12 @@ async function openOutput(
       write(chunk: string): unknown;
       once?(e: string, f: () => void): unknown;
     };
+    // Exact bytes into a pipe or a file; on a terminal, a store's ESC, OSC 52 or CR would act on
+    // it (set the title, write the clipboard, overwrite lines), so they are shown escaped there.
+    const shown = ctx.io.stdout.isTTY === true ? safeLines : (text: string) => text;
     return {
       async write(text) {
-        const ok = stdout.write(text);
+        const ok = stdout.write(shown(text));
         if (ok === false && stdout.once) await new Promise<void>((resolve) => stdout.once!("drain", resolve));
       },
       async close() {},

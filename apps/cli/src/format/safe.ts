@@ -4,7 +4,7 @@
  * OSC 52 writes the clipboard, ESC[8m hides what follows, CR overwrites the line, and bidi
  * overrides reorder it. Every such character is shown as an escape instead: C0 and C1 controls, DEL,
  * and the Unicode line separators and bidi controls, as `\n`, `\r`, `\t` or `\u001b`. `--json`
- * output does not go through this: it is exact JSON (which escapes C0 controls itself).
+ * output does not go through this: it is exact JSON (`toJson` writes these characters as `\uXXXX`).
  */
 // As strings (a RegExp literal full of control characters is unreadable and trips the linter).
 const CONTROLS =

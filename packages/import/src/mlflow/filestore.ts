@@ -9,7 +9,7 @@ import { SeriesSettler } from "../settle.js";
 import { readLines } from "../shared/lines.js";
 import { parseYaml } from "../shared/yaml.js";
 import { parsePythonFloat } from "../values.js";
-import { msOf, NOTE_TAG, paramsOf, runDisplayName, splitNote, stateOf } from "./mapping.js";
+import { isTimeMs, msOf, NOTE_TAG, paramsOf, runDisplayName, splitNote, stateOf } from "./mapping.js";
 import type { MlflowOptions } from "./options.js";
 
 const TRASH = ".trash";
@@ -281,8 +281,19 @@ async function readRun(
   const metrics: Record<string, Value> = {};
   for (const [key, point] of Object.entries(settler.latest())) metrics[key] = point.value;
   const sourceName = runDisplayName(run.meta.run_name, rawTags, run.meta.name, run.runId);
-  const createTime = msOf(run.meta.start_time);
-  const updateTime = msOf(run.meta.end_time) ?? lastTimestamp ?? createTime;
+  const timeOf = (field: "start_time" | "end_time"): number | undefined => {
+    const raw = run.meta[field];
+    const ms = msOf(raw);
+    if (ms === undefined && raw !== undefined && raw !== null && raw !== "" && raw !== 0) {
+      report.warn(
+        `${path.join(run.dir, "meta.yaml")}: ${field} ${String(raw)} is not a time in milliseconds since the epoch; ignored`,
+      );
+      report.skip("invalidTimes");
+    }
+    return ms;
+  };
+  const createTime = timeOf("start_time");
+  const updateTime = timeOf("end_time") ?? lastTimestamp ?? createTime;
   return {
     experiment: run.experiment,
     name: names.run(run.experiment.name, run.runId, sourceName, run.runId),
@@ -317,6 +328,7 @@ async function readMetricFile(
   let bad = 0;
   let firstBad = 0;
   let negative = 0;
+  let badTime = 0;
   let last: number | undefined;
   for await (const line of metricLines(file)) {
     lineNo++;
@@ -334,6 +346,10 @@ async function readMetricFile(
       negative++;
       continue;
     }
+    if (!isTimeMs(timestamp)) {
+      badTime++;
+      continue;
+    }
     settler.add(key, step, timestamp, value);
     if (last === undefined || timestamp > last) last = timestamp;
   }
@@ -347,6 +363,12 @@ async function readMetricFile(
     report.skip("invalidSteps", negative);
     report.warn(
       `${file}: ${negative} point(s) with a negative step skipped (exprun steps are non-negative integers)`,
+    );
+  }
+  if (badTime > 0) {
+    report.skip("invalidTimes", badTime);
+    report.warn(
+      `${file}: ${badTime} point(s) with a timestamp that is not milliseconds since the epoch skipped`,
     );
   }
   return last;

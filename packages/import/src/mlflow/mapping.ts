@@ -59,5 +59,16 @@ export function paramsOf(raw: Record<string, string>, inferTypes: boolean): Reco
 /** A millisecond time from a meta.yaml or database field, or `undefined`. */
 export function msOf(value: unknown): number | undefined {
   const n = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
-  return typeof n === "number" && Number.isFinite(n) && n > 0 ? n : undefined;
+  return typeof n === "number" && isTimeMs(n) && n > 0 ? n : undefined;
+}
+
+/**
+ * The largest distance from the epoch a JavaScript `Date` holds, in ms. A larger number is not a time
+ * in milliseconds (a value in nanoseconds, a typo) and core refuses it: importing it would fail the
+ * whole run, so the importer drops that one time, counts it and names the file.
+ */
+export const MAX_TIME_MS = 8_640_000_000_000_000;
+
+export function isTimeMs(n: number): boolean {
+  return Number.isFinite(n) && Math.abs(n) <= MAX_TIME_MS;
 }

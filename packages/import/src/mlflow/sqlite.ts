@@ -6,7 +6,7 @@ import type { ImportedExperiment, ImportedRun, ImportSource } from "../model.js"
 import { ImportNames } from "../names.js";
 import { Report } from "../report.js";
 import { SeriesSettler } from "../settle.js";
-import { msOf, NOTE_TAG, paramsOf, runDisplayName, splitNote, stateOf } from "./mapping.js";
+import { isTimeMs, msOf, NOTE_TAG, paramsOf, runDisplayName, splitNote, stateOf } from "./mapping.js";
 import type { MlflowOptions } from "./options.js";
 
 type Database = initSqlJs.Database;
@@ -49,13 +49,27 @@ export async function openMlflowDatabase(file: string, options: MlflowOptions = 
   // Loaded only for an mlflow.db (the WebAssembly module is the largest thing the importers load).
   sqlJs ??= import("sql.js").then(({ default: init }) => init());
   const SQL = await sqlJs;
-  const db = new SQL.Database(await readFile(file));
+  let db: Database | undefined;
   try {
+    db = new SQL.Database(await readFile(file));
     return await sourceOf(db, file, options);
   } catch (error) {
-    db.close();
-    throw error;
+    db?.close();
+    throw damaged(file, error, "opening it");
   }
+}
+
+/**
+ * SQLite's own errors (a damaged or partly copied database: "file is not a database", "database disk
+ * image is malformed") as an error naming the file; sql.js throws them as plain `Error`s, which the
+ * CLI would report as unexpected. Errors of exprun's own (already typed) pass through.
+ */
+function damaged(file: string, error: unknown, doing: string): unknown {
+  if (!(error instanceof Error) || error.constructor !== Error) return error;
+  return new UnsupportedSourceError(
+    `${file}: SQLite could not read it while ${doing} (${error.message}). Expected a whole, undamaged ` +
+      "mlflow.db (copy it again, or open it with `sqlite3 mlflow.db .recover`).",
+  );
 }
 
 function tablesOf(db: Database): Set<string> {
@@ -186,7 +200,12 @@ async function sourceOf(db: Database, file: string, options: MlflowOptions): Pro
     report,
     async *runs() {
       for (const run of runs) {
-        const imported = readRun(db, file, run, names, report, options, inputs);
+        let imported: ImportedRun | undefined;
+        try {
+          imported = readRun(db, file, run, names, report, options, inputs);
+        } catch (error) {
+          throw damaged(file, error, `reading run ${run.runId}`);
+        }
         if (!imported) continue;
         try {
           yield imported;
@@ -229,6 +248,7 @@ function readRun(
   if (inputsQuery) for (const [n] of rows(db, inputsQuery, [run.runId])) report.skip("runInputs", Number(n));
   const settler = new SeriesSettler(options);
   let negative = 0;
+  let badTime = 0;
   let lastTimestamp: number | undefined;
   // Insertion order (rowid) is the "line order" that breaks ties between points of one step and time.
   for (const [key, value, timestamp, step, isNan] of rows(
@@ -242,6 +262,10 @@ function readRun(
       negative++;
       continue;
     }
+    if (!isTimeMs(t)) {
+      badTime++;
+      continue;
+    }
     let v = Number(value);
     if (isNan === 1) v = Number.NaN;
     else if (v === MAX_FLOAT) v = Number.POSITIVE_INFINITY;
@@ -253,12 +277,28 @@ function readRun(
     report.skip("invalidSteps", negative);
     report.warn(`mlflow.db run ${run.runId}: ${negative} point(s) with a negative step skipped`);
   }
+  if (badTime > 0) {
+    report.skip("invalidTimes", badTime);
+    report.warn(
+      `${file}: run ${run.runId}: ${badTime} point(s) with a timestamp that is not milliseconds since the epoch skipped`,
+    );
+  }
   const { tags, note } = splitNote(rawTags);
   const metrics: Record<string, Value> = {};
   for (const [key, point] of Object.entries(settler.latest())) metrics[key] = point.value;
   const sourceName = runDisplayName(run.name, rawTags, undefined, run.runId);
-  const createTime = msOf(run.startTime);
-  const updateTime = msOf(run.endTime) ?? lastTimestamp ?? createTime;
+  const timeOf = (field: string, raw: unknown): number | undefined => {
+    const ms = msOf(raw);
+    if (ms === undefined && raw !== undefined && raw !== null && raw !== "" && raw !== 0) {
+      report.warn(
+        `${file}: run ${run.runId}: ${field} ${String(raw)} is not a time in milliseconds since the epoch; ignored`,
+      );
+      report.skip("invalidTimes");
+    }
+    return ms;
+  };
+  const createTime = timeOf("start_time", run.startTime);
+  const updateTime = timeOf("end_time", run.endTime) ?? lastTimestamp ?? createTime;
   return {
     experiment: run.experiment,
     name: names.run(run.experiment.name, run.runId, sourceName, run.runId),

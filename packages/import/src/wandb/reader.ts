@@ -42,13 +42,14 @@ export async function openWandb(source: string, options: WandbOptions = {}): Pro
   }
   const report = new Report(options.onWarning);
   const names = new ImportNames();
+  const groups = groupResumed(files);
   return {
     kind: "wandb",
     path: resolved,
-    runCount: files.length,
+    runCount: groups.length,
     report,
     async *runs() {
-      for (const run of files) {
+      for (const run of groups) {
         const imported = await readRun(run, names, report, options);
         if (!imported) continue;
         try {
@@ -90,8 +91,30 @@ async function findRunFiles(source: string): Promise<RunFile[]> {
   return [];
 }
 
+/**
+ * The run files grouped by run id (`run-<id>.wandb`), each group in time order. W&B writes a new
+ * folder each time a run is resumed (`wandb.init(id=…, resume=…)`), and a synced run may sit in both
+ * `offline-run-…` and `run-…`: the folders of one id are one run, replayed one after the other.
+ * Without the grouping, the second folder of an id was a second run of the same name, which a fresh
+ * experiment refused (AlreadyExistsError ended the import) and a re-import flipped back and forth.
+ */
+function groupResumed(files: RunFile[]): RunFile[][] {
+  const stamp = (f: RunFile) => /\d{8}_\d{6}/.exec(path.basename(f.dir))?.[0] ?? "";
+  const groups = new Map<string, RunFile[]>();
+  for (const file of files) {
+    const key = path.basename(file.file);
+    const group = groups.get(key);
+    if (group) group.push(file);
+    else groups.set(key, [file]);
+  }
+  for (const group of groups.values()) {
+    group.sort((a, b) => (stamp(a) < stamp(b) ? -1 : stamp(a) > stamp(b) ? 1 : a.dir < b.dir ? -1 : 1));
+  }
+  return [...groups.values()];
+}
+
 async function readRun(
-  run: RunFile,
+  group: RunFile[],
   names: ImportNames,
   report: Report,
   options: WandbOptions,
@@ -99,6 +122,44 @@ async function readRun(
   const settler = new SeriesSettler(options);
   const st = new Replay();
   let undecodable = 0;
+  const read: RunFile[] = [];
+  let firstStart: number | undefined;
+  for (const run of group) {
+    // A later folder is a resume: its run record must not move the start, its exit is the run's.
+    st.exit = undefined;
+    if (!(await replayFile(run, st, settler, report, () => undecodable++))) continue;
+    firstStart ??= st.startTime;
+    read.push(run);
+  }
+  if (read.length === 0) {
+    await settler.close();
+    return undefined;
+  }
+  st.startTime = firstStart ?? st.startTime;
+  if (read.length > 1) {
+    report.warn(
+      `${read.map((r) => r.file).join(", ")}: one run in ${read.length} folders (W&B writes a new folder when a ` +
+        "run is resumed); imported as one run, the folders in time order",
+    );
+  }
+  const run = read.at(-1)!;
+  if (undecodable > 0) {
+    report.skip("undecodableRecords", undecodable);
+    report.warn(`${run.file}: ${undecodable} record(s) with a valid CRC are not W&B records; skipped`);
+  }
+  // The latest folder's files first: they fill what the logs lack, and the latest is the run's now.
+  for (const r of [...read].reverse()) await fillFromFiles(r.dir, st, report);
+  return finishRun(run, st, settler, names, report);
+}
+
+/** Replays one `.wandb` file into `st`; false when it is not a W&B log (warned and counted). */
+async function replayFile(
+  run: RunFile,
+  st: Replay,
+  settler: SeriesSettler,
+  report: Report,
+  onUndecodable: () => void,
+): Promise<boolean> {
   try {
     for await (const record of readWandbLog(run.file, {
       onDamage: (message) => {
@@ -115,27 +176,31 @@ async function readRun(
       try {
         decoded = decodeRecord(record.data);
       } catch {
-        undecodable++;
+        onUndecodable();
         continue;
       }
       st.records++;
       apply(decoded, st, settler, report, run.file);
     }
   } catch (error) {
-    await settler.close();
     if (error instanceof NotAWandbLogError) {
       report.warn(`${error.message}; file skipped`);
       report.skip("unreadableRuns");
-      return undefined;
+      return false;
     }
+    await settler.close();
     throw error;
   }
-  if (undecodable > 0) {
-    report.skip("undecodableRecords", undecodable);
-    report.warn(`${run.file}: ${undecodable} record(s) with a valid CRC are not W&B records; skipped`);
-  }
-  await fillFromFiles(run.dir, st, report);
+  return true;
+}
 
+function finishRun(
+  run: RunFile,
+  st: Replay,
+  settler: SeriesSettler,
+  names: ImportNames,
+  report: Report,
+): ImportedRun {
   const runId = st.runId || path.basename(run.file, ".wandb").replace(/^run-/, "");
   const projectName = st.project || DEFAULT_PROJECT;
   const experimentId = `${st.entity}/${projectName}`;
@@ -173,7 +238,10 @@ async function readRun(
       : (st.lastWall ?? createTime);
   return {
     experiment,
-    name: names.run(experiment.name, runId, sourceName, runId),
+    // Keyed by the file's name too: W&B names it run-<id>.wandb (folders of one file name are one run,
+    // see groupResumed), so two files that claim one id otherwise (a copy renamed) stay two runs
+    // ("-2") instead of overwriting each other on every import.
+    name: names.run(experiment.name, `${runId}\u0000${path.basename(run.file)}`, sourceName, runId),
     sourceId: runId,
     sourceName,
     location: run.file,

@@ -81,6 +81,9 @@ export async function importInto(
   const written = emptyWrites();
   const experiments = new ExperimentTargets(store, dryRun, written);
   const withoutTensorboard = new Map<string, { runs: number; points: number }>();
+  // Runs written by this import: a source may give one run twice (a resumed W&B run in two folders),
+  // and the second must be synced with the first, not created again in a fresh experiment.
+  const seen = new Set<string>();
 
   for await (const run of source.runs()) {
     const points = await countPoints(run);
@@ -89,9 +92,10 @@ export async function importInto(
     const name = experiment.record?.name ?? run.experiment.name;
     const label = `${name}/${run.name}`;
     try {
-      const existing = experiment.fresh
-        ? null
-        : ((await store.getRun({ experiment: name, run: run.name })) ?? null);
+      const existing =
+        experiment.fresh && !seen.has(label)
+          ? null
+          : ((await store.getRun({ experiment: name, run: run.name })) ?? null);
       const fitted = fit.run(label, run, existing?.tags);
       let series: SeriesReader | undefined;
       if (points > 0 && !canHoldSeries(store, experiment.record, existing)) {
@@ -121,6 +125,7 @@ export async function importInto(
         },
         { existing, dryRun, backingTensorboard: experiment.record?.backingTensorboard },
       );
+      seen.add(label);
       count(written, result);
       for (const warning of result.warnings) source.report.warn(warning);
     } catch (error) {

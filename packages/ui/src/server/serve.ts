@@ -1,4 +1,5 @@
 import type { AddressInfo } from "node:net";
+import { ValidationError } from "@exprun/core";
 import { serve } from "@hono/node-server";
 import { createUiApp, type UiAppOptions } from "./app.js";
 import { allowedHostsFor, isLoopbackHost } from "./security.js";
@@ -38,14 +39,7 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     const s = serve({ fetch: ui.app.fetch, hostname: host, port: requested }, () => resolve(s));
     s.once("error", (error: NodeJS.ErrnoException) => {
       ui.close();
-      reject(
-        error.code === "EADDRINUSE"
-          ? new Error(
-              `[exprun] [ui] Port ${requested} on ${host} is in use. Pick another with --port N (0 picks a free one).`,
-              { cause: error },
-            )
-          : error,
-      );
+      reject(listenError(error, host, requested));
     });
   });
   const address = server.address() as AddressInfo;
@@ -67,4 +61,21 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
         s.closeAllConnections?.();
       }),
   };
+}
+
+/**
+ * Why the server could not listen, as a `ValidationError` (the CLI exits 1: the address or port
+ * given is the problem, not the store) for the causes a user can fix with `--host` / `--port`.
+ */
+function listenError(error: NodeJS.ErrnoException, host: string, port: number): Error {
+  const fix = "Pick another with --port N (0 picks a free one).";
+  const reasons: Record<string, string> = {
+    EADDRINUSE: `Port ${port} on ${host} is in use. ${fix}`,
+    EACCES: `Port ${port} on ${host} needs more privileges than this process has. ${fix}`,
+    EADDRNOTAVAIL: `${host} is not an address of this machine. Use --host 127.0.0.1 (this machine only) or one of its addresses.`,
+    ENOTFOUND: `No address is known for the host name ${JSON.stringify(host)}. Use --host 127.0.0.1 (this machine only) or one of its addresses.`,
+    EAI_AGAIN: `The host name ${JSON.stringify(host)} could not be resolved now. Use --host 127.0.0.1 (this machine only) or an address.`,
+  };
+  const reason = error.code === undefined ? undefined : reasons[error.code];
+  return reason ? new ValidationError(reason, { backend: "ui", cause: error }) : error;
 }

@@ -4,6 +4,7 @@ import { html } from "htm/preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { Value } from "../api.js";
 import { formatNumber, formatValue } from "../format.js";
+import { fitText } from "./fit-text.js";
 
 /** A canvas sized for the device's pixel ratio; `draw` gets a context in CSS pixels. */
 function useCanvas(
@@ -43,10 +44,7 @@ function textWidth(text: string): number {
 }
 
 function ellipsis(ctx: CanvasRenderingContext2D, text: string, max: number): string {
-  if (ctx.measureText(text).width <= max) return text;
-  let t = text;
-  while (t.length > 1 && ctx.measureText(`${t}…`).width > max) t = t.slice(0, -1);
-  return `${t}…`;
+  return fitText((t) => ctx.measureText(t).width, text, max);
 }
 
 export function ConfusionMatrix(props: { labels: string[]; matrix: number[][] }) {

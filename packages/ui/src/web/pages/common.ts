@@ -13,7 +13,7 @@ export function KeyValues(props: { entries: [string, string][]; empty: string })
   if (props.entries.length === 0) return html`<p class="muted">${props.empty}</p>`;
   return html`<table class="kv">
     <tbody>
-      ${props.entries.map(([k, v]) => html`<tr><th scope="row">${k}</th><td>${v}</td></tr>`)}
+      ${props.entries.map(([k, v]) => html`<tr><th scope="row">${k}</th><td><div class="kv-value">${v}</div></td></tr>`)}
     </tbody>
   </table>`;
 }

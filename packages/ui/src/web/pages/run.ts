@@ -52,7 +52,7 @@ export function RunPage(props: { experiment: string; run: string }) {
         ${run.description ? html`<p class="note">${run.description}</p>` : null}
         ${
           Object.keys(run.tags).length
-            ? html`<p class="tags">${Object.entries(run.tags).map(([k, v]) => html`<span class="tag">${k}${v ? html`: <strong>${v}</strong>` : null}</span>`)}</p>`
+            ? html`<p class="tags">${Object.entries(run.tags).map(([k, v]) => html`<span class="tag" title=${v ? `${k}: ${v}` : k}>${k}${v ? html`: <strong>${v}</strong>` : null}</span>`)}</p>`
             : null
         }
       </div>
