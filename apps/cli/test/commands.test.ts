@@ -3,6 +3,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exprun, exprunJson, tempDir } from "./helpers/cli.js";
 
+const RACING_DELETE = new URL("./helpers/racing-delete.mjs", import.meta.url).href;
 const tmp = tempDir();
 const store = `file:${path.join(tmp.dir, "store")}`;
 const cli = (args: string[], input?: string) =>
@@ -290,6 +291,28 @@ describe("runs create, state, end, delete", () => {
     expect((await cli(["runs", "delete", "churn/tmp"])).code).toBe(1);
     expect((await cli(["runs", "delete", "churn/tmp", "--yes"])).code).toBe(0);
     expect((await cli(["runs", "show", "churn/tmp"])).code).toBe(1);
+  });
+
+  // Guards against deleting, by name, a run another process deleted and created again after the
+  // command looked it up (and asked for confirmation): the new run is not the one confirmed.
+  it("deletes the run it looked up, not one created again under its name meanwhile", async () => {
+    const root = path.join(tmp.dir, "racing");
+    const racing = (args: string[]) =>
+      exprun(["--backend", `racing:${root}`, ...args], { nodeArgs: ["--import", RACING_DELETE] });
+    expect((await racing(["experiments", "create", "race"])).code).toBe(0);
+    expect((await racing(["runs", "create", "twice", "-e", "race"])).code).toBe(0);
+    const deleted = await racing(["runs", "delete", "race/twice", "--yes"]);
+    expect(deleted.code, deleted.stderr).toBe(1);
+    expect(deleted.stderr).toContain('Run "twice" was not found in experiment "race"');
+    const again = await exprunJson<RunJson>([
+      "--backend",
+      `file:${root}`,
+      "runs",
+      "show",
+      "race/twice",
+      "--json",
+    ]);
+    expect(again.state).toBe("RUNNING");
   });
 
   it("rejects an unknown state and an invalid run name with exit code 1", async () => {

@@ -17,6 +17,18 @@ export type Metadata = { [key: string]: MetadataValue };
 export const RUN_STATES = ["NEW", "RUNNING", "COMPLETE", "FAILED", "CACHED", "CANCELLED"] as const;
 export type RunState = (typeof RUN_STATES)[number];
 
+/**
+ * MLflow's run status names and the exprun state each is (what the MLflow importer stores and what
+ * the filter language accepts for `attributes.status = 'FINISHED'`).
+ */
+export const MLFLOW_RUN_STATES: Readonly<Record<string, RunState>> = Object.freeze({
+  RUNNING: "RUNNING",
+  SCHEDULED: "NEW",
+  FINISHED: "COMPLETE",
+  FAILED: "FAILED",
+  KILLED: "CANCELLED",
+});
+
 /** Schema titles exprun writes, identical to the Python SDK's. */
 export const SCHEMA = {
   experiment: "system.Experiment",

@@ -67,6 +67,21 @@ describe("filter comparisons", () => {
     expect(matches("param.shuffle = false")).toBe(false);
   });
 
+  // Guards against MLflow's status names (and typos) silently matching no run.
+  it("reads MLflow's status names as the states they are and refuses an unknown state", () => {
+    expect(matches("attributes.status = 'FINISHED'")).toBe(true);
+    expect(matches("attributes.status = finished")).toBe(true);
+    expect(matches("attributes.status IN ('KILLED', 'FINISHED')")).toBe(true);
+    expect(matches("state = 'KILLED'", row({ state: "CANCELLED" }))).toBe(true);
+    expect(matches("state = SCHEDULED", row({ state: "NEW" }))).toBe(true);
+    expect(matches("state != FINISHED")).toBe(false);
+    const error = syntaxError(() => parseFilter("metric.loss < 1 and state = 'DONE'"));
+    expect(error.position).toBe(28);
+    expect(error.message).toContain('unknown state "DONE": use NEW, RUNNING, COMPLETE');
+    expect(error.message).toContain("FINISHED");
+    expect(syntaxError(() => parseFilter("state IN (COMPLETE, finishd)")).position).toBe(20);
+  });
+
   it("matches state case-insensitively and run_name exactly", () => {
     expect(matches("state = COMPLETE")).toBe(true);
     expect(matches("state = complete")).toBe(true);

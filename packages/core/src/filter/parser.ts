@@ -1,3 +1,4 @@
+import { MLFLOW_RUN_STATES, RUN_STATES } from "../types.js";
 import { FilterSyntaxError, type Token, tokenize } from "./lexer.js";
 
 export type Literal = number | string | boolean;
@@ -116,6 +117,7 @@ export function parseFilter(expression: string): Expr {
       fail(`expected a value (a number, 'string', true or false) after ${after}, got ${describe(token)}.`);
     next();
     if (field.kind === "created" || field.kind === "updated") return toTime(value!, token, fail);
+    if (field.kind === "state") return toState(value!, token, fail);
     return value!;
   };
   const parseComparison = (): Expr => {
@@ -226,6 +228,21 @@ function toLiteral(token: Token): Literal | undefined {
 }
 
 /** A time literal: milliseconds since the epoch, or an ISO date (UTC unless it carries an offset). */
+/**
+ * A compared state: an exprun state or an MLflow status name (`FINISHED` is COMPLETE), any case. An
+ * unknown name is an error: it would silently match no run.
+ */
+function toState(value: Literal, token: Token, fail: (message: string, token?: Token) => never): string {
+  const name = String(value).toUpperCase();
+  if ((RUN_STATES as readonly string[]).includes(name)) return name;
+  const mapped = MLFLOW_RUN_STATES[name];
+  if (mapped) return mapped;
+  return fail(
+    `unknown state ${JSON.stringify(String(value))}: use ${RUN_STATES.join(", ")} (or MLflow's ${Object.keys(MLFLOW_RUN_STATES).join(", ")}).`,
+    token,
+  );
+}
+
 function toTime(value: Literal, token: Token, fail: (message: string, token?: Token) => never): number {
   if (typeof value === "number" && Number.isFinite(value)) return value;
   if (typeof value === "string") {

@@ -1,4 +1,4 @@
-import type { RunState, Value } from "@exprun/core";
+import { MLFLOW_RUN_STATES, type RunState, type Value } from "@exprun/core";
 import { inferParamValue } from "../values.js";
 
 /** MLflow's `RunStatus` as the FileStore writes it (an integer) and the SQL store (a name). */
@@ -10,14 +10,8 @@ const STATUS_NAMES: Record<string, string> = {
   "5": "KILLED",
 };
 
-/** MLflow run status → exprun run state (Vertex `Execution.State` names). */
-export const MLFLOW_STATES: Record<string, RunState> = {
-  RUNNING: "RUNNING",
-  SCHEDULED: "NEW",
-  FINISHED: "COMPLETE",
-  FAILED: "FAILED",
-  KILLED: "CANCELLED",
-};
+/** MLflow run status → exprun run state (Vertex `Execution.State` names): core's one mapping. */
+export const MLFLOW_STATES: Readonly<Record<string, RunState>> = MLFLOW_RUN_STATES;
 
 /** The exprun state of an MLflow status (integer or name); `undefined` when unknown. */
 export function stateOf(status: unknown): RunState | undefined {

@@ -25,8 +25,14 @@ export function registerRunsDelete(group: Command, io: CliIo): void {
         );
         const name = safe(`${record.experiment}/${record.name}`);
         await confirm(ctx, opts.yes === true, `Delete run ${name}?`);
+        // The run confirmed is the one deleted: with its incarnation, a run deleted and created again
+        // meanwhile (another process) is not found, and stays.
         await backend.deleteRun(
-          { experiment: record.experiment, run: record.name },
+          {
+            experiment: record.experiment,
+            run: record.name,
+            ...(record.incarnation ? { incarnation: record.incarnation } : {}),
+          },
           { deleteBackingTensorboardRun: opts.deleteTensorboardRun === true },
         );
         if (ctx.json) return ctx.printJson({ deleted: { experiment: record.experiment, run: record.name } });
