@@ -1,37 +1,7 @@
-import type { CheckedBackend } from "@exprun/core";
+import { type CheckedBackend, CONTRACT_METHODS } from "@exprun/core";
 import { expect } from "vitest";
 import { outcome, requireHook, type SuiteContext } from "./context.js";
 import { appendAll, expectSamePoints, pointsOfWrites, readPoints, stepWrites } from "./points.js";
-
-/** Every method of the contract a caller can reach (backend.ts), each called once with valid arguments. */
-const CONTRACT_METHODS = [
-  "createExperiment",
-  "getExperiment",
-  "listExperiments",
-  "updateExperiment",
-  "deleteExperiment",
-  "createRun",
-  "getRun",
-  "listRuns",
-  "updateRun",
-  "deleteRun",
-  "assignRunTensorboard",
-  "appendTimeSeries",
-  "readSeries",
-  "latestTimeSeries",
-  "createArtifact",
-  "getArtifact",
-  "listArtifacts",
-  "createExecution",
-  "getExecution",
-  "listExecutions",
-  "updateExecution",
-  "addExecutionEvents",
-  "attributeToRun",
-  "addRunChildren",
-  "listRunChildren",
-  "flush",
-] as const;
 
 export function closedStateTests(ctx: SuiteContext): void {
   ctx.it(

@@ -4,8 +4,8 @@ import { ValidationError } from "./errors.js";
 import type { RunRecord } from "./types.js";
 import { requirePlainObject } from "./validation.js";
 
-/** Members of the contract; everything else a store has is an extra (a file store's `root`, S3's `compact()`). */
-export const CONTRACT_KEYS = new Set<string>([
+/** The contract's methods every store has; core checks each is a function. */
+export const REQUIRED_METHODS = [
   "createExperiment",
   "getExperiment",
   "listExperiments",
@@ -19,7 +19,6 @@ export const CONTRACT_KEYS = new Set<string>([
   "assignRunTensorboard",
   "appendTimeSeries",
   "readSeries",
-  "latestTimeSeries",
   "createArtifact",
   "getArtifact",
   "listArtifacts",
@@ -31,7 +30,21 @@ export const CONTRACT_KEYS = new Set<string>([
   "attributeToRun",
   "addRunChildren",
   "listRunChildren",
+] as const satisfies readonly (keyof Backend)[];
+
+/**
+ * Every method of the contract a caller can reach through core's gateway (the ones a store may leave
+ * out too: core fills `latestTimeSeries` from `readSeries`, and `flush` resolves) — `close` aside.
+ */
+export const CONTRACT_METHODS = [
+  ...REQUIRED_METHODS,
+  "latestTimeSeries",
   "flush",
+] as const satisfies readonly (keyof Backend)[];
+
+/** Members of the contract; everything else a store has is an extra (a file store's `root`, S3's `compact()`). */
+export const CONTRACT_KEYS = new Set<string>([
+  ...CONTRACT_METHODS,
   "close",
   "name",
   "capabilities",

@@ -31,7 +31,7 @@ import {
   checkTensorboardName,
   type InputRules,
 } from "./backend-input.js";
-import { copyExtras, normalizeRun, readCapabilities, storeName } from "./backend-shape.js";
+import { copyExtras, normalizeRun, REQUIRED_METHODS, readCapabilities, storeName } from "./backend-shape.js";
 import { checkedSeries, checkSeriesWrites, latestOf } from "./checked-series.js";
 import { mapLimit } from "./concurrency.js";
 import { BackendError, ValidationError } from "./errors.js";
@@ -69,33 +69,6 @@ export type Checked<B extends Backend> = CheckedBackend & Omit<B, keyof Backend>
 export interface TrustedBackend {
   appendTimeSeries(ref: RunRef, writes: TimeSeriesWrite[]): Promise<void>;
 }
-
-const REQUIRED_METHODS = [
-  "createExperiment",
-  "getExperiment",
-  "listExperiments",
-  "updateExperiment",
-  "deleteExperiment",
-  "createRun",
-  "getRun",
-  "listRuns",
-  "updateRun",
-  "deleteRun",
-  "assignRunTensorboard",
-  "appendTimeSeries",
-  "readSeries",
-  "createArtifact",
-  "getArtifact",
-  "listArtifacts",
-  "createExecution",
-  "getExecution",
-  "listExecutions",
-  "updateExecution",
-  "addExecutionEvents",
-  "attributeToRun",
-  "addRunChildren",
-  "listRunChildren",
-] as const;
 
 /** How many runs' latest points core reads at once when a store's `listRuns` leaves them out. */
 const LATEST_FILL_CONCURRENCY = 8;

@@ -1,4 +1,5 @@
 export type { Backend, BackendCapabilities } from "./backend.js";
+export { CONTRACT_METHODS } from "./backend-shape.js";
 export {
   CHECKED_BACKEND,
   type Checked,
