@@ -79,6 +79,7 @@ export {
   parseIsoTime,
   parseSort,
   type SortKey,
+  sortKeyCheck,
 } from "./filter/index.js";
 export {
   getLoggableSchema,

@@ -223,6 +223,26 @@ describe("GET /api/experiments/:experiment/runs", () => {
   ])("answers 400 INVALID_PARAMETER to ?%s", async (query, parameter) => {
     await expectError(runsPath(query), 400, "INVALID_PARAMETER", parameter);
   });
+  // Guards against a sort on a typo (a column no run has) silently ordering nothing, where the CLI's
+  // --sort refuses it with the same words (core's sortKeyCheck).
+  it("answers 400 to a sort on a param or metric no matching run has, naming the known ones", async () => {
+    const error = await expectError(runsPath("sort=metric.acuracy"), 400, "INVALID_PARAMETER", "sort");
+    expect(error.message).toContain(
+      "Bad sort at column 1: no run has metric.acuracy, so it cannot order them.",
+    );
+    expect(error.message).toMatch(/Known: .*metric\.accuracy/);
+    await expectError(
+      runsPath(`sort=${encodeURIComponent("run_name,-param.nope")}`),
+      400,
+      "INVALID_PARAMETER",
+      "sort",
+    );
+    const none = await getJson<RunsPage>(
+      runsPath(`filter=${encodeURIComponent("run_name = 'nobody'")}&sort=param.nope`),
+    );
+    expect(none.status).toBe(200);
+    expect(none.body.total).toBe(0);
+  });
   it("bounds the filter's length and refuses unknown parameters", async () => {
     await expectError(runsPath(`filter=${"a".repeat(2001)}`), 400, "INVALID_PARAMETER", "filter");
     await expectError(runsPath("pageSize=10"), 400, "UNKNOWN_PARAMETER", "pageSize");

@@ -94,45 +94,70 @@ function splitKeys(source: string): { text: string; start: number }[] {
  * there are no runs.
  */
 export function checkSortKeys(keys: readonly SortKey[], rows: readonly FilterRow[]): void {
-  if (rows.length === 0) return;
-  for (const key of keys) {
-    const { field } = key;
-    if (!("key" in field)) continue;
-    if (rows.some((row) => fieldValue(row, field) !== undefined)) continue;
-    const known = knownKeys(rows, field.kind);
-    const prefix = PREFIX[field.kind];
-    throw new FilterSyntaxError(
-      `no run has ${prefix}${field.key}, so it cannot order them. ${
-        known.length
-          ? `Known: ${known
-              .slice(0, 8)
-              .map((k) => prefix + k)
-              .join(", ")}${known.length > 8 ? `, … (${known.length} in all)` : ""}.`
-          : `No run has any ${prefix}* value.`
-      }`,
-      key.source,
-      key.position,
-      "sort",
-    );
-  }
+  const check = sortKeyCheck(keys);
+  for (const row of rows) check.see(row);
+  check.done();
+}
+
+/**
+ * {@link checkSortKeys} over runs that stream past (a runs table scanning an experiment page by page):
+ * `see` each run, then `done()` throws as `checkSortKeys` would. It holds the names of the keys runs
+ * have, and only while some sort key is still unseen.
+ */
+export function sortKeyCheck(keys: readonly SortKey[]): { see(row: FilterRow): void; done(): void } {
+  const unseen = keys.filter((key) => "key" in key.field);
+  const known: Record<keyof typeof PREFIX, Set<string>> = {
+    param: new Set(),
+    metric: new Set(),
+    series: new Set(),
+    tag: new Set(),
+  };
+  let rows = 0;
+  return {
+    see(row) {
+      rows++;
+      if (unseen.length === 0) return;
+      for (let i = unseen.length - 1; i >= 0; i--) {
+        if (fieldValue(row, unseen[i]!.field) !== undefined) unseen.splice(i, 1);
+      }
+      for (const key of unseen) {
+        const kind = key.field.kind as keyof typeof PREFIX;
+        for (const k of Object.keys(recordOf(row, kind) ?? {})) known[kind].add(k);
+      }
+    },
+    done() {
+      const key = unseen[0];
+      if (rows === 0 || !key) return;
+      const kind = key.field.kind as keyof typeof PREFIX;
+      const names = [...known[kind]].sort();
+      const prefix = PREFIX[kind];
+      throw new FilterSyntaxError(
+        `no run has ${prefix}${(key.field as { key: string }).key}, so it cannot order them. ${
+          names.length
+            ? `Known: ${names
+                .slice(0, 8)
+                .map((k) => prefix + k)
+                .join(", ")}${names.length > 8 ? `, … (${names.length} in all)` : ""}.`
+            : `No run has any ${prefix}* value.`
+        }`,
+        key.source,
+        key.position,
+        "sort",
+      );
+    },
+  };
 }
 
 const PREFIX = { param: "param.", metric: "metric.", series: "time_series_metric.", tag: "tag." } as const;
 
-function knownKeys(rows: readonly FilterRow[], kind: keyof typeof PREFIX): string[] {
-  const keys = new Set<string>();
-  for (const row of rows) {
-    const record =
-      kind === "param"
-        ? row.params
-        : kind === "metric"
-          ? row.metrics
-          : kind === "tag"
-            ? row.tags
-            : row.latestTimeSeries;
-    for (const k of Object.keys(record ?? {})) keys.add(k);
-  }
-  return [...keys].sort();
+function recordOf(row: FilterRow, kind: keyof typeof PREFIX): object | undefined {
+  return kind === "param"
+    ? row.params
+    : kind === "metric"
+      ? row.metrics
+      : kind === "tag"
+        ? row.tags
+        : row.latestTimeSeries;
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   FilterSyntaxError,
   parseFilter,
   type RunRecord,
+  sortKeyCheck,
   type Value,
 } from "@exprun/core";
 import { ApiError } from "./query.js";
@@ -120,11 +121,13 @@ export async function readRunsPage(
   let total = 0;
   let scanned = 0;
   let remaining = 0;
+  const sortKeys = sortKeyCheck(keys);
   for await (const run of scanRuns(backend, experiment, wantsSeries)) {
     scanned++;
     const row: FilterRow = run;
     if (filter && !evaluate(filter, row)) continue;
     total++;
+    sortKeys.see(row);
     if (request.withColumns || request.columns === undefined) {
       for (const k in run.params) params.add(k);
       for (const k in run.metrics) metrics.add(k);
@@ -135,6 +138,7 @@ export async function readRunsPage(
     remaining++;
     insertBounded(best, { row, run }, request.limit, order);
   }
+  sortOnKnownKeys(sortKeys);
   const columns =
     request.columns ??
     [...[...params].sort().map((k) => `param.${k}`), ...[...metrics].sort().map((k) => `metric.${k}`)].slice(
@@ -166,6 +170,18 @@ export async function readRunsPage(
     };
   }
   return page;
+}
+
+/** A sort on a param, metric, series or tag no matching run has is a 400, as the CLI's `--sort` is an error. */
+function sortOnKnownKeys(check: ReturnType<typeof sortKeyCheck>): void {
+  try {
+    check.done();
+  } catch (error) {
+    if (error instanceof FilterSyntaxError) {
+      throw new ApiError(400, "INVALID_PARAMETER", `Query parameter "sort": ${error.message}`, "sort");
+    }
+    throw error;
+  }
 }
 
 function insertBounded(
