@@ -237,7 +237,8 @@ describe.each(STORES)("import mlflow into a $name store", ({ open }) => {
   });
 
   // A time in nanoseconds (or a typo) is beyond what a Date holds and core refuses it: written as is,
-  // it failed the whole run ("not imported"). Only that time is dropped, counted, and its file named.
+  // it failed the whole run ("not imported"); one in microseconds dated the run in the year 55,000.
+  // Only that time is dropped, counted, and its file named.
   it("keeps a run whose meta.yaml or metric file holds a time that is not milliseconds", async () => {
     const dir = tempDir();
     const NS = T0 * 1_000_000;
@@ -247,6 +248,7 @@ describe.each(STORES)("import mlflow into a $name store", ({ open }) => {
         name: "Default",
         runs: [
           { id: id(1), name: "ns-end", status: 3, start: T0, end: NS },
+          { id: id(4), name: "us-start", status: 3, start: T0 * 1000, end: T0 + 7 },
           {
             id: id(2),
             name: "ns-point",
@@ -259,19 +261,26 @@ describe.each(STORES)("import mlflow into a $name store", ({ open }) => {
     ]);
     const store = open();
     const summary = await importInto(await openMlflow(dir), store);
-    expect(summary.written.runs).toMatchObject({ created: 2, failed: 0 });
-    expect(summary.skipped).toEqual({ invalidTimes: 2 });
-    expect(summary.warnings).toEqual([
-      `${path.join(dir, "0", id(1), "meta.yaml")}: end_time ${NS} is not a time in milliseconds since the epoch; ignored`,
-      `${path.join(dir, "0", id(2), "metrics", "loss")}: 1 point(s) with a timestamp that is not milliseconds since the epoch skipped`,
-    ]);
+    expect(summary.written.runs).toMatchObject({ created: 3, failed: 0 });
+    expect(summary.skipped).toEqual({ invalidTimes: 3 });
+    expect([...summary.warnings].sort()).toEqual(
+      [
+        `${path.join(dir, "0", id(1), "meta.yaml")}: end_time ${NS} is not a time in milliseconds since the epoch; ignored`,
+        `${path.join(dir, "0", id(4), "meta.yaml")}: start_time ${T0 * 1000} is not a time in milliseconds since the epoch; ignored`,
+        `${path.join(dir, "0", id(2), "metrics", "loss")}: 1 point(s) with a timestamp that is not milliseconds since the epoch skipped`,
+      ].sort(),
+    );
     const runs = await storedRuns(store);
     expect(find(runs, "default/ns-point").series.loss).toEqual({
       steps: [1],
       wallTimes: [T0 + 5],
       values: [1],
     });
-    if (store.capabilities.keepsTimes) expect(find(runs, "default/ns-end").updateTime).toBe(T0);
+    if (store.capabilities.keepsTimes) {
+      expect(find(runs, "default/ns-end").updateTime).toBe(T0);
+      // A start time in microseconds would have dated the run in the year 55,000.
+      expect(find(runs, "default/us-start").createTime).toBeLessThan(Date.UTC(3000, 0, 1));
+    }
 
     const file = path.join(tempDir(), "mlflow.db");
     await writeMlflowDb(file, [

@@ -57,12 +57,14 @@ export function msOf(value: unknown): number | undefined {
 }
 
 /**
- * The largest distance from the epoch a JavaScript `Date` holds, in ms. A larger number is not a time
- * in milliseconds (a value in nanoseconds, a typo) and core refuses it: importing it would fail the
- * whole run, so the importer drops that one time, counts it and names the file.
+ * The largest distance from the epoch an MLflow time in milliseconds is read as: the year 10000. A
+ * larger number is not a time in milliseconds but in microseconds (a 2024 time in µs is the year
+ * 55,000) or nanoseconds (beyond what a `Date` holds, which core refuses), or a typo. Stored as is, it
+ * would date the run wrongly or fail it, so the importer drops that one time, counts it and names
+ * the file.
  */
-export const MAX_TIME_MS = 8_640_000_000_000_000;
+export const MAX_TIME_MS = Date.UTC(10_000, 0, 1);
 
 export function isTimeMs(n: number): boolean {
-  return Number.isFinite(n) && Math.abs(n) <= MAX_TIME_MS;
+  return Number.isFinite(n) && Math.abs(n) < MAX_TIME_MS;
 }
