@@ -98,8 +98,12 @@ describe("a store directory the user cannot write (EACCES)", () => {
     await chmod(parent, 0o755);
     const root = path.join(parent, "store");
     await writeStore(root);
+    // The child loads exprun as root, then becomes "nobody": the checkout may sit in a directory only
+    // root can enter (a CI clone under a private temp dir), and only the store is under test.
     const script = `
       const { createFileBackend } = await import(${JSON.stringify(dist)});
+      process.setgid(65534);
+      process.setuid(65534);
       const b = createFileBackend({ root: process.argv[1] });
       const out = {};
       out.experiments = (await b.listExperiments()).items.map((e) => e.name);
@@ -114,8 +118,6 @@ describe("a store directory the user cannot write (EACCES)", () => {
       }
       process.stdout.write(JSON.stringify(out));`;
     const result = spawnSync(process.execPath, ["--input-type=module", "-e", script, root], {
-      uid: 65534,
-      gid: 65534,
       encoding: "utf8",
     });
     expect(result.status, result.stderr).toBe(0);
