@@ -1,4 +1,4 @@
-import type { RunChild, RunRecord, RunState, SeriesPoint, Value } from "@exprun/core";
+import type { RunChild, RunRecord, RunState, SeriesPoint } from "@exprun/core";
 import { applyTags, isLaterPoint, SCHEMA } from "@exprun/core";
 import { expectNumber, expectString, type LogRecord, optionalObject, optionalStrings } from "./jsonl.js";
 import type { Reducer } from "./log-view.js";
@@ -13,21 +13,16 @@ import {
 } from "./values.js";
 
 /** A run as folded from its experiment's `runs.jsonl`. */
-export interface RunEntry {
-  name: string;
+export interface RunEntry
+  extends Pick<
+    RunRecord,
+    "name" | "runType" | "state" | "params" | "metrics" | "tags" | "description" | "createTime" | "updateTime"
+  > {
   /** The incarnation id from the winning `create` record; records of other incarnations are ignored. */
   uid: string;
   /** Position of the create record in the log: creation order and page tokens. */
   seq: number;
-  runType: string;
-  state: RunState;
-  params: Record<string, Value>;
-  metrics: Record<string, Value>;
-  tags: Record<string, string>;
-  description: string;
   tensorboardRun?: string;
-  createTime: number;
-  updateTime: number;
   latest: Record<string, SeriesPoint>;
   /**
    * Per metric, the largest step a `durable` latest record names: a flush made that point durable, so

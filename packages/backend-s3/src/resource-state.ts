@@ -1,11 +1,4 @@
-import type {
-  ArtifactRecord,
-  ArtifactState,
-  ExecutionRecord,
-  Metadata,
-  MetadataValue,
-  RunState,
-} from "@exprun/core";
+import type { ArtifactRecord, ExecutionRecord, Metadata, MetadataValue, RunState } from "@exprun/core";
 import {
   currentClaim,
   joinClaims,
@@ -16,31 +9,16 @@ import {
 } from "./crdt.js";
 import { type Dict, dict, setOwn } from "./dict.js";
 
-/** Artifacts and executions are never deleted, so each id has one generation. */
-export interface ArtifactClaim {
-  g: number;
-  schemaTitle: string;
-  schemaVersion: string;
-  displayName: string;
-  uri: string;
-  description: string;
-  state: ArtifactState;
-  metadata: Metadata;
-  createTime: number;
-  updateTime: number;
-}
+/**
+ * Artifacts and executions are never deleted, so each id has one generation `g`; a claim is the record
+ * as its creator wrote it (the id is its key; an execution's events are kept apart).
+ */
+export type ArtifactClaim = { g: number } & Omit<ArtifactRecord, "id">;
 
-export interface ExecutionClaim {
-  g: number;
-  schemaTitle: string;
-  schemaVersion: string;
-  displayName: string;
-  description: string;
-  state: RunState;
-  metadata: Metadata;
-  createTime: number;
-  updateTime: number;
-}
+export type ExecutionClaim = { g: number } & Omit<
+  ExecutionRecord,
+  "id" | "inputArtifacts" | "outputArtifacts"
+>;
 
 export interface ArtifactData {
   claims?: Dict<ArtifactClaim>;
