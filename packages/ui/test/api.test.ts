@@ -540,6 +540,34 @@ describe("security", () => {
   });
 });
 
+describe("shutting down", () => {
+  // Guards against a read still running at shutdown (its store closed by the owner after the server)
+  // logging a BackendClosedError stack as if the store had failed.
+  it("answers a read that meets the closed store after close() with 503, and logs nothing", async () => {
+    const store = createMemoryBackend();
+    await store.createExperiment({ name: "late-exp" });
+    const errors: unknown[] = [];
+    const app = createUiApp({ backend: store, onError: (e) => errors.push(e) });
+    app.close();
+    await store.close();
+    const late = await app.app.request("/api/experiments/late-exp/runs", { headers: { host: "localhost" } });
+    expect(late.status).toBe(503);
+    expect(await late.text()).toContain("SHUTTING_DOWN");
+    expect(errors).toEqual([]);
+  });
+
+  it("still logs a closed store while the server is running (the owner closed it too early)", async () => {
+    const store = createMemoryBackend();
+    const errors: unknown[] = [];
+    const app = createUiApp({ backend: store, onError: (e) => errors.push(e) });
+    await store.close();
+    const early = await app.app.request("/api/experiments", { headers: { host: "localhost" } });
+    expect(early.status).toBe(500);
+    expect(errors).toHaveLength(1);
+    app.close();
+  });
+});
+
 describe("the page", () => {
   it("preloads the runs table's first page with the page, for the page's filter, sort and columns", async () => {
     const response = await get(

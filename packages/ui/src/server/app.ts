@@ -78,6 +78,7 @@ export function createUiApp(options: UiAppOptions): UiApp {
   const backend: CheckedBackend = checkBackend(options.backend);
   const onError = options.onError ?? ((error: unknown) => console.error("[exprun] [ui]", error));
   const live = new LiveHub(backend, options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS, onError);
+  let closed = false;
   let assets: Map<string, Asset> | undefined;
   const asset = (path: string): Asset | undefined => {
     assets ??= loadAssets(options.assetsDir ?? defaultAssetsDir());
@@ -116,6 +117,11 @@ export function createUiApp(options: UiAppOptions): UiApp {
     if (code === "NOT_FOUND") return respondError(new ApiError(404, "NOT_FOUND", error.message));
     if (code === "VALIDATION" || code === "INVALID_TYPE") {
       return respondError(new ApiError(400, "INVALID_PARAMETER", error.message));
+    }
+    // A read still running when the server shuts down meets the store its owner closed after it: the
+    // shutdown, not a fault worth a stack in the log.
+    if (code === "CLOSED" && closed) {
+      return respondError(new ApiError(503, "SHUTTING_DOWN", "The exprun UI is shutting down."));
     }
     if (code === "BACKEND") {
       onError(error);
@@ -301,7 +307,13 @@ export function createUiApp(options: UiAppOptions): UiApp {
   }
   app.notFound((c) => c.text("Not found\n", 404));
 
-  return { app, close: () => live.close() };
+  return {
+    app,
+    close: () => {
+      closed = true;
+      live.close();
+    },
+  };
 }
 
 /**

@@ -8,11 +8,12 @@ export type ApiErrorCode =
   | "BAD_CURSOR"
   | "NOT_FOUND"
   | "FORBIDDEN_HOST"
+  | "SHUTTING_DOWN"
   | "STORE_ERROR";
 
 /** An error the API answers with `{ error: { code, message, parameter? } }` and an HTTP status. */
 export class ApiError extends Error {
-  readonly status: 400 | 403 | 404 | 500 | 502;
+  readonly status: 400 | 403 | 404 | 500 | 502 | 503;
   readonly code: ApiErrorCode;
   readonly parameter: string | undefined;
 
