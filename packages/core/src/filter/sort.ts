@@ -105,34 +105,34 @@ export function checkSortKeys(keys: readonly SortKey[], rows: readonly FilterRow
  * have, and only while some sort key is still unseen.
  */
 export function sortKeyCheck(keys: readonly SortKey[]): { see(row: FilterRow): void; done(): void } {
-  const unseen = keys.filter((key) => "key" in key.field);
-  const known: Record<keyof typeof PREFIX, Set<string>> = {
-    param: new Set(),
-    metric: new Set(),
-    series: new Set(),
-    tag: new Set(),
-  };
+  const unseen: { key: SortKey; kind: KeyedKind; name: string }[] = [];
+  for (const key of keys) {
+    if ("key" in key.field) unseen.push({ key, kind: key.field.kind, name: key.field.key });
+  }
+  // The key names runs have, for the kinds of the keys still unseen (for the error's "Known:" list).
+  const known = new Map<KeyedKind, Set<string>>();
   let rows = 0;
   return {
     see(row) {
       rows++;
       if (unseen.length === 0) return;
       for (let i = unseen.length - 1; i >= 0; i--) {
-        if (fieldValue(row, unseen[i]!.field) !== undefined) unseen.splice(i, 1);
+        if (fieldValue(row, unseen[i]!.key.field) !== undefined) unseen.splice(i, 1);
       }
-      for (const key of unseen) {
-        const kind = key.field.kind as keyof typeof PREFIX;
-        for (const k of Object.keys(recordOf(row, kind) ?? {})) known[kind].add(k);
+      for (const kind of new Set(unseen.map((u) => u.kind))) {
+        const names = known.get(kind) ?? new Set<string>();
+        known.set(kind, names);
+        for (const k of Object.keys(recordOf(row, kind) ?? {})) names.add(k);
       }
     },
     done() {
-      const key = unseen[0];
-      if (rows === 0 || !key) return;
-      const kind = key.field.kind as keyof typeof PREFIX;
-      const names = [...known[kind]].sort();
+      const first = unseen[0];
+      if (rows === 0 || !first) return;
+      const { key, kind, name } = first;
+      const names = [...(known.get(kind) ?? [])].sort();
       const prefix = PREFIX[kind];
       throw new FilterSyntaxError(
-        `no run has ${prefix}${(key.field as { key: string }).key}, so it cannot order them. ${
+        `no run has ${prefix}${name}, so it cannot order them. ${
           names.length
             ? `Known: ${names
                 .slice(0, 8)
@@ -149,8 +149,9 @@ export function sortKeyCheck(keys: readonly SortKey[]): { see(row: FilterRow): v
 }
 
 const PREFIX = { param: "param.", metric: "metric.", series: "time_series_metric.", tag: "tag." } as const;
+type KeyedKind = keyof typeof PREFIX;
 
-function recordOf(row: FilterRow, kind: keyof typeof PREFIX): object | undefined {
+function recordOf(row: FilterRow, kind: KeyedKind): object | undefined {
   return kind === "param"
     ? row.params
     : kind === "metric"
